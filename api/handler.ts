@@ -1,0 +1,142 @@
+import middy from "@middy/core";
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import type { z } from "zod";
+import { config } from "../lib/config.ts";
+import { errorName } from "../lib/errors.ts";
+import { logger } from "../lib/logger.ts";
+import { describeIssues } from "../lib/task.ts";
+import { type Caller, callerOf } from "./auth.ts";
+import { describeExecution } from "./executions.ts";
+import { ApiError, badRequest, errorResponse, json, notFound } from "./http.ts";
+import {
+  CreateSessionBody,
+  createSession,
+  sessionFor,
+  startStreaming,
+  stopStreaming,
+  view,
+} from "./sessions.ts";
+
+/** Request bodies are small JSON documents; anything larger is refused before parsing. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+type Event = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+function parseBody<S extends z.ZodType>(event: Event, schema: S): z.infer<S> {
+  const raw = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, "base64").toString("utf8")
+      : event.body
+    : "";
+  if (Buffer.byteLength(raw, "utf8") > MAX_BODY_BYTES) {
+    throw new ApiError(413, "payload_too_large", `The request body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+  const contentType = (event.headers?.["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (raw.length > 0 && contentType !== "application/json") {
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "The request body must be JSON (content-type: application/json)",
+    );
+  }
+  let data: unknown;
+  try {
+    data = raw.length > 0 ? JSON.parse(raw) : {};
+  } catch {
+    throw badRequest("body: is not valid JSON");
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw badRequest(describeIssues(parsed.error), {
+      fields: parsed.error.issues.map((i) => ({ field: i.path.join(".") || "body", reason: i.message })),
+    });
+  }
+  return parsed.data;
+}
+
+/** The state machines this API starts; an execution ARN of any other is not ours to show. */
+function ownExecution(executionArn: string): boolean {
+  const machines = [config().GO_LIVE_STATE_MACHINE_ARN, config().STOP_STREAMING_STATE_MACHINE_ARN];
+  return machines.some((m) => m && executionArn.startsWith(`${m.replace(":stateMachine:", ":execution:")}:`));
+}
+
+type Route = (event: Event, caller: Caller, params: string[]) => Promise<APIGatewayProxyResultV2>;
+
+const routes: { method: string; pattern: RegExp; route: Route }[] = [
+  {
+    method: "POST",
+    pattern: /^\/sessions$/,
+    route: async (event, caller) =>
+      json(201, view(await createSession(caller, parseBody(event, CreateSessionBody)))),
+  },
+  {
+    method: "GET",
+    pattern: /^\/sessions\/([^/]+)$/,
+    route: async (_e, caller, [id]) => json(200, view(await sessionFor(caller, id ?? ""))),
+  },
+  {
+    method: "POST",
+    pattern: /^\/sessions\/([^/]+)\/streaming\/start$/,
+    route: async (_e, caller, [id]) => {
+      const { status, body } = await startStreaming(await sessionFor(caller, id ?? ""));
+      return json(status, body);
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/sessions\/([^/]+)\/streaming\/stop$/,
+    route: async (_e, caller, [id]) => {
+      const { status, body } = await stopStreaming(await sessionFor(caller, id ?? ""));
+      return json(status, body);
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/executions\/([^/]+)$/,
+    route: async (_e, caller, [encoded]) => {
+      let executionArn: string;
+      try {
+        executionArn = decodeURIComponent(encoded ?? "");
+      } catch {
+        throw badRequest("executionArn: is not a valid URL-encoded ARN");
+      }
+      if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
+        throw badRequest("executionArn: must be a URL-encoded Step Functions execution ARN");
+      }
+      if (!ownExecution(executionArn)) throw notFound("Execution");
+      const execution = await describeExecution(executionArn);
+      const sessionId = execution?.input.sessionId;
+      if (!execution || typeof sessionId !== "string") throw notFound("Execution");
+      await sessionFor(caller, sessionId); // 404 unless the caller may see the session
+      const { input: _input, ...rest } = execution;
+      return json(200, { ...rest, sessionId });
+    },
+  },
+];
+
+export async function route(event: Event): Promise<APIGatewayProxyResultV2> {
+  try {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = event.rawPath.replace(/\/+$/, "") || "/";
+    const matches = routes.filter((r) => r.pattern.test(path));
+    if (matches.length === 0) throw new ApiError(404, "not_found", `No route for ${path}`);
+    const match = matches.find((r) => r.method === method);
+    if (!match) {
+      throw new ApiError(405, "method_not_allowed", `${method} is not allowed on ${path}`, {
+        allowed: matches.map((r) => r.method),
+      });
+    }
+    const caller = callerOf(event);
+    const params = (match.pattern.exec(path) ?? []).slice(1);
+    return await match.route(event, caller, params);
+  } catch (err) {
+    if (err instanceof ApiError) return errorResponse(err);
+    logger.error("Unhandled API error", {
+      error: errorName(err),
+      message: err instanceof Error ? err.message : "",
+    });
+    return errorResponse(new ApiError(500, "internal", "Internal error; the request was not completed"));
+  }
+}
+
+export const handler = middy<Event, APIGatewayProxyResultV2, Error, Context>(route);

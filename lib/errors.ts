@@ -1,0 +1,76 @@
+/**
+ * Named errors shared by the tasks that throw them and the state machines that catch them.
+ * Step Functions matches Retry/Catch on the thrown error's `name`, so every class sets it and
+ * nothing re-wraps an AWS SDK error (its name, e.g. `TooManyRequestsException`, must survive).
+ */
+export const TaskErrors = {
+  /** A task's input failed validation: a bug in the state machine, never retried. */
+  InvalidTaskInput: "InvalidTaskInput",
+  /** The session record does not exist. */
+  SessionNotFound: "SessionNotFound",
+  /** The session is not in a state this lifecycle may start from (another lifecycle owns it). */
+  SessionBusy: "SessionBusy",
+  /** The session changed under this execution (another execution took it over). */
+  SessionClaimLost: "SessionClaimLost",
+  /** The channel is in a transitional state; the call can be retried after a pause. */
+  ChannelNotReady: "ChannelNotReady",
+  /** The MediaLive channel (or input) this execution works on no longer exists. */
+  ChannelNotFound: "ChannelNotFound",
+  /** The MediaLive channel reached a state it cannot recover from on its own. */
+  ChannelFailed: "ChannelFailed",
+  /** The channel did not reach the awaited state within the waiter's budget. */
+  ChannelWaitTimeout: "ChannelWaitTimeout",
+  /** The session's IVS program channel is gone. */
+  ProgramChannelMissing: "ProgramChannelMissing",
+} as const;
+
+export type TaskErrorName = (typeof TaskErrors)[keyof typeof TaskErrors];
+
+export class TaskError extends Error {
+  constructor(
+    override readonly name: TaskErrorName,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const invalidTaskInput = (message: string) => new TaskError(TaskErrors.InvalidTaskInput, message);
+export const sessionNotFound = (sessionId: string) =>
+  new TaskError(TaskErrors.SessionNotFound, `Session ${sessionId} does not exist`);
+
+/** The name an AWS SDK v3 error (or any thrown value) carries. */
+export function errorName(err: unknown): string {
+  if (err && typeof err === "object" && "name" in err && typeof err.name === "string") return err.name;
+  return "Error";
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** True for "the thing is not there" answers of the SDK clients castflow uses. */
+export function isNotFound(err: unknown): boolean {
+  const name = errorName(err);
+  return name === "NotFoundException" || name === "ResourceNotFoundException" || name === "ParameterNotFound";
+}
+
+/** Lambda errors arrive with a JSON Cause (`{"errorType","errorMessage",...}`); others as text. */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return "";
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (
+      parsed &&
+      typeof parsed === "object" &&
+      "errorMessage" in parsed &&
+      typeof parsed.errorMessage === "string"
+    ) {
+      return parsed.errorMessage;
+    }
+  } catch {
+    // not JSON: a plain message
+  }
+  return cause;
+}

@@ -1,0 +1,71 @@
+/**
+ * Retry policies, in one place for every state machine (cdklabs/construct-hub habit).
+ * AWS SDK clients in tasks are built with `maxAttempts: 1` so that every retry of an AWS call
+ * is a Step Functions retry: visible in the execution history, with backoff and full jitter.
+ */
+
+/** Errors the Lambda service itself raises; AWS recommends retrying them (aws-facts.md). */
+export const LAMBDA_SERVICE_ERRORS = [
+  "Lambda.ClientExecutionTimeoutException",
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+] as const;
+
+/** Throttling and server-side errors of the AWS APIs the tasks call (MediaLive, IVS, SSM, DynamoDB). */
+export const TRANSIENT_AWS_ERRORS = [
+  "Lambda.TooManyRequestsException",
+  "TooManyRequestsException",
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "InternalServerErrorException",
+  "InternalServerException",
+  "InternalServerError",
+  "BadGatewayException",
+  "GatewayTimeoutException",
+  "ServiceUnavailableException",
+  "StreamUnavailable",
+  "TimeoutError",
+] as const;
+
+export interface RetryPolicy {
+  readonly errors: readonly string[];
+  readonly intervalSeconds: number;
+  readonly maxAttempts: number;
+  readonly backoffRate: number;
+  readonly maxDelaySeconds?: number;
+  readonly jitter: boolean;
+}
+
+/** AWS's recommendation for Lambda service errors: 2 s, 6 attempts, backoff 2. */
+export const LAMBDA_SERVICE_RETRY: RetryPolicy = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  intervalSeconds: 2,
+  maxAttempts: 6,
+  backoffRate: 2,
+  jitter: false,
+};
+
+/** Throttling and 5xx: backoff with full jitter, capped so one state never sleeps for minutes. */
+export const TRANSIENT_RETRY: RetryPolicy = {
+  errors: TRANSIENT_AWS_ERRORS,
+  intervalSeconds: 1,
+  maxAttempts: 6,
+  backoffRate: 2,
+  maxDelaySeconds: 20,
+  jitter: true,
+};
+
+/**
+ * A channel in a transitional state (CREATING, STARTING, STOPPING, UPDATING) refuses the call
+ * for a while; MediaLive budgets up to 10 minutes for a start (aws-facts.md), so wait that long.
+ */
+export const CHANNEL_NOT_READY_RETRY: RetryPolicy = {
+  errors: ["ChannelNotReady", "ConflictException"],
+  intervalSeconds: 5,
+  maxAttempts: 40,
+  backoffRate: 1.2,
+  maxDelaySeconds: 15,
+  jitter: false,
+};

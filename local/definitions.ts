@@ -1,0 +1,89 @@
+import { App, Stack } from "aws-cdk-lib";
+import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import type { CfnStateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { buildApp } from "../infra/build-app.ts";
+import type { CastflowStack } from "../infra/castflow-stack.ts";
+import { TASK_NAME_ENV, type TaskName } from "../lib/task-catalog.ts";
+
+export const LOCAL_REGION = "us-east-1";
+export const LOCAL_ACCOUNT = "000000000000";
+
+export interface LocalDefinition {
+  /** The deployed state machine name, e.g. `castflow-dev-go-live`. */
+  readonly name: string;
+  /** `goLive` | `stopStreaming`: the construct it comes from. */
+  readonly lifecycle: "goLive" | "stopStreaming";
+  /** The ASL exactly as the stack deploys it, with function ARNs resolved to local ones. */
+  readonly definition: Record<string, unknown>;
+}
+
+export interface StackDefinitions {
+  readonly stack: CastflowStack;
+  readonly machines: LocalDefinition[];
+  /** Local function ARN -> task name (the `tasks/<name>.ts` module behind it). */
+  readonly functions: Map<string, TaskName>;
+}
+
+export const localFunctionArn = (logicalId: string) =>
+  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/**
+ * Resolves the CloudFormation intrinsics CDK leaves in a definition string: `Fn::Join` of
+ * literals, `Fn::GetAtt [fn, Arn]` (to a local Lambda ARN) and `Ref` of pseudo parameters.
+ */
+function resolveIntrinsics(value: Json): Json {
+  if (Array.isArray(value)) return value.map(resolveIntrinsics);
+  if (value === null || typeof value !== "object") return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1) {
+    const [key] = keys as [string];
+    const arg = value[key] as Json;
+    if (key === "Fn::Join" && Array.isArray(arg)) {
+      const [sep, parts] = arg as [string, Json[]];
+      return parts.map((p) => String(resolveIntrinsics(p))).join(sep);
+    }
+    if (key === "Fn::GetAtt" && Array.isArray(arg)) return localFunctionArn(String(arg[0]));
+    if (key === "Ref") {
+      const refs: Record<string, string> = {
+        "AWS::Partition": "aws",
+        "AWS::Region": LOCAL_REGION,
+        "AWS::AccountId": LOCAL_ACCOUNT,
+        "AWS::URLSuffix": "amazonaws.com",
+      };
+      const resolved = refs[String(arg)];
+      if (resolved === undefined) throw new Error(`Cannot resolve Ref ${String(arg)} for the local runtime`);
+      return resolved;
+    }
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIntrinsics(v)]));
+}
+
+/**
+ * Builds the CDK stack in memory (no bundling, no synth to disk) and extracts each state
+ * machine's definition as it would be deployed. The local runtime runs exactly these, never a
+ * second hand-written copy.
+ */
+export function stackDefinitions(context: Record<string, unknown> = {}): StackDefinitions {
+  const app = new App({ context: { "aws:cdk:bundling-stacks": [], ...context } });
+  const { stack } = buildApp(app);
+  const functions = new Map<string, TaskName>();
+  for (const [name, fn] of Object.entries(stack.taskFunctions)) {
+    const cfn = fn.node.defaultChild as CfnFunction;
+    const env = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
+    if (env?.variables?.[TASK_NAME_ENV] !== name)
+      throw new Error(`Function for task ${name} is not tagged with ${TASK_NAME_ENV}`);
+    functions.set(localFunctionArn(Stack.of(fn).getLogicalId(cfn)), name as TaskName);
+  }
+  const machines: LocalDefinition[] = (["goLive", "stopStreaming"] as const).map((lifecycle) => {
+    const sm = stack[lifecycle].stateMachine;
+    const cfn = sm.node.defaultChild as CfnStateMachine;
+    const resolved = resolveIntrinsics(stack.resolve(cfn.definitionString) as Json);
+    if (typeof resolved !== "string")
+      throw new Error(`Definition of ${lifecycle} did not resolve to a string`);
+    const name = stack.resolve(cfn.stateMachineName) as string;
+    return { name, lifecycle, definition: JSON.parse(resolved) as Record<string, unknown> };
+  });
+  return { stack, machines, functions };
+}

@@ -1,0 +1,209 @@
+import { Duration } from "aws-cdk-lib";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type { Construct } from "constructs";
+import { CHANNEL_NOT_READY_RETRY } from "../lib/retry.ts";
+import {
+  GO_LIVE_TIMEOUT_MINUTES,
+  WAIT_CHANNEL_IDLE,
+  WAIT_CHANNEL_RUNNING,
+  WAIT_CHANNEL_STOPPED,
+  WAIT_INPUT_DETACHED,
+} from "../lib/waits.ts";
+import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
+import { EXECUTION, taskState } from "./task-state.ts";
+import { WaitForState } from "./wait-for-state.ts";
+
+const { stringAt } = sfn.JsonPath;
+
+/**
+ * go-live: claim the session, get or create its RTMP input and MediaLive channel (recorded on
+ * the session as soon as they exist), wait for IDLE, start, wait for RUNNING, confirm the IVS
+ * program channel and mark the session live.
+ *
+ * Execution input: `{ "sessionId": string, "attempt": number }`, started by the API as
+ * `go-live-<sessionId>-<attempt>`. Output: `{ sessionId, playbackUrl, channelId, startedAt }`.
+ *
+ * Any failure after the claim runs "Clean Up": stop the session's channel, delete what this
+ * execution created (found by tag), and record the error on the session, so it never stays
+ * `starting` and nothing this execution created is left behind.
+ */
+export class GoLive extends Lifecycle {
+  constructor(scope: Construct, id: string, props: LifecycleProps & { readonly stateMachineName: string }) {
+    super(scope, id, props.stateMachineName, props, Duration.minutes(GO_LIVE_TIMEOUT_MINUTES));
+  }
+
+  protected build(t: TaskFunctions): sfn.IChainable {
+    const session = { sessionId: stringAt("$.sessionId"), ...EXECUTION };
+
+    const claim = taskState(this, "Claim Session", {
+      fn: t["claim-session"],
+      payload: {
+        sessionId: stringAt("$.sessionId"),
+        executionArn: EXECUTION.executionArn,
+        attempt: sfn.JsonPath.numberAt("$.attempt"),
+      },
+      resultPath: "$.claim",
+    });
+    claim.addCatch(
+      new sfn.Fail(this, "Session Not Claimable", { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
+      { errors: ["States.ALL"], resultPath: "$.error" },
+    );
+
+    const ensureInput = taskState(this, "Ensure Input", {
+      fn: t["ensure-input"],
+      payload: { ...session, inputId: stringAt("$.claim.inputId") },
+      resultPath: "$.input",
+    });
+    const ensureChannel = taskState(this, "Ensure Channel", {
+      fn: t["ensure-channel"],
+      payload: {
+        ...session,
+        channelId: stringAt("$.claim.channelId"),
+        inputId: stringAt("$.input.inputId"),
+        programChannelArn: stringAt("$.claim.programChannelArn"),
+      },
+      resultPath: "$.channel",
+    });
+    const channelRef = { channelId: stringAt("$.channel.channelId") };
+    const waitIdle = new WaitForState(this, "WaitIdle", {
+      spec: WAIT_CHANNEL_IDLE,
+      describe: t["describe-channel"],
+      payload: channelRef,
+      subject: "Channel",
+      idPath: "$.channel.channelId",
+    });
+    const start = taskState(this, "Start Channel", {
+      fn: t["start-channel"],
+      payload: channelRef,
+      resultPath: "$.start",
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    });
+    const waitRunning = new WaitForState(this, "WaitRunning", {
+      spec: WAIT_CHANNEL_RUNNING,
+      describe: t["describe-channel"],
+      payload: channelRef,
+      subject: "Channel",
+      idPath: "$.channel.channelId",
+    });
+    const confirm = taskState(this, "Confirm Program Channel", {
+      fn: t["confirm-program-channel"],
+      payload: { programChannelArn: stringAt("$.claim.programChannelArn") },
+      resultPath: "$.program",
+    });
+    const markLive = taskState(this, "Mark Session Live", {
+      fn: t["mark-live"],
+      payload: {
+        sessionId: stringAt("$.sessionId"),
+        executionArn: EXECUTION.executionArn,
+        playbackUrl: stringAt("$.program.playbackUrl"),
+      },
+      resultPath: "$.live",
+    });
+
+    const bringUp = new sfn.Parallel(this, "Bring Channel Up", {
+      outputPath: "$[0]",
+      comment: "Every step that creates or changes resources; a failure in any runs Clean Up.",
+    }).branch(
+      ensureInput
+        .next(ensureChannel)
+        .next(waitIdle)
+        .next(start)
+        .next(waitRunning)
+        .next(confirm)
+        .next(markLive),
+    );
+
+    const done = new sfn.Pass(this, "Session Live", {
+      parameters: {
+        sessionId: stringAt("$.sessionId"),
+        playbackUrl: stringAt("$.live.playbackUrl"),
+        channelId: stringAt("$.channel.channelId"),
+        startedAt: stringAt("$.live.startedAt"),
+      },
+    });
+
+    bringUp.addCatch(this.cleanUp(t), { errors: ["States.ALL"], resultPath: "$.error" });
+    return claim.next(bringUp).next(done);
+  }
+
+  /** Compensation: stop, wait IDLE, delete channel, wait input DETACHED, delete input; then record the error. */
+  private cleanUp(t: TaskFunctions): sfn.IChainable {
+    const find = taskState(this, "Find Created Resources", {
+      fn: t["find-created-resources"],
+      payload: { sessionId: stringAt("$.sessionId"), ...EXECUTION },
+      resultPath: "$.cleanup",
+    });
+    const stop = taskState(this, "Stop Channel", {
+      fn: t["stop-channel"],
+      payload: { channelId: stringAt("$.cleanup.stopChannelId") },
+      resultPath: sfn.JsonPath.DISCARD,
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    });
+    const waitStopped = new WaitForState(this, "WaitStopped", {
+      spec: WAIT_CHANNEL_STOPPED,
+      describe: t["describe-channel"],
+      payload: { channelId: stringAt("$.cleanup.stopChannelId") },
+      subject: "Channel",
+      idPath: "$.cleanup.stopChannelId",
+    });
+    const deleteChannel = taskState(this, "Delete Created Channel", {
+      fn: t["delete-channel"],
+      payload: { channelId: stringAt("$.cleanup.createdChannelId") },
+      resultPath: sfn.JsonPath.DISCARD,
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    });
+    const waitDetached = new WaitForState(this, "WaitDetached", {
+      spec: WAIT_INPUT_DETACHED,
+      describe: t["describe-input"],
+      payload: { inputId: stringAt("$.cleanup.createdInputId") },
+      subject: "Input",
+      idPath: "$.cleanup.createdInputId",
+    });
+    const deleteInput = taskState(this, "Delete Created Input", {
+      fn: t["delete-input"],
+      payload: { inputId: stringAt("$.cleanup.createdInputId") },
+      resultPath: sfn.JsonPath.DISCARD,
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    });
+    const cleaned = new sfn.Pass(this, "Clean Up Done", { resultPath: sfn.JsonPath.DISCARD });
+
+    const inputCreated = new sfn.Choice(this, "Input Created?")
+      .when(sfn.Condition.isString("$.cleanup.createdInputId"), waitDetached.next(deleteInput).next(cleaned))
+      .otherwise(cleaned);
+    const channelCreated = new sfn.Choice(this, "Channel Created?")
+      .when(sfn.Condition.isString("$.cleanup.createdChannelId"), deleteChannel.next(inputCreated))
+      .otherwise(inputCreated);
+    const channelToStop = new sfn.Choice(this, "Channel To Stop?")
+      .when(sfn.Condition.isString("$.cleanup.stopChannelId"), stop.next(waitStopped).next(channelCreated))
+      .otherwise(channelCreated);
+
+    const cleanUp = new sfn.Parallel(this, "Clean Up", {
+      outputPath: "$[0]",
+      comment: "Compensation: undo what this execution created, leave reused resources stopped.",
+    }).branch(find.next(channelToStop));
+
+    const failed = new sfn.Fail(this, "Go Live Failed", {
+      errorPath: "$.error.Error",
+      causePath: "$.error.Cause",
+    });
+    const record = (title: string, withCleanupError: boolean) =>
+      taskState(this, title, {
+        fn: t["record-failure"],
+        payload: {
+          sessionId: stringAt("$.sessionId"),
+          executionArn: EXECUTION.executionArn,
+          lifecycle: "go-live",
+          error: stringAt("$.error"),
+          ...(withCleanupError ? { cleanupError: stringAt("$.cleanupError") } : {}),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      })
+        .addCatch(failed, { errors: ["States.ALL"], resultPath: sfn.JsonPath.DISCARD })
+        .next(failed);
+    cleanUp.addCatch(record("Record Failure After Failed Clean Up", true), {
+      errors: ["States.ALL"],
+      resultPath: "$.cleanupError",
+    });
+    return cleanUp.next(record("Record Failure", false));
+  }
+}

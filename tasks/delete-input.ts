@@ -1,0 +1,34 @@
+import { DeleteInputCommand } from "@aws-sdk/client-medialive";
+import { z } from "zod";
+import { medialive } from "../lib/clients.ts";
+import { errorName, isNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { type TaskContext, taskHandler } from "../lib/task.ts";
+
+export const DeleteInputInput = z.object({ inputId: z.string().min(1) });
+export type DeleteInputInput = z.infer<typeof DeleteInputInput>;
+export interface DeleteInputOutput {
+  readonly deleted: boolean;
+}
+
+/** Deletes a detached input; idempotent. Still attached: `ChannelNotReady`, retried. */
+export async function deleteInput(
+  input: DeleteInputInput,
+  { signal }: TaskContext,
+): Promise<DeleteInputOutput> {
+  try {
+    await medialive().send(new DeleteInputCommand({ InputId: input.inputId }), { abortSignal: signal });
+    return { deleted: true };
+  } catch (err) {
+    if (isNotFound(err)) return { deleted: false };
+    const name = errorName(err);
+    if (name === "ConflictException" || name === "BadRequestException") {
+      throw new TaskError(
+        TaskErrors.ChannelNotReady,
+        `Input ${input.inputId} cannot be deleted yet (${name})`,
+      );
+    }
+    throw err;
+  }
+}
+
+export const handler = taskHandler("delete-input", DeleteInputInput, deleteInput);

@@ -1,0 +1,113 @@
+import { CreateChannelCommand, DescribeChannelCommand } from "@aws-sdk/client-medialive";
+import { z } from "zod";
+import { buildChannelRequest } from "../lib/channel-config.ts";
+import { medialive } from "../lib/clients.ts";
+import { config } from "../lib/config.ts";
+import { isNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { getIvsChannel, resolveStreamKey } from "../lib/ivs.ts";
+import { logger } from "../lib/logger.ts";
+import { findChannelsByTags, isGone } from "../lib/medialive.ts";
+import { Tags } from "../lib/session.ts";
+import { ownedByGoLive, updateSession } from "../lib/session-store.ts";
+import { type TaskContext, taskHandler } from "../lib/task.ts";
+
+export const EnsureChannelInput = z.object({
+  sessionId: z.string().min(1),
+  executionArn: z.string().min(1),
+  executionName: z.string().min(1),
+  /** The channel already recorded on the session (from Claim Session). */
+  channelId: z.string().nullable(),
+  inputId: z.string().min(1),
+  programChannelArn: z.string().min(1),
+});
+export type EnsureChannelInput = z.infer<typeof EnsureChannelInput>;
+
+export interface EnsureChannelOutput {
+  readonly channelId: string;
+  readonly channelArn: string;
+  readonly state: string;
+  /** True when this execution created the channel (compensation deletes only those). */
+  readonly created: boolean;
+}
+
+interface FoundChannel {
+  readonly id: string;
+  readonly arn: string;
+  readonly state: string;
+  readonly tags: Record<string, string>;
+}
+
+async function describe(channelId: string, signal: AbortSignal): Promise<FoundChannel | undefined> {
+  try {
+    const ch = await medialive().send(new DescribeChannelCommand({ ChannelId: channelId }), {
+      abortSignal: signal,
+    });
+    if (!ch.Id || !ch.Arn || isGone(ch.State)) return undefined;
+    return { id: ch.Id, arn: ch.Arn, state: ch.State ?? "UNKNOWN", tags: ch.Tags ?? {} };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Gets or creates the session's MediaLive channel and records it on the session at once.
+ * An existing channel (on the record, or found by the session tag after a lost write) is reused
+ * whatever its state; the next states start it only if it is not running.
+ */
+export async function ensureChannel(
+  input: EnsureChannelInput,
+  { signal }: TaskContext,
+): Promise<EnsureChannelOutput> {
+  const { sessionId, executionArn, executionName } = input;
+  let found = input.channelId ? await describe(input.channelId, signal) : undefined;
+  if (!found) {
+    const [summary] = await findChannelsByTags({ [Tags.sessionId]: sessionId }, signal);
+    if (summary?.Id && summary.Arn) {
+      found = {
+        id: summary.Id,
+        arn: summary.Arn,
+        state: summary.State ?? "UNKNOWN",
+        tags: summary.Tags ?? {},
+      };
+    }
+  }
+  if (!found) {
+    const { ingestEndpoint } = await getIvsChannel(input.programChannelArn, signal);
+    const streamKey = await resolveStreamKey(input.programChannelArn, signal);
+    const cfg = config();
+    const request = buildChannelRequest({
+      name: `castflow-${sessionId}`,
+      inputId: input.inputId,
+      roleArn: cfg.MEDIALIVE_ROLE_ARN,
+      ivsIngestEndpoint: ingestEndpoint,
+      streamKey,
+      recordingBucket: cfg.RECORDING_BUCKET,
+      sessionId,
+      requestId: `${executionName}-channel`,
+      tags: { [Tags.managedBy]: "castflow", [Tags.sessionId]: sessionId, [Tags.createdBy]: executionName },
+    });
+    const res = await medialive().send(new CreateChannelCommand(request), { abortSignal: signal });
+    const ch = res.Channel;
+    if (!ch?.Id || !ch.Arn) throw new Error("CreateChannel returned a channel without an id");
+    found = { id: ch.Id, arn: ch.Arn, state: ch.State ?? "CREATING", tags: ch.Tags ?? {} };
+    logger.info("Created MediaLive channel", { channelId: ch.Id });
+  }
+  const saved = await updateSession(sessionId, {
+    set: { "mediaLive.channelId": found.id, "mediaLive.channelArn": found.arn },
+    condition: ownedByGoLive(executionArn),
+  });
+  if (!saved)
+    throw new TaskError(
+      TaskErrors.SessionClaimLost,
+      `Session ${sessionId} is no longer owned by this go-live`,
+    );
+  return {
+    channelId: found.id,
+    channelArn: found.arn,
+    state: found.state,
+    created: found.tags[Tags.createdBy] === executionName,
+  };
+}
+
+export const handler = taskHandler("ensure-channel", EnsureChannelInput, ensureChannel);
