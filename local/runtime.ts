@@ -1,0 +1,222 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context } from "aws-lambda";
+import { resetConfig } from "../lib/config.ts";
+import { TASK_NAMES, type TaskName } from "../lib/task-catalog.ts";
+import { createApiServer } from "./api-server.ts";
+import { stackDefinitions } from "./definitions.ts";
+import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
+import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
+import { createSfnService, type SfnService } from "./sfn/index.ts";
+import { type Simulator, startSimulator } from "./simulator/index.ts";
+import { ensureTable } from "./table.ts";
+
+/** Default time scale: a MediaLive start (~90 s on AWS) takes a few seconds locally. */
+export const DEFAULT_TIME_SCALE = 0.05;
+/** Lambda timeout of the task functions (CastflowFunction's default). */
+const TASK_TIMEOUT_MS = 30_000;
+
+export interface LocalRuntimeOptions {
+  /** Keep state here between restarts (DynamoDB data, simulator, executions, dev issuer key). In memory when omitted. */
+  readonly stateDir?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local (tests share one). */
+  readonly dynamodbEndpoint?: string;
+  /** Default: `castflow-local`. */
+  readonly tableName?: string;
+  /** Multiplies simulated AWS durations, Wait states and retry intervals. Default: CASTFLOW_TIME_SCALE or 0.05. */
+  readonly timeScale?: number;
+  /** Loopback address to listen on. Default: 127.0.0.1. */
+  readonly host?: string;
+  readonly ports?: {
+    readonly api?: number;
+    readonly sfn?: number;
+    readonly simulator?: number;
+    readonly dynamodb?: number;
+  };
+}
+
+export interface LocalEndpoints {
+  readonly api: string;
+  readonly sfn: string;
+  readonly simulator: string;
+  readonly dynamodb: string;
+}
+
+export interface LocalRuntime {
+  readonly endpoints: LocalEndpoints;
+  readonly stateMachineArns: { readonly goLive: string; readonly stopStreaming: string };
+  readonly sfn: SfnService;
+  readonly simulator: Simulator;
+  readonly tableName: string;
+  readonly timeScale: number;
+  /** A bearer token for the local API. */
+  token(userId: string, options?: { admin?: boolean }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+type TaskHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Loads `tasks/<name>.ts` on first use (after the environment points the SDK at the stand-ins). */
+const handlers = new Map<TaskName, Promise<TaskHandler>>();
+function taskHandler(name: TaskName): Promise<TaskHandler> {
+  let h = handlers.get(name);
+  if (!h) {
+    h = import(`../tasks/${name}.ts`).then((m: { handler: TaskHandler }) => m.handler);
+    handlers.set(name, h);
+  }
+  return h;
+}
+
+function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + TASK_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: "256",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address();
+  if (!addr || typeof addr === "string") throw new Error("server has no address");
+  return `http://${host}:${addr.port}`;
+}
+
+/**
+ * Starts the embedded local runtime: DynamoDB Local, the media simulator, the local Step
+ * Functions service running the stack's own definitions with the task handlers in-process, and
+ * the HTTP API. Task handlers reach the stand-ins through the real SDK clients via the
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables, which this sets for the process.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const host = options.host ?? "127.0.0.1";
+  const timeScale = options.timeScale ?? Number(process.env.CASTFLOW_TIME_SCALE ?? DEFAULT_TIME_SCALE);
+  if (!Number.isFinite(timeScale) || timeScale <= 0)
+    throw new Error(`CASTFLOW_TIME_SCALE must be a positive number`);
+  const tableName = options.tableName ?? "castflow-local";
+  const { stateDir } = options;
+  if (stateDir) mkdirSync(stateDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+
+  try {
+    let dynamodbEndpoint = options.dynamodbEndpoint;
+    if (!dynamodbEndpoint) {
+      const ddb: DynamoDbLocal = await startDynamoDbLocal({
+        ...(options.ports?.dynamodb ? { port: options.ports.dynamodb } : {}),
+        ...(stateDir ? { dataDir: join(stateDir, "dynamodb") } : {}),
+      });
+      stops.push(() => ddb.stop());
+      dynamodbEndpoint = ddb.endpoint;
+    }
+
+    const simulator = await startSimulator({
+      host,
+      port: options.ports?.simulator ?? 0,
+      timeScale,
+      ...(stateDir ? { statePath: join(stateDir, "simulator.json") } : {}),
+    });
+    stops.push(() => simulator.close());
+
+    const { machines, functions } = stackDefinitions();
+    const sfn = createSfnService({
+      machines: machines.map((m) => ({ name: m.name, definition: m.definition })),
+      timeScale,
+      ...(stateDir ? { statePath: join(stateDir, "executions.json") } : {}),
+      invokeTask: async ({ resource, input }) => {
+        const name = functions.get(resource);
+        if (!name)
+          throw Object.assign(new Error(`No task behind ${resource}`), {
+            name: "Lambda.ResourceNotFoundException",
+          });
+        const handler = await taskHandler(name);
+        // Lambda passes JSON across the wire: no shared references between state and task.
+        const result = await handler(JSON.parse(JSON.stringify(input)), lambdaContext(`castflow-${name}`));
+        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      },
+    });
+    stops.push(() => sfn.close());
+    const sfnListening = await sfn.listen(options.ports?.sfn ?? 0, host);
+
+    const arnOf = (lifecycle: "goLive" | "stopStreaming") => {
+      const m = machines.find((x) => x.lifecycle === lifecycle);
+      if (!m) throw new Error(`The stack has no ${lifecycle} state machine`);
+      return sfn.stateMachineArn(m.name);
+    };
+    const stateMachineArns = { goLive: arnOf("goLive"), stopStreaming: arnOf("stopStreaming") };
+
+    Object.assign(process.env, {
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "castflow-local",
+      AWS_SECRET_ACCESS_KEY: "castflow-local",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_ENDPOINT_URL_MEDIALIVE: simulator.url,
+      AWS_ENDPOINT_URL_IVS: simulator.url,
+      AWS_ENDPOINT_URL_SSM: simulator.url,
+      AWS_ENDPOINT_URL_MEDIACONNECT: simulator.url,
+      AWS_ENDPOINT_URL_SFN: sfnListening.url,
+      TABLE_NAME: tableName,
+      RECORDING_BUCKET: "castflow-local-recordings",
+      MEDIALIVE_ROLE_ARN: "arn:aws:iam::000000000000:role/castflow-local-medialive",
+      GO_LIVE_STATE_MACHINE_ARN: stateMachineArns.goLive,
+      STOP_STREAMING_STATE_MACHINE_ARN: stateMachineArns.stopStreaming,
+    });
+    resetConfig();
+    await ensureTable(new DynamoDBClient({ endpoint: dynamodbEndpoint }), tableName);
+    // Load every handler now, after the environment is set, so a broken task fails the start.
+    await Promise.all(TASK_NAMES.map(taskHandler));
+
+    const issuerPath = join(
+      stateDir ?? join(process.env.TMPDIR ?? "/tmp", `castflow-${process.pid}`),
+      "dev-issuer.json",
+    );
+    const apiServer = createApiServer(await devTokenVerifier(issuerPath));
+    const api = await listen(apiServer, options.ports?.api ?? 0, host);
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          apiServer.closeAllConnections();
+          apiServer.close(() => resolve());
+        }),
+    );
+
+    const endpoints: LocalEndpoints = {
+      api,
+      sfn: sfnListening.url,
+      simulator: simulator.url,
+      dynamodb: dynamodbEndpoint,
+    };
+    if (stateDir) writeFileSync(join(stateDir, "local.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
+    return {
+      endpoints,
+      stateMachineArns,
+      sfn,
+      simulator,
+      tableName,
+      timeScale,
+      token: (userId, opts) => issueDevToken(issuerPath, userId, opts),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

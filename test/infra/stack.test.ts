@@ -1,0 +1,198 @@
+import { createRequire } from "node:module";
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../infra/build-app.ts";
+import { LAMBDA_SERVICE_ERRORS, TRANSIENT_AWS_ERRORS } from "../../lib/retry.ts";
+import { TASK_NAMES } from "../../lib/task-catalog.ts";
+import { stackDefinitions } from "../../local/definitions.ts";
+
+type Asl = Record<string, unknown>;
+type AslState = Record<string, unknown> & { Type: string };
+
+/** Every state of a definition, including those inside Parallel branches and Map processors. */
+function allStates(def: Asl): [string, AslState][] {
+  const out: [string, AslState][] = [];
+  for (const [name, state] of Object.entries((def.States ?? {}) as Record<string, AslState>)) {
+    out.push([name, state]);
+    for (const branch of (state.Branches ?? []) as Asl[]) out.push(...allStates(branch));
+    if (state.ItemProcessor) out.push(...allStates(state.ItemProcessor as Asl));
+  }
+  return out;
+}
+
+const { machines } = stackDefinitions();
+let template: Template;
+
+beforeAll(() => {
+  // Prepare: the stack as `cdk synth` builds it, minus esbuild bundling.
+  const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+  template = Template.fromStack(buildApp(app).stack);
+});
+
+describe("state machine definitions", () => {
+  it.each(machines.map((m) => [m.name, m.definition] as const))("%s is valid ASL", (_name, definition) => {
+    const require = createRequire(import.meta.url);
+    const validator = require("asl-validator") as (d: unknown) => { isValid: boolean; errors: unknown[] };
+    // asl-validator mutates its input (adds QueryLanguage): validate a copy.
+    const result = validator(structuredClone(definition));
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it.each(machines.map((m) => [m.name, m.definition] as const))(
+    "%s uses only JSONPath features the local executor runs",
+    (_name, definition) => {
+      // The local executor silently ignores JSONata, Arguments, Output and Assign.
+      const text = JSON.stringify(definition);
+      expect(definition.QueryLanguage ?? "JSONPath").toBe("JSONPath");
+      for (const field of ["QueryLanguage", "Arguments", "Output", "Assign"]) {
+        expect(text).not.toContain(`"${field}":`);
+      }
+    },
+  );
+
+  it("every Lambda task retries Lambda service errors, then throttling and 5xx with jitter, and nothing else blindly", () => {
+    for (const m of machines) {
+      const tasks = allStates(m.definition).filter(([, s]) => s.Type === "Task");
+      expect(tasks.length).toBeGreaterThan(3);
+      for (const [name, task] of tasks) {
+        const retry = task.Retry as {
+          ErrorEquals: string[];
+          JitterStrategy?: string;
+          MaxDelaySeconds?: number;
+        }[];
+        const lambdaRetry = retry.find((r) => r.ErrorEquals.includes("Lambda.ServiceException"));
+        const transient = retry.find((r) => r.ErrorEquals.includes("TooManyRequestsException"));
+        expect(lambdaRetry?.ErrorEquals, name).toEqual([...LAMBDA_SERVICE_ERRORS]);
+        expect(transient?.ErrorEquals, name).toEqual([...TRANSIENT_AWS_ERRORS]);
+        expect(transient?.JitterStrategy, name).toBe("FULL");
+        expect(transient?.MaxDelaySeconds, name).toBeGreaterThan(0);
+        for (const r of retry) {
+          expect(r.ErrorEquals, `${name} must not retry everything`).not.toContain("States.ALL");
+          expect(r.ErrorEquals, `${name} must not retry validation`).not.toContain("InvalidTaskInput");
+        }
+        expect(task.TimeoutSeconds, name).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("go-live compensates every failure after the claim and never leaves the session starting", () => {
+    const goLive = machines.find((m) => m.lifecycle === "goLive")?.definition as Asl;
+    const states = Object.fromEntries(allStates(goLive));
+    const bringUp = states["Bring Channel Up"] as AslState;
+    expect(bringUp.Type).toBe("Parallel");
+    expect(bringUp.Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Clean Up" }]);
+    const cleanUp = states["Clean Up"] as AslState;
+    expect(cleanUp.Catch).toEqual([
+      {
+        ErrorEquals: ["States.ALL"],
+        ResultPath: "$.cleanupError",
+        Next: "Record Failure After Failed Clean Up",
+      },
+    ]);
+    expect((states["Record Failure"] as AslState).Next).toBe("Go Live Failed");
+    expect(states["Go Live Failed"]).toMatchObject({ Type: "Fail", ErrorPath: "$.error.Error" });
+    // Readable titles an operator sees in the console.
+    for (const title of [
+      "Claim Session",
+      "Ensure Input",
+      "Ensure Channel",
+      "Wait For Channel Idle",
+      "Start Channel",
+      "Wait For Channel Running",
+      "Wait For Channel Running: Pause",
+      "Confirm Program Channel",
+      "Mark Session Live",
+      "Stop Channel",
+      "Wait For Channel Stopped",
+      "Delete Created Channel",
+      "Wait For Input Detached",
+      "Delete Created Input",
+    ]) {
+      expect(states, title).toHaveProperty([title]);
+    }
+  });
+
+  it("waits for RUNNING at least 12 minutes, polling every 5 s", () => {
+    const goLive = machines.find((m) => m.lifecycle === "goLive")?.definition as Asl;
+    const states = Object.fromEntries(allStates(goLive));
+    const pause = states["Wait For Channel Running: Pause"] as AslState;
+    expect(pause.Seconds).toBe(5);
+    const check = states["Wait For Channel Running: Check State"] as AslState;
+    const choices = check.Choices as { And?: { NumericGreaterThanEquals?: number }[] }[];
+    const limit = choices.flatMap((c) => c.And ?? []).find((c) => c.NumericGreaterThanEquals !== undefined);
+    expect((limit?.NumericGreaterThanEquals ?? 0) * 5).toBeGreaterThanOrEqual(12 * 60);
+  });
+});
+
+describe("stack", () => {
+  it("runs every task on Node.js 22, arm64, with tracing and its task name", () => {
+    for (const name of TASK_NAMES) {
+      template.hasResourceProperties("AWS::Lambda::Function", {
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        TracingConfig: { Mode: "Active" },
+        Environment: { Variables: Match.objectLike({ CASTFLOW_TASK: name }) },
+      });
+    }
+  });
+
+  it("state machines are Standard, traced, time-limited and log without execution data", () => {
+    const sms = template.findResources("AWS::StepFunctions::StateMachine");
+    expect(Object.keys(sms)).toHaveLength(2);
+    for (const sm of Object.values(sms)) {
+      const p = sm.Properties as Record<string, unknown>;
+      expect(p.StateMachineType).toBe("STANDARD");
+      expect(p.TracingConfiguration).toEqual({ Enabled: true });
+      expect(p.LoggingConfiguration).toMatchObject({ IncludeExecutionData: false, Level: "ERROR" });
+    }
+    for (const m of machines) expect(m.definition.TimeoutSeconds).toBeGreaterThan(0);
+  });
+
+  it("alarms on failed, timed-out and aborted executions of each lifecycle", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) {
+      const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: { MetricName: string } } }[] })
+        .Metrics;
+      const names = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []));
+      expect(names.sort()).toEqual(["ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut"]);
+    }
+  });
+
+  it("keeps data safe: table with point-in-time recovery, private encrypted recording bucket", () => {
+    template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
+    });
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+
+  it("protects the HTTP API with a JWT authorizer from context", () => {
+    template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "JWT",
+      JwtConfiguration: { Issuer: "https://auth.example.com/", Audience: ["castflow-api"] },
+    });
+  });
+
+  it("grants MediaLive actions only to the tasks that call them", () => {
+    const policies = template.findResources("AWS::IAM::Policy");
+    const allowing = (action: string) =>
+      Object.entries(policies).filter(([, p]) =>
+        JSON.stringify((p.Properties as { PolicyDocument: unknown }).PolicyDocument).includes(`"${action}"`),
+      );
+    expect(allowing("medialive:DeleteChannel")).toHaveLength(1);
+    expect(allowing("medialive:StartChannel")).toHaveLength(1);
+    expect(allowing("medialive:CreateChannel")).toHaveLength(1);
+    expect(allowing("iam:PassRole")).toHaveLength(1);
+  });
+});
