@@ -11,7 +11,7 @@ import { stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
 import { createSfnService, type SfnService } from "./sfn/index.ts";
-import { type Simulator, startSimulator } from "./simulator/index.ts";
+import { type DurationOverrides, type Simulator, startSimulator } from "./simulator/index.ts";
 import { ensureTable } from "./table.ts";
 
 /** Default time scale: a MediaLive start (~90 s on AWS) takes a few seconds locally. */
@@ -30,6 +30,8 @@ export interface LocalRuntimeOptions {
   readonly timeScale?: number;
   /** Loopback address to listen on. Default: 127.0.0.1. */
   readonly host?: string;
+  /** Simulated AWS durations replacing the defaults (base seconds, before the time scale). */
+  readonly simulatorDurations?: DurationOverrides;
   readonly ports?: {
     readonly api?: number;
     readonly sfn?: number;
@@ -132,6 +134,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       host,
       port: options.ports?.simulator ?? 0,
       timeScale,
+      ...(options.simulatorDurations ? { durations: options.simulatorDurations } : {}),
       ...(stateDir ? { statePath: join(stateDir, "simulator.json") } : {}),
     });
     stops.push(() => simulator.close());
@@ -164,9 +167,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const stateMachineArns = { goLive: arnOf("goLive"), stopStreaming: arnOf("stopStreaming") };
 
     Object.assign(process.env, {
+      // DynamoDB Local accepts only letters and digits in the access key id.
       AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "castflow-local",
-      AWS_SECRET_ACCESS_KEY: "castflow-local",
+      AWS_ACCESS_KEY_ID: "castflowlocal",
+      AWS_SECRET_ACCESS_KEY: "castflowlocal",
       AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
       AWS_ENDPOINT_URL_MEDIALIVE: simulator.url,
       AWS_ENDPOINT_URL_IVS: simulator.url,

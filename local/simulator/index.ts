@@ -1,0 +1,251 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import type { DurationOverrides } from "./durations.ts";
+import { AdminValidationError, FaultRegistry } from "./faults.ts";
+import {
+  AwsError,
+  detectService,
+  parseJsonBody,
+  readBody,
+  type ServiceHandler,
+  type ServiceName,
+  sendError,
+  sendJson,
+} from "./http.ts";
+import { createIvs } from "./ivs.ts";
+import { createMediaLive } from "./medialive.ts";
+import { createSsm } from "./ssm.ts";
+import { type JsonObject, type SimContext, Store } from "./store.ts";
+
+export { BASE_SECONDS, type DurationOverrides } from "./durations.ts";
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) = a free port. */
+  port?: number;
+  /** Multiplies every simulated duration (default 1 = AWS-like; 0.001 makes a start take ~75 ms). */
+  timeScale?: number;
+  /** Optional JSON file: loaded on start, saved (debounced) on every change. */
+  statePath?: string;
+  /** Default 000000000000. */
+  accountId?: string;
+  /** Default us-east-1. */
+  region?: string;
+  /** Base durations (seconds, before timeScale) replacing the defaults, e.g. `{ channelStart: 1000 }`. */
+  durations?: DurationOverrides;
+}
+
+/** The simulated account as seen by tests (GET /_sim/resources). Stream key values are included. */
+export interface SimResources {
+  medialive: { channels: JsonObject[]; inputs: JsonObject[]; inputSecurityGroups: JsonObject[] };
+  ivs: { channels: JsonObject[]; streamKeys: JsonObject[]; streams: JsonObject[] };
+  ssm: { parameters: JsonObject[] };
+}
+
+export interface Simulator {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+  resources(): SimResources;
+}
+
+/** One API call received (GET /_sim/calls). */
+export interface SimCall {
+  service: ServiceName;
+  operation: string;
+  at: string;
+  status?: number;
+  error?: string;
+}
+
+const MAX_CALLS_LOGGED = 10_000;
+
+const IvsStreamBody = z.object({ channelArn: z.string().min(1), live: z.boolean() }).strict();
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const host = options.host ?? "127.0.0.1";
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale >= 0)) throw new RangeError(`timeScale must be >= 0, got ${timeScale}`);
+  const store = new Store(timeScale, options.statePath, options.durations);
+  const ctx: SimContext = {
+    store,
+    accountId: options.accountId ?? "000000000000",
+    region: options.region ?? "us-east-1",
+  };
+
+  // MediaLive and IVS reference each other (a running channel pushing to IVS makes its stream live).
+  let onMediaLiveChanged = () => {};
+  const medialive = createMediaLive(ctx, () => onMediaLiveChanged());
+  const ivs = createIvs(ctx, () => medialive.rtmpTargets());
+  onMediaLiveChanged = () => ivs.recomputeLiveness();
+  const ssm = createSsm(ctx);
+  const services: Record<ServiceName, ServiceHandler> = { medialive, ivs, ssm };
+  const faults = new FaultRegistry(services);
+  const calls: SimCall[] = [];
+
+  store.load();
+  ivs.recomputeLiveness();
+
+  const resources = (): SimResources => ({
+    medialive: medialive.view(),
+    ivs: ivs.view(),
+    ssm: ssm.view(),
+  });
+
+  async function admin(req: IncomingMessage, res: ServerResponse, url: URL, text: string): Promise<void> {
+    const route = `${req.method} ${url.pathname.replace(/\/$/, "")}`;
+    const body = (): unknown => {
+      try {
+        return text.trim() === "" ? {} : JSON.parse(text);
+      } catch {
+        throw new AdminValidationError("body", "not valid JSON");
+      }
+    };
+    switch (route) {
+      case "GET /_sim/resources":
+        return sendJson(res, 200, resources());
+      case "GET /_sim/faults":
+        return sendJson(res, 200, { faults: faults.list() });
+      case "POST /_sim/faults":
+        return sendJson(res, 201, faults.add(body()));
+      case "DELETE /_sim/faults":
+        faults.clear();
+        return sendJson(res, 200, { faults: [] });
+      case "POST /_sim/reset":
+        store.reset();
+        faults.clear();
+        ivs.resetThrottling();
+        calls.length = 0;
+        return sendJson(res, 200, { reset: true });
+      case "GET /_sim/calls": {
+        const service = url.searchParams.get("service");
+        const operation = url.searchParams.get("operation");
+        const matching = calls.filter(
+          (c) => (!service || c.service === service) && (!operation || c.operation === operation),
+        );
+        return sendJson(res, 200, { count: matching.length, calls: matching });
+      }
+      case "DELETE /_sim/calls":
+        calls.length = 0;
+        return sendJson(res, 200, { count: 0, calls: [] });
+      case "POST /_sim/ivs/streams": {
+        const parsed = IvsStreamBody.safeParse(body());
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new AdminValidationError(issue?.path.join(".") || "body", issue?.message ?? "invalid body");
+        }
+        return sendJson(res, 200, ivs.setManualLive(parsed.data.channelArn, parsed.data.live));
+      }
+      default:
+        return sendJson(res, 404, { message: `Unknown admin endpoint ${route}` });
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://simulator");
+    const text = await readBody(req);
+    if (url.pathname.startsWith("/_sim/")) {
+      try {
+        await admin(req, res, url, text);
+      } catch (e) {
+        if (e instanceof AdminValidationError) sendJson(res, 400, { message: e.message, field: e.field });
+        else if (e instanceof AwsError) sendJson(res, e.status, { message: e.message, error: e.name });
+        else throw e;
+      }
+      return;
+    }
+    const serviceName = detectService(req, url.pathname);
+    if (!serviceName) {
+      sendError(
+        res,
+        "restJson1",
+        new AwsError(
+          "UnknownServiceException",
+          400,
+          `Cannot tell which service ${req.method} ${url.pathname} is for`,
+        ),
+      );
+      return;
+    }
+    const service = services[serviceName];
+    const match = service.match(req.method ?? "GET", url.pathname, req.headers);
+    if (!match) {
+      sendError(
+        res,
+        service.protocol,
+        new AwsError(
+          "UnknownOperationException",
+          404,
+          `No ${serviceName} operation for ${req.method} ${url.pathname}`,
+        ),
+      );
+      return;
+    }
+    const call: SimCall = { service: serviceName, operation: match.operation, at: new Date().toISOString() };
+    calls.push(call);
+    // Bounded so a long `npm start` session does not grow without limit.
+    if (calls.length > MAX_CALLS_LOGGED) calls.splice(0, calls.length - MAX_CALLS_LOGGED);
+    try {
+      const body = parseJsonBody(text);
+      const fault = faults.take(serviceName, match.operation);
+      if (fault?.delayMs) await sleep(fault.delayMs);
+      const injected =
+        fault?.error !== undefined
+          ? new AwsError(fault.error, fault.status ?? 500, fault.message ?? `Injected fault ${fault.id}`)
+          : undefined;
+      if (injected && !fault?.after) throw injected;
+      const result = service.invoke({
+        operation: match.operation,
+        params: match.params,
+        query: url.searchParams,
+        body,
+      });
+      store.changed();
+      if (injected) throw injected; // after: true - the change happened, the response is lost
+      call.status = result.status;
+      sendJson(res, result.status, result.status === 204 ? undefined : (result.body ?? {}));
+    } catch (e) {
+      const error =
+        e instanceof AwsError
+          ? e
+          : new AwsError(
+              serviceName === "ssm" ? "InternalServerError" : "InternalServerErrorException",
+              500,
+              `Simulator bug: ${(e as Error).message}`,
+            );
+      call.status = error.status;
+      call.error = error.name;
+      sendError(res, service.protocol, error);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { message: `Simulator error: ${(e as Error).message}` });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    resources,
+    async close() {
+      store.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SDK clients keep connections alive; without this close() would wait for them to idle out.
+        server.closeAllConnections();
+      });
+    },
+  };
+}

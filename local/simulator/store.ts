@@ -1,0 +1,280 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { type DurationOverrides, scaledMs, type TransitionName } from "./durations.ts";
+
+/** JSON as it travels on the wire; resources keep their request JSON in this form. */
+export type Json = null | boolean | number | string | Json[] | JsonObject;
+export interface JsonObject {
+  [key: string]: Json;
+}
+export type Tags = Record<string, string>;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+export function asString(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+export function asTags(v: unknown): Tags {
+  const out: Tags = {};
+  if (isObject(v)) for (const [k, val] of Object.entries(v)) if (typeof val === "string") out[k] = val;
+  return out;
+}
+
+// ---- MediaLive ----
+export type MlChannelState =
+  | "CREATING"
+  | "CREATE_FAILED"
+  | "IDLE"
+  | "STARTING"
+  | "RUNNING"
+  | "RECOVERING"
+  | "STOPPING"
+  | "DELETING"
+  | "DELETED"
+  | "UPDATING"
+  | "UPDATE_FAILED";
+export interface MlChannel {
+  id: string;
+  arn: string;
+  /** CreateChannel/UpdateChannel request body in wire form (without requestId, dryRun, tags). */
+  spec: JsonObject;
+  state: MlChannelState;
+  tags: Tags;
+}
+export type MlInputState = "CREATING" | "DETACHED" | "ATTACHED" | "DELETING" | "DELETED";
+export interface MlInput {
+  id: string;
+  arn: string;
+  spec: JsonObject;
+  /** Computed at creation: the endpoints AWS hands out (rtmp://ip:1935/app/instance). */
+  destinations: JsonObject[];
+  inputClass: "STANDARD" | "SINGLE_INPUT";
+  state: MlInputState;
+  attachedChannels: string[];
+  tags: Tags;
+}
+export interface MlSecurityGroup {
+  id: string;
+  arn: string;
+  whitelistRules: JsonObject[];
+  state: "IDLE" | "IN_USE" | "UPDATING" | "DELETED";
+  tags: Tags;
+}
+
+// ---- IVS ----
+export interface IvsChannel {
+  arn: string;
+  channel: JsonObject;
+  tags: Tags;
+}
+export interface IvsStreamKey {
+  arn: string;
+  channelArn: string;
+  value: string;
+  tags: Tags;
+}
+export interface IvsStream {
+  channelArn: string;
+  /** Broadcast started through POST /_sim/ivs/streams. */
+  manualLive: boolean;
+  /** Broadcast derived from a RUNNING MediaLive channel pushing to this channel's ingest with its key. */
+  derivedLive: boolean;
+  /** After StopStream the derived encoder is disconnected until this time (epoch ms). */
+  suppressedUntil: number;
+  state: "LIVE" | "OFFLINE";
+  streamId?: string;
+  startTime?: string;
+}
+
+// ---- SSM ----
+export interface SsmParameter {
+  name: string;
+  type: "String" | "StringList" | "SecureString";
+  value: string;
+  version: number;
+  lastModified: number;
+  description?: string;
+  dataType: string;
+}
+
+/** A transition that a timer will apply; kept as data so a restart (statePath) can resume it. */
+export interface PendingTransition {
+  kind: string;
+  key: string;
+  at: number;
+}
+
+export interface SimState {
+  medialive: {
+    channels: Record<string, MlChannel>;
+    inputs: Record<string, MlInput>;
+    securityGroups: Record<string, MlSecurityGroup>;
+    /** "channel:<requestId>" / "input:<requestId>" -> resource id (idempotency tokens). */
+    requestIds: Record<string, string>;
+  };
+  ivs: {
+    channels: Record<string, IvsChannel>;
+    streamKeys: Record<string, IvsStreamKey>;
+    streams: Record<string, IvsStream>;
+  };
+  ssm: { parameters: Record<string, SsmParameter> };
+  pending: PendingTransition[];
+}
+
+export function emptyState(): SimState {
+  return {
+    medialive: { channels: {}, inputs: {}, securityGroups: {}, requestIds: {} },
+    ivs: { channels: {}, streamKeys: {}, streams: {} },
+    ssm: { parameters: {} },
+    pending: [],
+  };
+}
+
+export function randomDigits(n: number): string {
+  let s = "";
+  for (const b of randomBytes(n)) s += String(b % 10);
+  return s.replace(/^0/, "1");
+}
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+export function randomAlnum(n: number): string {
+  let s = "";
+  for (const b of randomBytes(n)) s += ALNUM[b % ALNUM.length];
+  return s;
+}
+export function randomHex(n: number): string {
+  return randomBytes(Math.ceil(n / 2))
+    .toString("hex")
+    .slice(0, n);
+}
+
+export type TransitionHandler = (key: string) => void;
+
+/**
+ * Holds the account's state, the timers that move resources through their transitional states,
+ * and the optional JSON file the state is saved to.
+ */
+export class Store {
+  state: SimState = emptyState();
+  private readonly timers = new Map<PendingTransition, NodeJS.Timeout>();
+  private readonly handlers = new Map<string, TransitionHandler>();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    readonly timeScale: number,
+    private readonly statePath: string | undefined,
+    readonly durations: DurationOverrides = {},
+  ) {}
+
+  on(kind: string, handler: TransitionHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** Schedule `kind` for `key` after the scaled base duration `duration` (or an explicit ms delay). */
+  schedule(kind: string, key: string, duration: TransitionName | number): void {
+    const ms = typeof duration === "number" ? duration : scaledMs(duration, this.timeScale, this.durations);
+    const p: PendingTransition = { kind, key, at: Date.now() + ms };
+    this.state.pending.push(p);
+    this.arm(p);
+    this.changed();
+  }
+
+  /** Drop pending transitions for a key (e.g. a stop overtakes a start). */
+  cancel(key: string, kinds?: readonly string[]): void {
+    for (const p of [...this.state.pending]) {
+      if (p.key !== key || (kinds && !kinds.includes(p.kind))) continue;
+      const t = this.timers.get(p);
+      if (t) clearTimeout(t);
+      this.timers.delete(p);
+      this.state.pending = this.state.pending.filter((x) => x !== p);
+    }
+  }
+
+  private arm(p: PendingTransition): void {
+    const t = setTimeout(
+      () => {
+        this.timers.delete(p);
+        this.state.pending = this.state.pending.filter((x) => x !== p);
+        if (this.closed) return;
+        this.handlers.get(p.kind)?.(p.key);
+        this.changed();
+      },
+      Math.max(0, p.at - Date.now()),
+    );
+    // The simulator must never keep a test process (or `npm start`) alive on its own.
+    t.unref();
+    this.timers.set(p, t);
+  }
+
+  /** Load from statePath (if any) and re-arm the transitions that were pending when it was saved. */
+  load(): void {
+    if (!this.statePath) return;
+    let text: string;
+    try {
+      text = readFileSync(this.statePath, "utf8");
+    } catch {
+      return; // no file yet: a fresh account
+    }
+    let parsed: Partial<SimState>;
+    try {
+      parsed = JSON.parse(text) as Partial<SimState>;
+    } catch (e) {
+      throw new Error(`Simulator state file ${this.statePath} is not valid JSON: ${(e as Error).message}`);
+    }
+    const base = emptyState();
+    this.state = {
+      medialive: { ...base.medialive, ...parsed.medialive },
+      ivs: { ...base.ivs, ...parsed.ivs },
+      ssm: { ...base.ssm, ...parsed.ssm },
+      pending: parsed.pending ?? [],
+    };
+    for (const p of this.state.pending) this.arm(p);
+  }
+
+  /** Replace everything (POST /_sim/reset). */
+  reset(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.state = emptyState();
+    this.changed();
+  }
+
+  /** Mark the state dirty: saved (debounced) when a statePath is configured. */
+  changed(): void {
+    if (!this.statePath || this.closed || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save();
+    }, 25);
+    this.saveTimer.unref();
+  }
+
+  save(): void {
+    if (!this.statePath) return;
+    mkdirSync(dirname(this.statePath), { recursive: true });
+    // Write-then-rename so a crash mid-write never leaves a truncated state file.
+    const tmp = `${this.statePath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state, null, 2));
+    renameSync(tmp, this.statePath);
+  }
+
+  close(): void {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+    }
+    this.save();
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+/** What every service module gets: the shared store and the account it simulates. */
+export interface SimContext {
+  readonly store: Store;
+  readonly accountId: string;
+  readonly region: string;
+}
