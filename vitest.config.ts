@@ -7,5 +7,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Task logs are JSON lines on stdout; tests read results, not logs.
+    env: { POWERTOOLS_LOG_LEVEL: "ERROR" },
   },
 });

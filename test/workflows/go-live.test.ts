@@ -1,0 +1,236 @@
+import { describe, expect, it } from "vitest";
+import { eventually, useLocalRuntime } from "./harness.ts";
+
+const t = useLocalRuntime();
+
+describe("go-live on the local runtime", () => {
+  it("creates input and channel, starts it, and marks the session live with its playback URL", async () => {
+    // Prepare
+    const sessionId = await t.createSession();
+    // Act
+    const { start, execution } = await t.goLive(sessionId);
+    // Assess
+    expect(start.body.executionName).toBe(`go-live-${sessionId}-1`);
+    expect(execution.status).toBe("SUCCEEDED");
+    const session = await t.session(sessionId);
+    expect(session.streaming).toMatchObject({ status: "live", isLive: true, attempt: 1 });
+    expect(Date.parse(session.streaming.startedAt)).toBeGreaterThan(0);
+    const output = JSON.parse(execution.output ?? "{}");
+    expect(output.playbackUrl).toBe(session.ivs.programPlaybackUrl);
+    const { channels, inputs } = t.liveMediaLive();
+    expect(channels).toHaveLength(1);
+    expect(inputs).toHaveLength(1);
+    expect(channels[0]).toMatchObject({ id: session.mediaLive.channelId, state: "RUNNING" });
+    expect(inputs[0]).toMatchObject({ id: session.mediaLive.inputIds.host, state: "ATTACHED" });
+    expect(session.mediaLive.rtmpEndpoints.host[0].url).toMatch(/^rtmp:\/\/[\d.]+:1935\//);
+    // The channel pushes to the session's IVS program channel: its stream is live.
+    const streams = t.h.rt.simulator.resources().ivs.streams;
+    expect(streams).toContainEqual(
+      expect.objectContaining({ channelArn: session.ivs.programChannelArn, state: "LIVE" }),
+    );
+    expect(await t.statePath(start.body.executionArn)).toEqual(
+      expect.arrayContaining([
+        "Claim Session",
+        "Ensure Input",
+        "Ensure Channel",
+        "Wait For Channel Idle",
+        "Start Channel",
+        "Wait For Channel Running",
+        "Confirm Program Channel",
+        "Mark Session Live",
+        "Session Live",
+      ]),
+    );
+  });
+
+  it("never exposes the stream key in execution history, API responses or the execution view", async () => {
+    const sessionId = await t.createSession();
+    const { start } = await t.goLive(sessionId);
+    const keys = t.h.rt.simulator.resources().ivs.streamKeys.map((k) => String(k.value));
+    expect(keys.length).toBeGreaterThan(0);
+    const texts = [
+      JSON.stringify(await t.history(start.body.executionArn, true)),
+      (await t.api("GET", `/sessions/${sessionId}`)).raw,
+      (await t.api("GET", `/executions/${encodeURIComponent(start.body.executionArn)}`)).raw,
+      JSON.stringify(start.body),
+    ];
+    // The key really is in use (configured on the MediaLive channel), so the check can fail.
+    expect(JSON.stringify(t.h.rt.simulator.resources().medialive.channels)).toContain(keys[0]);
+    for (const text of texts) for (const key of keys) expect(text).not.toContain(key);
+  });
+
+  it("reuses the session's channel and input on the next go-live", async () => {
+    const sessionId = await t.createSession();
+    await t.goLive(sessionId);
+    const first = await t.session(sessionId);
+    expect((await t.stopStreaming(sessionId)).execution.status).toBe("SUCCEEDED");
+    const { start, execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(start.body.executionName).toBe(`go-live-${sessionId}-2`);
+    const second = await t.session(sessionId);
+    expect(second.mediaLive.channelId).toBe(first.mediaLive.channelId);
+    expect(second.mediaLive.inputIds.host).toBe(first.mediaLive.inputIds.host);
+    expect(await t.calls("medialive", "CreateChannel")).toBe(1);
+    expect(await t.calls("medialive", "CreateInput")).toBe(1);
+    expect(t.liveMediaLive().channels).toHaveLength(1);
+  });
+
+  it("answers 200 with the playback URL when already live, and starts nothing", async () => {
+    const sessionId = await t.createSession();
+    await t.goLive(sessionId);
+    const again = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: "live", playbackUrl: expect.stringContaining("playback") });
+    expect(await t.calls("medialive", "StartChannel")).toBe(1);
+  });
+
+  it("gives concurrent go-live requests one execution and one channel", async () => {
+    const sessionId = await t.createSession();
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () => t.api("POST", `/sessions/${sessionId}/streaming/start`)),
+    );
+    const arns = new Set(responses.map((r) => r.body.executionArn));
+    expect(responses.every((r) => r.status === 202 || r.status === 200)).toBe(true);
+    expect(arns.size).toBe(1);
+    const [arn] = [...arns];
+    expect((await t.waitFor(String(arn))).status).toBe("SUCCEEDED");
+    expect(await t.calls("medialive", "CreateChannel")).toBe(1);
+    expect(await t.calls("medialive", "StartChannel")).toBe(1);
+    expect(t.liveMediaLive().channels).toHaveLength(1);
+  });
+
+  it("retries throttled MediaLive calls with backoff and still goes live", async () => {
+    const sessionId = await t.createSession();
+    await t.fault({
+      service: "medialive",
+      operation: "StartChannel",
+      error: "TooManyRequestsException",
+      times: 2,
+    });
+    const { start, execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("SUCCEEDED");
+    const failures = (await t.history(start.body.executionArn)).filter(
+      (e) =>
+        e.type === "LambdaFunctionFailed" &&
+        e.lambdaFunctionFailedEventDetails?.error === "TooManyRequestsException",
+    );
+    expect(failures).toHaveLength(2);
+    expect(await t.calls("medialive", "StartChannel")).toBe(3);
+  });
+
+  it("compensates a validation failure: deletes what it created, records the error, retries nothing", async () => {
+    const sessionId = await t.createSession();
+    await t.fault({
+      service: "medialive",
+      operation: "StartChannel",
+      error: "UnprocessableEntityException",
+      times: 1,
+    });
+    const { start, execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("FAILED");
+    expect(execution.error).toBe("UnprocessableEntityException");
+    expect(await t.calls("medialive", "StartChannel")).toBe(1);
+    const path = await t.statePath(start.body.executionArn);
+    expect(path).toEqual(
+      expect.arrayContaining([
+        "Clean Up",
+        "Delete Created Channel",
+        "Wait For Input Detached",
+        "Delete Created Input",
+        "Record Failure",
+      ]),
+    );
+    expect(path.at(-1)).toBe("Go Live Failed");
+    const session = await t.session(sessionId);
+    expect(session.streaming).toMatchObject({ status: "error", isLive: false });
+    expect(session.streaming.error.code).toBe("UnprocessableEntityException");
+    expect(session.mediaLive.channelId).toBeUndefined();
+    expect(session.mediaLive.inputIds.host).toBeUndefined();
+    expect(t.liveMediaLive()).toEqual({ channels: [], inputs: [] });
+  });
+
+  it("leaves a reused channel in place (stopped) when a later go-live fails, and recovers from error", async () => {
+    const sessionId = await t.createSession();
+    await t.goLive(sessionId);
+    await t.stopStreaming(sessionId);
+    const { channelId } = (await t.session(sessionId)).mediaLive;
+    await t.fault({
+      service: "medialive",
+      operation: "StartChannel",
+      error: "UnprocessableEntityException",
+      times: 1,
+    });
+    expect((await t.goLive(sessionId)).execution.status).toBe("FAILED");
+    const afterFailure = await t.session(sessionId);
+    expect(afterFailure.streaming.status).toBe("error");
+    expect(afterFailure.mediaLive.channelId).toBe(channelId);
+    expect(t.liveMediaLive().channels).toEqual([expect.objectContaining({ id: channelId, state: "IDLE" })]);
+    // Going live again from `error` works and still uses the same channel.
+    expect((await t.goLive(sessionId)).execution.status).toBe("SUCCEEDED");
+    expect((await t.session(sessionId)).mediaLive.channelId).toBe(channelId);
+  });
+
+  it("creates one channel when CreateChannel's answer is lost and the task is retried", async () => {
+    const sessionId = await t.createSession();
+    await t.fault({
+      service: "medialive",
+      operation: "CreateChannel",
+      error: "InternalServerErrorException",
+      times: 1,
+      after: true,
+    });
+    const { start, execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("SUCCEEDED");
+    const lost = (await t.history(start.body.executionArn)).filter(
+      (e) =>
+        e.type === "LambdaFunctionFailed" &&
+        e.lambdaFunctionFailedEventDetails?.error === "InternalServerErrorException",
+    );
+    expect(lost).toHaveLength(1);
+    // The retry finds the channel by its session tag before creating anything.
+    expect(await t.calls("medialive", "CreateChannel")).toBe(1);
+    expect(t.liveMediaLive().channels).toHaveLength(1);
+  });
+
+  it("recovers from a crash after CreateChannel by running go-live again, without a second channel", async () => {
+    const sessionId = await t.createSession();
+    // Hold the first poll of the new channel so the execution is mid-way, then kill it.
+    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 3000, times: 1 });
+    const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+    await eventually(async () => (await t.session(sessionId)).mediaLive.channelId);
+    await t.abort(first.body.executionArn);
+    expect((await t.waitFor(first.body.executionArn)).status).toBe("ABORTED");
+    expect((await t.session(sessionId)).streaming.status).toBe("starting");
+
+    // The session is stuck `starting` under a dead execution: go-live again takes it over.
+    const { start, execution } = await t.goLive(sessionId);
+    expect(start.body.executionName).toBe(`go-live-${sessionId}-2`);
+    expect(execution.status).toBe("SUCCEEDED");
+    const session = await t.session(sessionId);
+    expect(session.streaming).toMatchObject({ status: "live", attempt: 2 });
+    expect(await t.calls("medialive", "CreateChannel")).toBe(1);
+    expect(t.liveMediaLive().channels).toHaveLength(1);
+    expect(t.liveMediaLive().inputs).toHaveLength(1);
+  });
+
+  it("reports the running state of an execution through GET /executions", async () => {
+    const sessionId = await t.createSession();
+    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 1500, times: 1 });
+    const start = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+    const path = `/executions/${encodeURIComponent(start.body.executionArn)}`;
+    const running = await eventually(async () => {
+      const r = await t.api("GET", path);
+      return r.body.currentState === "Wait For Channel Idle: Poll" ? r : undefined;
+    });
+    expect(running.body).toMatchObject({ status: "RUNNING", sessionId });
+    // Stop is refused while the session is starting.
+    const stop = await t.api("POST", `/sessions/${sessionId}/streaming/stop`);
+    expect(stop.status).toBe(409);
+    expect(stop.body.error.code).toBe("conflict");
+    await t.waitFor(start.body.executionArn);
+    const done = await t.api("GET", path);
+    expect(done.body).toMatchObject({ status: "SUCCEEDED", output: { sessionId } });
+    // Another host cannot see it.
+    expect((await t.api("GET", path, { user: "someone-else" })).status).toBe(404);
+  });
+});
