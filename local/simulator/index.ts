@@ -63,6 +63,9 @@ export interface SimCall {
 
 const MAX_CALLS_LOGGED = 10_000;
 
+/** POST /_sim/advance: finish a resource's pending transitions (e.g. STARTING -> RUNNING) now. */
+const AdvanceBody = z.object({ resourceId: z.string().min(1) }).strict();
+
 const IvsStreamBody = z.object({ channelArn: z.string().min(1), live: z.boolean() }).strict();
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -127,6 +130,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           (c) => (!service || c.service === service) && (!operation || c.operation === operation),
         );
         return sendJson(res, 200, { count: matching.length, calls: matching });
+      }
+      case "POST /_sim/advance": {
+        const parsed = AdvanceBody.safeParse(body());
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new AdminValidationError(issue?.path.join(".") || "body", issue?.message ?? "invalid body");
+        }
+        return sendJson(res, 200, { advanced: store.advance(parsed.data.resourceId) });
       }
       case "DELETE /_sim/calls":
         calls.length = 0;

@@ -192,6 +192,21 @@ export class Store {
     }
   }
 
+  /**
+   * Completes the pending transitions of `key` now instead of at their scheduled time (tests use
+   * it to end a deliberately slow start). Returns how many were advanced.
+   */
+  advance(key: string): number {
+    const due = this.state.pending.filter((p) => p.key === key);
+    for (const p of due) {
+      const t = this.timers.get(p);
+      if (t) clearTimeout(t);
+      p.at = Date.now();
+      this.arm(p);
+    }
+    return due.length;
+  }
+
   private arm(p: PendingTransition): void {
     const t = setTimeout(
       () => {

@@ -248,6 +248,21 @@ describe("admin views", () => {
     expect(view.ssm.parameters[0]).toMatchObject({ Name: "/s", Value: "secret-v", Type: "SecureString" });
   });
 
+  it("POST /_sim/advance finishes a resource's pending transition at once", async () => {
+    const id = await idleChannel();
+    await c.ml.send(new StartChannelCommand({ ChannelId: id }));
+    // At timeScale 0.002 a start takes ~150 ms; right after the call it is still STARTING.
+    expect((await c.ml.send(new DescribeChannelCommand({ ChannelId: id }))).State).toBe("STARTING");
+    const res = await admin(sim.url, "POST", "/_sim/advance", { resourceId: id });
+    expect(res.body).toEqual({ advanced: 1 });
+    await until(
+      () => c.ml.send(new DescribeChannelCommand({ ChannelId: id })),
+      (d) => d.State === "RUNNING",
+      100,
+    );
+    expect((await admin(sim.url, "POST", "/_sim/advance", {})).status).toBe(400);
+  });
+
   it("GET /_sim/calls counts calls per service and operation", async () => {
     await c.ivs.send(new ListIvsChannels({}));
     await c.ivs.send(new ListIvsChannels({}));

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { eventually, useLocalRuntime } from "./harness.ts";
+
+// A channel that would take 10 hours to start: far beyond go-live's 12.5-minute budget.
+const t = useLocalRuntime({ simulatorDurations: { channelStart: 36_000 } });
+
+describe("go-live when the channel does not start in time", () => {
+  it("times out, stops the late channel once it can, deletes what it created and records the timeout", async () => {
+    const sessionId = await t.createSession();
+    const start = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+    const arn = start.body.executionArn as string;
+
+    // MediaLive refuses to stop a STARTING channel, so the compensation's stop is retried
+    // (ChannelNotReady) ...
+    await eventually(async () =>
+      (await t.history(arn)).some(
+        (e) =>
+          e.type === "LambdaFunctionFailed" &&
+          e.lambdaFunctionFailedEventDetails?.error === "ChannelNotReady",
+      ),
+    );
+    // ... until the channel finally reaches RUNNING, which the test brings forward.
+    const { channelId } = (await t.session(sessionId)).mediaLive;
+    expect((await t.sim("POST", "/_sim/advance", { resourceId: channelId })).body.advanced).toBe(1);
+    const execution = await t.waitFor(arn);
+
+    expect(execution.status).toBe("FAILED");
+    expect(execution.error).toBe("ChannelWaitTimeout");
+    expect(execution.cause).toMatch(/still STARTING after 750 s/);
+    const path = await t.statePath(arn);
+    expect(path).toContain("Wait For Channel Running: Timed Out");
+    expect(path).toEqual(
+      expect.arrayContaining(["Stop Channel", "Delete Created Channel", "Delete Created Input"]),
+    );
+    expect(await t.calls("medialive", "StopChannel")).toBe(1);
+
+    const session = await t.session(sessionId);
+    expect(session.streaming).toMatchObject({ status: "error", isLive: false });
+    expect(session.streaming.error).toMatchObject({ code: "ChannelWaitTimeout" });
+    expect(t.liveMediaLive()).toEqual({ channels: [], inputs: [] });
+  });
+});
