@@ -8,7 +8,7 @@ import { DEFAULT_TIME_SCALE, startLocalRuntime } from "./runtime.ts";
  * `npm start`: the embedded local runtime. Options:
  *   --clean            start from empty state (deletes .castflow/)
  *   --api-port N       API port (default 4566); --sfn-port, --simulator-port, --dynamodb-port likewise
- * Environment: CASTFLOW_TIME_SCALE (default 0.05), POWERTOOLS_LOG_LEVEL (default WARN here).
+ * Environment: CASTFLOW_TIME_SCALE (default 0.05), POWERTOOLS_LOG_LEVEL (task logs; default INFO).
  */
 const { values } = parseArgs({
   options: {
@@ -30,7 +30,6 @@ const port = (name: string, raw: string | undefined) => {
 };
 
 if (values.clean) rmSync(STATE_DIR, { recursive: true, force: true });
-process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
 const runtime = await startLocalRuntime({
   stateDir: STATE_DIR,

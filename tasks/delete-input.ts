@@ -2,6 +2,7 @@ import { DeleteInputCommand } from "@aws-sdk/client-medialive";
 import { z } from "zod";
 import { medialive } from "../lib/clients.ts";
 import { errorName, isNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { liveInput } from "../lib/medialive.ts";
 import { type TaskContext, taskHandler } from "../lib/task.ts";
 
 export const DeleteInputInput = z.object({ inputId: z.string().min(1) });
@@ -10,7 +11,7 @@ export interface DeleteInputOutput {
   readonly deleted: boolean;
 }
 
-/** Deletes a detached input; idempotent. Still attached: `ChannelNotReady`, retried. */
+/** Deletes a detached input; idempotent (gone or deleting counts as done). Still attached: `ChannelNotReady`, retried. */
 export async function deleteInput(
   input: DeleteInputInput,
   { signal }: TaskContext,
@@ -22,6 +23,8 @@ export async function deleteInput(
     if (isNotFound(err)) return { deleted: false };
     const name = errorName(err);
     if (name === "ConflictException" || name === "BadRequestException") {
+      // Already on its way out (a retried delete whose first answer was lost): done.
+      if (!(await liveInput(input.inputId, signal))) return { deleted: false };
       throw new TaskError(
         TaskErrors.ChannelNotReady,
         `Input ${input.inputId} cannot be deleted yet (${name})`,

@@ -5,7 +5,7 @@ const t = useLocalRuntime();
 
 async function raw(path: string, init: RequestInit = {}) {
   const res = await fetch(`${t.h.rt.endpoints.api}${path}`, init);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
 }
 
 describe("HTTP API on the local runtime", () => {

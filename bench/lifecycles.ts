@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: what each lifecycle costs on the embedded local runtime, measured in one run.
+ *
+ * Per lifecycle: Step Functions state transitions (what AWS bills Standard workflows for), task
+ * (Lambda) invocations, wall time against the simulated AWS time on the critical path (the time
+ * MediaLive itself needs: the lower bound of any correct workflow) and their ratio, which shows
+ * the engine's own overhead: polling granularity plus task execution. Then each task bundle's size.
+ */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from "@aws-sdk/client-sfn";
+import { build } from "esbuild";
+import { PROJECT_ROOT } from "../infra/task-function.ts";
+import { TASK_NAMES } from "../lib/task-catalog.ts";
+import { startLocalRuntime } from "../local/runtime.ts";
+import { BASE_SECONDS } from "../local/simulator/index.ts";
+
+const TIME_SCALE = Number(process.env.CASTFLOW_TIME_SCALE ?? 0.01);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+const rt = await startLocalRuntime({ timeScale: TIME_SCALE, tableName: `bench-${randomUUID()}` });
+const sfn = new SFNClient({ endpoint: rt.endpoints.sfn, region: "us-east-1" });
+const token = await rt.token("bench-host");
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${rt.endpoints.api}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: bench reads a few known fields
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function history(executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+interface Sample {
+  transitions: number;
+  tasks: number;
+  wallMs: number;
+  simulatedMs: number;
+}
+
+async function measure(path: string, simulatedSeconds: number): Promise<Sample> {
+  const started = Date.now();
+  const res = await api("POST", path);
+  if (res.status !== 202) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  const done = await rt.sfn.waitForExecution(res.body.executionArn, 120_000);
+  const wallMs = Date.now() - started;
+  if (done.status !== "SUCCEEDED") throw new Error(`${path}: execution ${done.status} ${done.error}`);
+  const events = await history(res.body.executionArn);
+  return {
+    transitions: events.filter((e) => e.type?.endsWith("StateEntered")).length,
+    tasks: events.filter((e) => e.type === "LambdaFunctionScheduled").length,
+    wallMs,
+    simulatedMs: simulatedSeconds * TIME_SCALE * 1000,
+  };
+}
+
+const samples: Record<string, Sample[]> = {
+  "go-live (new channel)": [],
+  "stop-streaming": [],
+  "go-live (reuse)": [],
+};
+for (let i = 0; i < RUNS; i++) {
+  const created = await api("POST", "/sessions", { showId: `bench-${i}` });
+  const id = created.body.sessionId as string;
+  samples["go-live (new channel)"]?.push(
+    await measure(`/sessions/${id}/streaming/start`, BASE_SECONDS.channelCreate + BASE_SECONDS.channelStart),
+  );
+  samples["stop-streaming"]?.push(await measure(`/sessions/${id}/streaming/stop`, BASE_SECONDS.channelStop));
+  samples["go-live (reuse)"]?.push(
+    await measure(`/sessions/${id}/streaming/start`, BASE_SECONDS.channelStart),
+  );
+  await measure(`/sessions/${id}/streaming/stop`, BASE_SECONDS.channelStop);
+  // Keep within the simulated account's 5-channel quota.
+  await fetch(`${rt.endpoints.simulator}/_sim/reset`, { method: "POST" });
+}
+await rt.stop();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+console.log(`\nLifecycles on the local runtime (time scale ${TIME_SCALE}, ${RUNS} runs each, medians)\n`);
+console.log("lifecycle               transitions  tasks  wall ms  simulated ms  wall/simulated");
+for (const [name, xs] of Object.entries(samples)) {
+  const wall = median(xs.map((s) => s.wallMs));
+  const simulated = median(xs.map((s) => s.simulatedMs));
+  console.log(
+    `${name.padEnd(24)}${String(median(xs.map((s) => s.transitions))).padStart(11)}${String(median(xs.map((s) => s.tasks))).padStart(7)}${String(wall).padStart(9)}${simulated.toFixed(0).padStart(14)}${(wall / simulated).toFixed(2).padStart(16)}`,
+  );
+}
+
+// Bundles as CastflowFunction builds them (ESM, minified, node22; the AWS SDK v3 comes with the runtime).
+console.log("\nTask bundle sizes (minified ESM, @aws-sdk/* provided by the Lambda runtime)\n");
+const sizes: [string, number][] = [];
+for (const name of [...TASK_NAMES, "api"]) {
+  const entry =
+    name === "api" ? join(PROJECT_ROOT, "api/handler.ts") : join(PROJECT_ROOT, `tasks/${name}.ts`);
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    minify: true,
+    external: ["@aws-sdk/*"],
+    mainFields: ["module", "main"],
+    logLevel: "silent",
+  });
+  sizes.push([name, out.outputFiles.reduce((n, f) => n + f.contents.length, 0)]);
+}
+for (const [name, bytes] of sizes)
+  console.log(`${name.padEnd(26)}${(bytes / 1024).toFixed(1).padStart(8)} KB`);

@@ -1,0 +1,473 @@
+import { CreateChannelCommand, DeleteChannelCommand, IvsClient } from "@aws-sdk/client-ivs";
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES, route } from "../../api/handler.ts";
+import type { Session } from "../../lib/session.ts";
+import {
+  awsError,
+  executionArnOf,
+  GO_LIVE_SM,
+  item,
+  makeSession,
+  PROGRAM_CHANNEL_ARN,
+  STOP_SM,
+  TABLE,
+  useTestEnv,
+} from "../tasks/helpers.ts";
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const ivs = mockClient(IvsClient);
+
+const STREAM_KEY = "sk_us-east-1_SECRETvalue0123456789";
+const HOST = "user-host";
+type Claims = Record<string, string | number | boolean | string[]>;
+
+interface RequestOptions {
+  readonly body?: string;
+  readonly contentType?: string;
+  readonly claims?: Claims;
+}
+
+function request(
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const headers: Record<string, string> = { host: "api.example.com" };
+  if (opts.contentType !== undefined) headers["content-type"] = opts.contentType;
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: "",
+    headers,
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "api",
+      authorizer: {
+        principalId: "",
+        integrationLatency: 0,
+        jwt: { claims: opts.claims ?? { sub: HOST }, scopes: [] },
+      },
+      domainName: "api.example.com",
+      domainPrefix: "api",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "198.51.100.1", userAgent: "vitest" },
+      requestId: "req-1",
+      routeKey: "$default",
+      stage: "$default",
+      time: "01/Jan/2025:00:00:00 +0000",
+      timeEpoch: 0,
+    },
+  };
+}
+
+interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+}
+
+/** Calls the API and returns status, parsed body and the raw body text. */
+async function call(event: APIGatewayProxyEventV2WithJWTAuthorizer) {
+  const res = (await route(event)) as APIGatewayProxyStructuredResultV2;
+  const raw = res.body ?? "";
+  return {
+    status: res.statusCode,
+    body: JSON.parse(raw) as Record<string, unknown>,
+    raw,
+    headers: res.headers,
+  };
+}
+
+const errorOf = (body: Record<string, unknown>) => (body as unknown as ErrorBody).error;
+
+function givenSession(session: Session): void {
+  ddb
+    .on(GetCommand, { Key: { pk: `SESSION#${session.sessionId}`, sk: "SESSION" } })
+    .resolves({ Item: item(session) });
+}
+
+const postJson = (path: string, body: string, claims?: Claims) =>
+  request("POST", path, { body, contentType: "application/json", ...(claims ? { claims } : {}) });
+
+describe("API route()", () => {
+  beforeEach(() => {
+    ddb.reset();
+    sfn.reset();
+    ivs.reset();
+    useTestEnv();
+  });
+
+  describe("routing and auth", () => {
+    it("answers 401 without a sub claim", async () => {
+      givenSession(makeSession());
+
+      const res = await call(request("GET", "/sessions/s1", { claims: { "cognito:groups": "[admin]" } }));
+
+      expect(res.status).toBe(401);
+      expect(errorOf(res.body).code).toBe("unauthorized");
+      expect(ddb.calls()).toHaveLength(0);
+    });
+
+    it("answers 404 for an unknown route", async () => {
+      const res = await call(request("GET", "/channels"));
+
+      expect(res.status).toBe(404);
+      expect(errorOf(res.body).code).toBe("not_found");
+    });
+
+    it("answers 405 for a known path with the wrong method", async () => {
+      const res = await call(request("DELETE", "/sessions/s1"));
+
+      expect(res.status).toBe(405);
+      expect(errorOf(res.body).details).toEqual({ allowed: ["GET"] });
+      expect(ddb.calls()).toHaveLength(0);
+    });
+  });
+
+  describe("POST /sessions", () => {
+    it("refuses a body that is not JSON with 415", async () => {
+      const res = await call(request("POST", "/sessions", { body: "showId=x", contentType: "text/plain" }));
+
+      expect(res.status).toBe(415);
+      expect(ivs.calls()).toHaveLength(0);
+    });
+
+    it("refuses a body over 16 KiB with 413", async () => {
+      const big = JSON.stringify({ showId: "x", pad: "a".repeat(MAX_BODY_BYTES) });
+
+      const res = await call(postJson("/sessions", big));
+
+      expect(MAX_BODY_BYTES).toBe(16 * 1024);
+      expect(res.status).toBe(413);
+      expect(ivs.calls()).toHaveLength(0);
+    });
+
+    it("refuses invalid JSON with 400", async () => {
+      const res = await call(postJson("/sessions", '{"showId": '));
+
+      expect(res.status).toBe(400);
+      expect(errorOf(res.body).code).toBe("bad_request");
+      expect(ivs.calls()).toHaveLength(0);
+    });
+
+    it("names the invalid field in the message and details", async () => {
+      const res = await call(postJson("/sessions", JSON.stringify({ showId: "" })));
+
+      expect(res.status).toBe(400);
+      const error = errorOf(res.body);
+      expect(error.message).toContain("showId");
+      const { fields } = error.details as { fields: { field: string; reason: string }[] };
+      // "" breaks both the length and the character rule: each is reported against showId
+      expect(fields.length).toBeGreaterThan(0);
+      expect(new Set(fields.map((f) => f.field))).toEqual(new Set(["showId"]));
+      expect(ivs.calls()).toHaveLength(0);
+    });
+
+    it("refuses an unknown extra field with 400", async () => {
+      const res = await call(
+        postJson("/sessions", JSON.stringify({ showId: "show-1", hostUserId: "someone-else" })),
+      );
+
+      expect(res.status).toBe(400);
+      expect(errorOf(res.body).message).toContain("hostUserId");
+      expect(ivs.calls()).toHaveLength(0);
+      expect(ddb.calls()).toHaveLength(0);
+    });
+
+    it("creates the session with its IVS channel and never returns the stream key", async () => {
+      // Prepare
+      ivs.on(CreateChannelCommand).resolves({
+        channel: {
+          arn: PROGRAM_CHANNEL_ARN,
+          ingestEndpoint: "abc123.global-contribute.live-video.net",
+          playbackUrl: "https://abc123.playback.live-video.net/prog1.m3u8",
+        },
+        streamKey: { arn: "arn:aws:ivs:us-east-1:000000000000:stream-key/key1", value: STREAM_KEY },
+      });
+      ddb.on(PutCommand).resolves({});
+
+      // Act
+      const res = await call(postJson("/sessions", JSON.stringify({ showId: "show-1", episodeId: "ep-7" })));
+
+      // Assess
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        hostUserId: HOST,
+        showId: "show-1",
+        episodeId: "ep-7",
+        streaming: { status: "idle", isLive: false, attempt: 0 },
+      });
+      expect(res.raw).not.toContain(STREAM_KEY);
+      const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+      expect(put?.TableName).toBe(TABLE);
+      expect(put?.ConditionExpression).toBe("attribute_not_exists(pk)");
+      expect(JSON.stringify(put)).not.toContain(STREAM_KEY);
+      expect(ivs.commandCalls(DeleteChannelCommand)).toHaveLength(0);
+    });
+  });
+
+  describe("GET /sessions/{id}", () => {
+    const foreign = makeSession({ hostUserId: "someone-else" });
+
+    it("hides another host's session with 404", async () => {
+      givenSession(foreign);
+
+      const res = await call(request("GET", "/sessions/s1"));
+
+      expect(res.status).toBe(404);
+      expect(res.raw).not.toContain("someone-else");
+    });
+
+    it.each<[string, Claims]>([
+      ["a groups array", { sub: "admin-user", groups: ["admin"] }],
+      ["API Gateway's flattened cognito:groups", { sub: "admin-user", "cognito:groups": "[admin]" }],
+      ["a flattened list of several groups", { sub: "admin-user", "cognito:groups": "[editors admin]" }],
+    ])("shows it to an admin with %s", async (_how, claims) => {
+      givenSession(foreign);
+
+      const res = await call(request("GET", "/sessions/s1", { claims }));
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ sessionId: "s1", hostUserId: "someone-else" });
+    });
+
+    it("does not make a caller admin for a group merely containing 'admin'", async () => {
+      givenSession(foreign);
+
+      const res = await call(
+        request("GET", "/sessions/s1", { claims: { sub: "u2", "cognito:groups": "[admins]" } }),
+      );
+
+      expect(res.status).toBe(404);
+    });
+  });
+
+  describe("POST /sessions/{id}/streaming/start", () => {
+    it("answers 200 with the playback URL when already live, starting nothing", async () => {
+      givenSession(
+        makeSession({
+          streaming: {
+            status: "live",
+            isLive: true,
+            attempt: 1,
+            executionArn: executionArnOf(GO_LIVE_SM, "go-live-s1-1"),
+            playbackUrl: "https://abc123.playback.live-video.net/prog1.m3u8",
+          },
+        }),
+      );
+
+      const res = await call(request("POST", "/sessions/s1/streaming/start"));
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        status: "live",
+        playbackUrl: "https://abc123.playback.live-video.net/prog1.m3u8",
+      });
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    });
+
+    it("starts go-live-<id>-<attempt+1> with the session and attempt as input (202)", async () => {
+      // Prepare
+      givenSession(makeSession({ streaming: { status: "idle", isLive: false, attempt: 2 } }));
+      const arn = executionArnOf(GO_LIVE_SM, "go-live-s1-3");
+      sfn
+        .on(StartExecutionCommand)
+        .resolves({ executionArn: arn, startDate: new Date("2025-01-01T00:00:00Z") });
+
+      // Act
+      const res = await call(request("POST", "/sessions/s1/streaming/start"));
+
+      // Assess
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({
+        status: "starting",
+        executionArn: arn,
+        executionName: "go-live-s1-3",
+      });
+      const starts = sfn.commandCalls(StartExecutionCommand);
+      expect(starts).toHaveLength(1);
+      const startInput = starts[0]?.args[0].input;
+      expect(startInput?.stateMachineArn).toBe(GO_LIVE_SM);
+      expect(startInput?.name).toBe("go-live-s1-3");
+      expect(JSON.parse(startInput?.input ?? "null")).toEqual({ sessionId: "s1", attempt: 3 });
+    });
+
+    it("moves on to the next number when the name is taken by a closed execution", async () => {
+      givenSession(makeSession({ streaming: { status: "error", isLive: false, attempt: 2 } }));
+      sfn
+        .on(StartExecutionCommand)
+        .rejectsOnce(awsError("ExecutionAlreadyExists", "Execution already exists", 400))
+        .resolves({ executionArn: executionArnOf(GO_LIVE_SM, "go-live-s1-4"), startDate: new Date() });
+
+      const res = await call(request("POST", "/sessions/s1/streaming/start"));
+
+      expect(res.status).toBe(202);
+      const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+      expect(starts.map((s) => s.name)).toEqual(["go-live-s1-3", "go-live-s1-4"]);
+      expect(JSON.parse(starts[1]?.input ?? "null")).toEqual({ sessionId: "s1", attempt: 4 });
+      expect(res.body).toMatchObject({ executionName: "go-live-s1-4" });
+    });
+  });
+
+  describe("POST /sessions/{id}/streaming/stop", () => {
+    it("answers 409 while the session is starting", async () => {
+      givenSession(
+        makeSession({
+          streaming: {
+            status: "starting",
+            attempt: 1,
+            executionArn: executionArnOf(GO_LIVE_SM, "go-live-s1-1"),
+          },
+        }),
+      );
+
+      const res = await call(request("POST", "/sessions/s1/streaming/stop"));
+
+      expect(res.status).toBe(409);
+      expect(errorOf(res.body).code).toBe("conflict");
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    });
+
+    it("answers 200 when the session is already idle, starting nothing", async () => {
+      givenSession(makeSession());
+
+      const res = await call(request("POST", "/sessions/s1/streaming/stop"));
+
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ sessionId: "s1", status: "idle" });
+      expect(sfn.calls()).toHaveLength(0);
+    });
+
+    it("starts stop-streaming for a live session (202)", async () => {
+      givenSession(makeSession({ streaming: { status: "live", isLive: true, attempt: 2 } }));
+      sfn
+        .on(StartExecutionCommand)
+        .resolves({ executionArn: executionArnOf(STOP_SM, "stop-streaming-s1-2"), startDate: new Date() });
+
+      const res = await call(request("POST", "/sessions/s1/streaming/stop"));
+
+      expect(res.status).toBe(202);
+      const startInput = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+      expect(startInput?.stateMachineArn).toBe(STOP_SM);
+      expect(startInput?.name).toBe("stop-streaming-s1-2");
+    });
+  });
+
+  describe("GET /executions/{executionArn}", () => {
+    const path = (arn: string) => `/executions/${encodeURIComponent(arn)}`;
+
+    it("answers 404 for an execution of a state machine that is not castflow's", async () => {
+      const foreignArn = "arn:aws:states:us-east-1:000000000000:execution:someone-elses-machine:run-1";
+
+      const res = await call(request("GET", path(foreignArn)));
+
+      expect(res.status).toBe(404);
+      expect(sfn.calls()).toHaveLength(0);
+    });
+
+    it("does not accept a state machine whose name only starts with castflow's", async () => {
+      const lookalike = "arn:aws:states:us-east-1:000000000000:execution:castflow-dev-go-live-evil:run-1";
+
+      const res = await call(request("GET", path(lookalike)));
+
+      expect(res.status).toBe(404);
+      expect(sfn.calls()).toHaveLength(0);
+    });
+
+    it.each([
+      ["not an ARN", "/executions/not-an-arn"],
+      ["a broken percent-encoding", "/executions/arn%3Aaws%E0%A4%A"],
+      ["a state machine ARN", path(GO_LIVE_SM)],
+    ])("answers 400 for %s", async (_what, p) => {
+      const res = await call(request("GET", p));
+
+      expect(res.status).toBe(400);
+      expect(errorOf(res.body).message).toContain("executionArn");
+      expect(sfn.calls()).toHaveLength(0);
+    });
+
+    it("shows the caller's own execution with its current state and without its input", async () => {
+      const arn = executionArnOf(GO_LIVE_SM, "go-live-s1-1");
+      givenSession(makeSession());
+      sfn.on(DescribeExecutionCommand, { executionArn: arn }).resolves({
+        executionArn: arn,
+        name: "go-live-s1-1",
+        status: "RUNNING",
+        startDate: new Date("2025-01-01T00:00:00Z"),
+        input: JSON.stringify({ sessionId: "s1", attempt: 1 }),
+      });
+      sfn.on(GetExecutionHistoryCommand).resolves({
+        events: [
+          {
+            id: 1,
+            timestamp: new Date(),
+            type: "TaskStateEntered",
+            stateEnteredEventDetails: { name: "Claim Session" },
+          },
+          {
+            id: 2,
+            timestamp: new Date(),
+            type: "TaskStateExited",
+            stateExitedEventDetails: { name: "Claim Session" },
+          },
+          {
+            id: 3,
+            timestamp: new Date(),
+            type: "WaitStateEntered",
+            stateEnteredEventDetails: { name: "Wait For Channel Running" },
+          },
+        ],
+      });
+
+      const res = await call(request("GET", path(arn)));
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        sessionId: "s1",
+        status: "RUNNING",
+        currentState: "Wait For Channel Running",
+      });
+      expect(res.body).not.toHaveProperty("input");
+    });
+
+    it("answers 404 for an execution of another host's session", async () => {
+      const arn = executionArnOf(GO_LIVE_SM, "go-live-s1-1");
+      givenSession(makeSession({ hostUserId: "someone-else" }));
+      sfn.on(DescribeExecutionCommand).resolves({
+        status: "SUCCEEDED",
+        name: "go-live-s1-1",
+        input: JSON.stringify({ sessionId: "s1", attempt: 1 }),
+      });
+
+      const res = await call(request("GET", path(arn)));
+
+      expect(res.status).toBe(404);
+    });
+  });
+
+  it("answers 500 with a generic body, and no stack or SDK message, on an unexpected SDK error", async () => {
+    // Prepare
+    const sdkError = awsError("InternalServerError", "DynamoDB exploded near partition 7", 500);
+    ddb.on(GetCommand).rejects(sdkError);
+
+    // Act
+    const res = await call(request("GET", "/sessions/s1"));
+
+    // Assess
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: { code: "internal", message: expect.any(String) } });
+    expect(res.raw).not.toContain("DynamoDB exploded");
+    expect(res.raw).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(res.raw).not.toContain("InternalServerError");
+  });
+});
