@@ -1,6 +1,6 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "zod";
 import { config } from "../lib/config.ts";
 import { errorName } from "../lib/errors.ts";
 import { logger } from "../lib/logger.ts";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { CreateChannelCommand, DeleteChannelCommand, IvsClient } from "@aws-sdk/client-ivs";
-import { z } from "zod";
+import * as z from "zod";
 import { config } from "../lib/config.ts";
 import { errorName } from "../lib/errors.ts";
 import { logger } from "../lib/logger.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Task and API configuration, read from the environment once, on first use (so tests and the

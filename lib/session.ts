@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** `streaming.status` of a session: the go-live and stop-streaming lifecycles move it. */
 export const StreamingStatus = z.enum(["idle", "starting", "live", "stopping", "error"]);

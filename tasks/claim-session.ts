@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
-import { z } from "zod";
+import * as z from "zod";
 import { sfn } from "../lib/clients.ts";
 import { errorName, sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
 import { logger } from "../lib/logger.ts";

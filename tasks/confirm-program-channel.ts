@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { getIvsChannel } from "../lib/ivs.ts";
 import { type TaskContext, taskHandler } from "../lib/task.ts";
 

@@ -1,5 +1,5 @@
 import { DescribeInputCommand } from "@aws-sdk/client-medialive";
-import { z } from "zod";
+import * as z from "zod";
 import { medialive } from "../lib/clients.ts";
 import { isNotFound } from "../lib/errors.ts";
 import { type TaskContext, taskHandler } from "../lib/task.ts";

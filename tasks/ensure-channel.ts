@@ -1,5 +1,5 @@
 import { CreateChannelCommand, DescribeChannelCommand } from "@aws-sdk/client-medialive";
-import { z } from "zod";
+import * as z from "zod";
 import { buildChannelRequest } from "../lib/channel-config.ts";
 import { medialive } from "../lib/clients.ts";
 import { config } from "../lib/config.ts";

@@ -1,5 +1,5 @@
 import { CreateInputCommand, CreateInputSecurityGroupCommand, type Input } from "@aws-sdk/client-medialive";
-import { z } from "zod";
+import * as z from "zod";
 import { medialive } from "../lib/clients.ts";
 import { config } from "../lib/config.ts";
 import { TaskError, TaskErrors } from "../lib/errors.ts";

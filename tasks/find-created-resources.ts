@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { findChannelsByTags, findInputsByTags } from "../lib/medialive.ts";
 import { Tags } from "../lib/session.ts";
 import { getSession } from "../lib/session-store.ts";

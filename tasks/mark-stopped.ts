@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TaskError, TaskErrors } from "../lib/errors.ts";
 import { nowIso } from "../lib/session.ts";
 import { getSession, ownedByStop, updateSession } from "../lib/session-store.ts";

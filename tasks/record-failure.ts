@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { causeMessage } from "../lib/errors.ts";
 import { channelState, liveInput } from "../lib/medialive.ts";
 import { getSession, ownedByGoLive, ownedByStop, updateSession } from "../lib/session-store.ts";

@@ -1,5 +1,5 @@
 import { StartChannelCommand } from "@aws-sdk/client-medialive";
-import { z } from "zod";
+import * as z from "zod";
 import { medialive } from "../lib/clients.ts";
 import { errorName, TaskError, TaskErrors } from "../lib/errors.ts";
 import { channelState } from "../lib/medialive.ts";

@@ -1,5 +1,5 @@
 import { StopChannelCommand } from "@aws-sdk/client-medialive";
-import { z } from "zod";
+import * as z from "zod";
 import { medialive } from "../lib/clients.ts";
 import { errorName, isNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
 import { channelState } from "../lib/medialive.ts";

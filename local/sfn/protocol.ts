@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { z } from "zod";
+import type * as z from "zod";
 import { SfnApiError } from "./errors.ts";
 
 export const TARGET_PREFIX = "AWSStepFunctions.";

@@ -12,7 +12,7 @@ import {
   type RunOptions,
   StateMachine,
 } from "aws-local-stepfunctions";
-import { z } from "zod";
+import * as z from "zod";
 import {
   MAX_TIMER_SECONDS,
   type PreparedDefinition,

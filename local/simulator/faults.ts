@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { SERVICE_NAMES, type ServiceHandler, type ServiceName } from "./http.ts";
 
 /** Body of POST /_sim/faults. */

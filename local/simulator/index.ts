@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
+import * as z from "zod";
 import type { DurationOverrides } from "./durations.ts";
 import { AdminValidationError, FaultRegistry } from "./faults.ts";
 import {
