@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { sfn } from "../lib/clients.ts";
 import { causeMessage, errorName } from "../lib/errors.ts";
+import { executionIsClosed } from "../lib/executions.ts";
 
 export interface StartedExecution {
   readonly executionArn: string;
@@ -41,16 +42,7 @@ export async function startNamedExecution(
 }
 
 export async function isRunning(executionArn: string | undefined): Promise<boolean> {
-  if (!executionArn) return false;
-  try {
-    const res = await sfn().send(
-      new DescribeExecutionCommand({ executionArn, includedData: "METADATA_ONLY" }),
-    );
-    return res.status === "RUNNING";
-  } catch (err) {
-    if (errorName(err) === "ExecutionDoesNotExist") return false;
-    throw err;
-  }
+  return executionArn !== undefined && !(await executionIsClosed(executionArn));
 }
 
 const iso = (d: Date | undefined) => (d ?? new Date()).toISOString();

@@ -6,11 +6,25 @@ import { errorName } from "../lib/errors.ts";
 import { logger } from "../lib/logger.ts";
 import { describeIssues } from "../lib/task.ts";
 import { type Caller, callerOf } from "./auth.ts";
+import {
+  AssignChannelBody,
+  assignChannel,
+  ChannelStateBody,
+  CreateChannelBody,
+  createPersistentChannel,
+  deletePersistentChannel,
+  getPersistentChannel,
+  hostChannel,
+  listPersistentChannels,
+  requireAdmin,
+  setChannelState,
+} from "./channels.ts";
 import { describeExecution } from "./executions.ts";
 import { ApiError, badRequest, errorResponse, json, notFound } from "./http.ts";
 import {
   CreateSessionBody,
   createSession,
+  endSession,
   sessionFor,
   startStreaming,
   stopStreaming,
@@ -56,7 +70,12 @@ function parseBody<S extends z.ZodType>(event: Event, schema: S): z.infer<S> {
 
 /** The state machines this API starts; an execution ARN of any other is not ours to show. */
 function ownExecution(executionArn: string): boolean {
-  const machines = [config().GO_LIVE_STATE_MACHINE_ARN, config().STOP_STREAMING_STATE_MACHINE_ARN];
+  const c = config();
+  const machines = [
+    c.GO_LIVE_STATE_MACHINE_ARN,
+    c.STOP_STREAMING_STATE_MACHINE_ARN,
+    c.END_SESSION_STATE_MACHINE_ARN,
+  ];
   return machines.some((m) => m && executionArn.startsWith(`${m.replace(":stateMachine:", ":execution:")}:`));
 }
 
@@ -73,6 +92,14 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
     method: "GET",
     pattern: /^\/sessions\/([^/]+)$/,
     route: async (_e, caller, [id]) => json(200, view(await sessionFor(caller, id ?? ""))),
+  },
+  {
+    method: "DELETE",
+    pattern: /^\/sessions\/([^/]+)$/,
+    route: async (_e, caller, [id]) => {
+      const { status, body } = await endSession(await sessionFor(caller, id ?? ""));
+      return json(status, body);
+    },
   },
   {
     method: "POST",
@@ -113,6 +140,56 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
     },
   },
 ];
+
+const adminRoutes: typeof routes = [
+  {
+    method: "POST",
+    pattern: /^\/admin\/channels$/,
+    route: async (event) => json(201, await createPersistentChannel(parseBody(event, CreateChannelBody))),
+  },
+  {
+    method: "GET",
+    pattern: /^\/admin\/channels$/,
+    route: async () => json(200, await listPersistentChannels()),
+  },
+  {
+    method: "GET",
+    pattern: /^\/admin\/channels\/([^/]+)$/,
+    route: async (_e, _c, [id]) => json(200, await getPersistentChannel(id ?? "")),
+  },
+  {
+    method: "DELETE",
+    pattern: /^\/admin\/channels\/([^/]+)$/,
+    route: async (_e, _c, [id]) => json(200, await deletePersistentChannel(id ?? "")),
+  },
+  {
+    method: "PUT",
+    pattern: /^\/admin\/channels\/([^/]+)\/state$/,
+    route: async (event, _c, [id]) =>
+      json(200, await setChannelState(id ?? "", parseBody(event, ChannelStateBody))),
+  },
+  {
+    method: "PUT",
+    pattern: /^\/admin\/hosts\/([^/]+)\/channel$/,
+    route: async (event, _c, [host]) =>
+      json(200, await assignChannel(host ?? "", parseBody(event, AssignChannelBody))),
+  },
+];
+
+routes.push(
+  ...adminRoutes.map((r) => ({
+    ...r,
+    route: async (event: Event, caller: Caller, params: string[]) => {
+      requireAdmin(caller);
+      return await r.route(event, caller, params);
+    },
+  })),
+  {
+    method: "GET",
+    pattern: /^\/hosts\/([^/]+)\/channel$/,
+    route: async (_e, caller, [host]) => json(200, await hostChannel(caller, host ?? "")),
+  },
+);
 
 export async function route(event: Event): Promise<APIGatewayProxyResultV2> {
   try {

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { CreateChannelCommand, DeleteChannelCommand, IvsClient } from "@aws-sdk/client-ivs";
 import * as z from "zod";
+import { claimChannel, getAssignment, getChannel, releaseChannel } from "../lib/channel-store.ts";
 import { config } from "../lib/config.ts";
 import { errorName } from "../lib/errors.ts";
 import { logger } from "../lib/logger.ts";
-import { executionNameBase, nowIso, type Session, Tags } from "../lib/session.ts";
+import { executionNameBase, type NewSession, nowIso, Session, Tags } from "../lib/session.ts";
 import { getSession, putNewSession } from "../lib/session-store.ts";
 import type { Caller } from "./auth.ts";
 import { isRunning, startNamedExecution } from "./executions.ts";
 import { ApiError, conflict, notFound } from "./http.ts";
+import { createIvsChannel, deleteIvsChannelQuietly } from "./ivs.ts";
 
 const Id = z
   .string()
@@ -19,73 +20,112 @@ const Id = z
 export const CreateSessionBody = z.strictObject({ showId: Id, episodeId: Id.optional() });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
 
-/** The API's IVS client keeps the SDK's retries: a synchronous request has no state machine to retry it. */
-let apiIvs: IvsClient | undefined;
-const ivsClient = () => {
-  apiIvs ??= new IvsClient({ maxAttempts: 4 });
-  return apiIvs;
-};
-
 /** A session as the API shows it: the stored document, which never holds a stream key. */
 export const view = (s: Session) => s;
 
-/**
- * Creates the session and its IVS program channel. The channel's stream key is not kept: the
- * go-live task reads it from IVS when it configures MediaLive. If storing the session fails, the
- * channel is deleted again, so a failed request leaves nothing behind.
- */
-export async function createSession(caller: Caller, body: CreateSessionBody): Promise<Session> {
-  const sessionId = randomUUID();
-  let channel: { arn?: string; ingestEndpoint?: string; playbackUrl?: string } | undefined;
-  try {
-    const res = await ivsClient().send(
-      new CreateChannelCommand({
-        name: `castflow-program-${sessionId}`,
-        latencyMode: "LOW",
-        type: "STANDARD",
-        tags: { [Tags.managedBy]: "castflow", [Tags.sessionId]: sessionId, [Tags.role]: "program" },
-      }),
-    );
-    channel = res.channel;
-  } catch (err) {
-    const name = errorName(err);
-    logger.warn("IVS CreateChannel failed", { sessionId, error: name });
-    if (name === "ThrottlingException" || name === "ServiceQuotaExceededException") {
-      throw new ApiError(503, "unavailable", "Streaming capacity is temporarily unavailable; retry shortly");
-    }
-    throw err;
-  }
-  if (!channel?.arn || !channel.ingestEndpoint || !channel.playbackUrl) {
-    throw new Error("IVS CreateChannel returned an incomplete channel");
-  }
+/** The seed's messages for the channel registry, answered as they are. */
+export const ChannelMessages = {
+  noChannel: "No channel assigned to your account. Please contact support.",
+  inUse: "Channel is currently in use. Please try again later.",
+  offline: "Channel is temporarily unavailable. Please contact support.",
+  misconfigured: "Channel configuration error. Please contact support.",
+} as const;
+
+function newSession(
+  caller: Caller,
+  sessionId: string,
+  body: CreateSessionBody,
+  ivs: Session["ivs"],
+): Session {
   const now = nowIso();
-  const session: Session = {
+  return Session.parse({
     sessionId,
     hostUserId: caller.userId,
     showId: body.showId,
     ...(body.episodeId ? { episodeId: body.episodeId } : {}),
     createdAt: now,
     updatedAt: now,
-    ivs: {
-      programChannelArn: channel.arn,
-      programIngestEndpoint: channel.ingestEndpoint,
-      programPlaybackUrl: channel.playbackUrl,
-    },
+    status: "active",
+    ivs,
     mediaLive: { inputIds: {}, rtmpEndpoints: {} },
-    streaming: { isLive: false, status: "idle", attempt: 0 },
-  };
+    streaming: { isLive: false, status: "idle", attempt: 0, totalStreamedSeconds: 0 },
+  } satisfies NewSession);
+}
+
+/**
+ * POST /sessions. A host with a persistent channel claims it (IDLE -> LIVE, atomically: of two
+ * concurrent creates one gets 201 and the other 409) and gets a temporary relay channel
+ * `castflow-relay-<sessionId>`. If any step fails the claim is released and the relay deleted.
+ * A host without one gets a program channel of its own when LEGACY_PROGRAM_CHANNELS is on,
+ * else 403.
+ */
+export async function createSession(caller: Caller, body: CreateSessionBody): Promise<Session> {
+  const assignment = await getAssignment(caller.userId);
+  if (!assignment) {
+    if (!config().LEGACY_PROGRAM_CHANNELS)
+      throw new ApiError(403, "no_channel_assigned", ChannelMessages.noChannel);
+    return await createLegacySession(caller, body);
+  }
+  const channel = await getChannel(assignment.channelId);
+  if (!channel) {
+    logger.error("Host assignment points at a missing channel", { ...assignment });
+    throw new ApiError(500, "channel_configuration_error", ChannelMessages.misconfigured);
+  }
+  if (channel.state === "OFFLINE") throw new ApiError(503, "channel_unavailable", ChannelMessages.offline);
+  const sessionId = randomUUID();
+  if (!(await claimChannel(channel.channelId, sessionId))) {
+    const now = await getChannel(channel.channelId);
+    if (now?.state === "OFFLINE") throw new ApiError(503, "channel_unavailable", ChannelMessages.offline);
+    throw new ApiError(409, "channel_in_use", ChannelMessages.inUse);
+  }
+  let relayArn: string | undefined;
+  try {
+    const relay = await createIvsChannel(`castflow-relay-${sessionId}`, "relay", {
+      [Tags.sessionId]: sessionId,
+    });
+    relayArn = relay.arn;
+    const session = newSession(caller, sessionId, body, {
+      persistentChannelId: channel.channelId,
+      persistentChannelArn: channel.channelArn,
+      persistentPlaybackUrl: channel.playbackUrl,
+      persistentIngestEndpoint: channel.ingestEndpoint,
+      relayChannelArn: relay.arn,
+      relayPlaybackUrl: relay.playbackUrl,
+      relayIngestEndpoint: relay.ingestEndpoint,
+    });
+    await putNewSession(session);
+    return session;
+  } catch (err) {
+    if (relayArn) await deleteIvsChannelQuietly(relayArn, "session create failed");
+    await releaseChannel(channel.channelId, sessionId).catch((releaseErr: unknown) =>
+      logger.error("Could not release a channel claimed by a failed session create", {
+        channelId: channel.channelId,
+        sessionId,
+        error: errorName(releaseErr),
+      }),
+    );
+    throw err;
+  }
+}
+
+/**
+ * A session with a program channel of its own (hosts without a persistent channel, where the
+ * legacy fallback is on). If storing the session fails, the channel is deleted again.
+ */
+async function createLegacySession(caller: Caller, body: CreateSessionBody): Promise<Session> {
+  const sessionId = randomUUID();
+  const program = await createIvsChannel(`castflow-program-${sessionId}`, "program", {
+    [Tags.sessionId]: sessionId,
+  });
+  const session = newSession(caller, sessionId, body, {
+    programChannelArn: program.arn,
+    programIngestEndpoint: program.ingestEndpoint,
+    programPlaybackUrl: program.playbackUrl,
+  });
   try {
     await putNewSession(session);
   } catch (err) {
-    await ivsClient()
-      .send(new DeleteChannelCommand({ arn: channel.arn }))
-      .catch((cleanupErr: unknown) =>
-        logger.error("Could not delete the program channel of a session that failed to save", {
-          sessionId,
-          channelArn: channel.arn,
-          error: errorName(cleanupErr),
-        }),
-      );
+    await deleteIvsChannelQuietly(program.arn, "session create failed");
     throw err;
   }
   return session;
@@ -100,8 +140,16 @@ export async function sessionFor(caller: Caller, sessionId: string): Promise<Ses
 
 export type LifecycleResponse = { status: 200 | 202; body: Record<string, unknown> };
 
+/** Going live or stopping is for active sessions only: 409 once the session is ending or ended. */
+function requireActive(session: Session): void {
+  if (session.status !== "active") {
+    throw conflict(`The session is ${session.status}`, { status: session.status });
+  }
+}
+
 /** POST /sessions/{id}/streaming/start */
 export async function startStreaming(session: Session): Promise<LifecycleResponse> {
+  requireActive(session);
   const { streaming, sessionId } = session;
   if (streaming.status === "live") {
     return {
@@ -142,6 +190,7 @@ export async function startStreaming(session: Session): Promise<LifecycleRespons
 
 /** POST /sessions/{id}/streaming/stop */
 export async function stopStreaming(session: Session): Promise<LifecycleResponse> {
+  requireActive(session);
   const { streaming, sessionId } = session;
   if (streaming.status === "idle") return { status: 200, body: { sessionId, status: "idle" } };
   if (streaming.status === "starting") {
@@ -166,6 +215,41 @@ export async function stopStreaming(session: Session): Promise<LifecycleResponse
     body: {
       sessionId,
       status: "stopping",
+      executionArn: started.executionArn,
+      executionName: started.executionName,
+      startDate: started.startDate,
+    },
+  };
+}
+
+/**
+ * DELETE /sessions/{id}: starts end-session (`end-session-<sessionId>-<n>`), or returns the one
+ * under way. A session that ended with everything cleaned up answers 200; one whose clean-up
+ * failed in part is ended again, which retries the failed parts.
+ */
+export async function endSession(session: Session): Promise<LifecycleResponse> {
+  const { sessionId } = session;
+  const results = session.end?.cleanupResults;
+  const clean = Object.values(results ?? {}).every((r) => r === undefined || r.success);
+  if (session.status === "ended" && clean) {
+    return {
+      status: 200,
+      body: { sessionId, status: "ended", endedAt: session.end?.endedAt, cleanupResults: results },
+    };
+  }
+  if (session.status === "ending" && (await isRunning(session.end?.executionArn))) {
+    return { status: 202, body: { sessionId, status: "ending", executionArn: session.end?.executionArn } };
+  }
+  const arn = config().END_SESSION_STATE_MACHINE_ARN;
+  if (!arn) throw new Error("END_SESSION_STATE_MACHINE_ARN is not set");
+  const started = await startNamedExecution(arn, executionNameBase.endSession(sessionId), 1, () => ({
+    sessionId,
+  }));
+  return {
+    status: 202,
+    body: {
+      sessionId,
+      status: "ending",
       executionArn: started.executionArn,
       executionName: started.executionName,
       startDate: started.startDate,

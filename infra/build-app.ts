@@ -13,7 +13,7 @@ export function buildApp(app = new App()): { app: App; stack: CastflowStack } {
     stage,
     jwtIssuer: ctx("jwtIssuer", "https://auth.example.com/"),
     jwtAudience: ctx("jwtAudience", "castflow-api"),
-    legacyProgramChannels: ctx("legacyProgramChannels", "true") === "true",
+    legacyProgramChannels: ctx("legacyProgramChannels", "false") === "true",
     description: "castflow: Step Functions lifecycles for live streaming on MediaLive and IVS",
   });
   return { app, stack };

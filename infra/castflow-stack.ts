@@ -7,6 +7,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import { TASK_NAME_ENV, TASK_NAMES, type TaskName } from "../lib/task-catalog.ts";
+import { EndSession } from "../state-machines/end-session.ts";
 import { GoLive } from "../state-machines/go-live.ts";
 import type { TaskFunctions } from "../state-machines/lifecycle.ts";
 import { StopStreaming } from "../state-machines/stop-streaming.ts";
@@ -19,7 +20,7 @@ export interface CastflowStackProps extends StackProps {
   readonly jwtIssuer: string;
   /** Audience (client id) the JWTs must carry. */
   readonly jwtAudience: string;
-  /** Sessions of hosts without a persistent channel get a program channel of their own. Default: true. */
+  /** Sessions of hosts without a persistent channel get a program channel of their own. Default: false (403). */
   readonly legacyProgramChannels?: boolean;
 }
 
@@ -98,12 +99,31 @@ const TASK_GRANTS: Record<TaskName, { table: "read" | "write" | "none"; grants: 
   },
   "claim-stop": { table: "write", grants: [{ actions: ["states:DescribeExecution"], resources: "states" }] },
   "mark-stopped": { table: "write", grants: [] },
+  "claim-end": { table: "write", grants: [{ actions: ["states:DescribeExecution"], resources: "states" }] },
+  "delete-ivs-channel": {
+    table: "none",
+    grants: [
+      {
+        actions: [
+          "ivs:GetStream",
+          "ivs:ListStreamKeys",
+          "ivs:DeleteStreamKey",
+          "ivs:StopStream",
+          "ivs:DeleteChannel",
+        ],
+        resources: "ivs",
+      },
+    ],
+  },
+  "release-persistent-channel": { table: "write", grants: [] },
+  "record-session-ended": { table: "write", grants: [] },
 };
 
 export class CastflowStack extends Stack {
   readonly table: dynamodb.TableV2;
   readonly goLive: GoLive;
   readonly stopStreaming: StopStreaming;
+  readonly endSession: EndSession;
   readonly taskFunctions: TaskFunctions;
   readonly api: apigw.HttpApi;
 
@@ -169,18 +189,25 @@ export class CastflowStack extends Stack {
       tasks: fns,
     });
 
+    this.endSession = new EndSession(this, "EndSession", {
+      stateMachineName: `${prefix}-end-session`,
+      tasks: fns,
+    });
+
     const apiFn = new CastflowFunction(this, "Api", {
       entry: "api/handler.ts",
       environment: {
         ...environment,
         GO_LIVE_STATE_MACHINE_ARN: this.goLive.stateMachine.stateMachineArn,
         STOP_STREAMING_STATE_MACHINE_ARN: this.stopStreaming.stateMachine.stateMachineArn,
-        LEGACY_PROGRAM_CHANNELS: String(props.legacyProgramChannels ?? true),
+        END_SESSION_STATE_MACHINE_ARN: this.endSession.stateMachine.stateMachineArn,
+        LEGACY_PROGRAM_CHANNELS: String(props.legacyProgramChannels ?? false),
       },
     });
     this.table.grantReadWriteData(apiFn);
     this.goLive.stateMachine.grantStartExecution(apiFn);
     this.stopStreaming.stateMachine.grantStartExecution(apiFn);
+    this.endSession.stateMachine.grantStartExecution(apiFn);
     apiFn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["states:DescribeExecution", "states:GetExecutionHistory"],
@@ -189,7 +216,14 @@ export class CastflowStack extends Stack {
     );
     apiFn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ["ivs:CreateChannel", "ivs:GetChannel", "ivs:DeleteChannel", "ivs:TagResource"],
+        // Program, relay and persistent channels are created (and, on a failed request, deleted) synchronously.
+        actions: [
+          "ivs:CreateChannel",
+          "ivs:GetChannel",
+          "ivs:DeleteChannel",
+          "ivs:TagResource",
+          "ivs:GetStream",
+        ],
         resources: arns.ivs,
       }),
     );

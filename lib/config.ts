@@ -13,6 +13,12 @@ const ConfigSchema = z.object({
   INPUT_ALLOWED_CIDR: z.string().min(1).default("0.0.0.0/0"),
   GO_LIVE_STATE_MACHINE_ARN: z.string().optional(),
   STOP_STREAMING_STATE_MACHINE_ARN: z.string().optional(),
+  END_SESSION_STATE_MACHINE_ARN: z.string().optional(),
+  /** Hosts without a persistent channel get a per-session program channel ("true"), or 403 ("false"). */
+  LEGACY_PROGRAM_CHANNELS: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -22,6 +22,8 @@ export const TaskErrors = {
   ChannelWaitTimeout: "ChannelWaitTimeout",
   /** The session's IVS program channel is gone. */
   ProgramChannelMissing: "ProgramChannelMissing",
+  /** IVS refused to delete a channel that is still receiving a stream; retried after the stream ends. */
+  IvsChannelBusy: "IvsChannelBusy",
 } as const;
 
 export type TaskErrorName = (typeof TaskErrors)[keyof typeof TaskErrors];

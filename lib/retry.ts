@@ -69,3 +69,28 @@ export const CHANNEL_NOT_READY_RETRY: RetryPolicy = {
   maxDelaySeconds: 15,
   jitter: false,
 };
+
+/**
+ * IVS refuses DeleteChannel (409) while a stream is live; after StopStream the stream ends within
+ * seconds, but an encoder may reconnect. Keep trying for about five minutes.
+ */
+export const IVS_CHANNEL_BUSY_RETRY: RetryPolicy = {
+  errors: ["IvsChannelBusy"],
+  intervalSeconds: 5,
+  maxAttempts: 12,
+  backoffRate: 1.5,
+  maxDelaySeconds: 30,
+  jitter: false,
+};
+
+/**
+ * end-session waits for a go-live or stop that is under way to settle (go-live's own budget,
+ * compensation included, is well under 15 minutes) instead of cancelling it half-way.
+ */
+export const SESSION_BUSY_RETRY: RetryPolicy = {
+  errors: ["SessionBusy"],
+  intervalSeconds: 10,
+  maxAttempts: 90,
+  backoffRate: 1,
+  jitter: false,
+};

@@ -7,9 +7,28 @@ export type StreamingStatus = z.infer<typeof StreamingStatus>;
 export const RtmpEndpoint = z.object({ url: z.string(), streamName: z.string() });
 export type RtmpEndpoint = z.infer<typeof RtmpEndpoint>;
 
+/** The session's own lifecycle: `ending` while end-session runs, `ended` once it has cleaned up. */
+export const SessionStatus = z.enum(["active", "ending", "ended"]);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+const Failure = z.object({ code: z.string(), message: z.string() });
+
+/** What end-session did for one part of the session: `{attempted, success, error}`. */
+export const CleanupResult = z.object({
+  attempted: z.boolean(),
+  success: z.boolean(),
+  error: Failure.nullable(),
+});
+export type CleanupResult = z.infer<typeof CleanupResult>;
+
 /**
  * The session document, as stored (minus key attributes) and as the API returns it.
  * It never holds a stream key: tasks resolve keys from IVS when they need them.
+ *
+ * Its IVS side is one of two kinds. On a host's persistent channel (`ivs.persistentChannel*`),
+ * the program goes to that channel, whose playback URL viewers keep across broadcasts, and a
+ * temporary relay channel (`ivs.relayChannel*`) lives as long as the session. A legacy session
+ * has a program channel of its own (`ivs.programChannel*`), deleted when the session ends.
  */
 export const Session = z.object({
   sessionId: z.string(),
@@ -18,10 +37,19 @@ export const Session = z.object({
   episodeId: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** Sessions stored before end-session existed have no status: they are active. */
+  status: SessionStatus.default("active"),
   ivs: z.object({
-    programChannelArn: z.string(),
-    programIngestEndpoint: z.string(),
-    programPlaybackUrl: z.string(),
+    programChannelArn: z.string().optional(),
+    programIngestEndpoint: z.string().optional(),
+    programPlaybackUrl: z.string().optional(),
+    persistentChannelId: z.string().optional(),
+    persistentChannelArn: z.string().optional(),
+    persistentPlaybackUrl: z.string().optional(),
+    persistentIngestEndpoint: z.string().optional(),
+    relayChannelArn: z.string().optional(),
+    relayPlaybackUrl: z.string().optional(),
+    relayIngestEndpoint: z.string().optional(),
   }),
   mediaLive: z.object({
     channelId: z.string().optional(),
@@ -40,10 +68,43 @@ export const Session = z.object({
     startedAt: z.string().optional(),
     stoppedAt: z.string().optional(),
     playbackUrl: z.string().optional(),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    /** Seconds streamed by completed broadcasts (added when a stop completes). */
+    totalStreamedSeconds: z.number().nonnegative().default(0),
+    error: Failure.optional(),
   }),
+  end: z
+    .object({
+      executionArn: z.string().optional(),
+      /** Streamed seconds frozen when end-session claimed the session (the figure added to channel stats). */
+      streamedSeconds: z.number().nonnegative().optional(),
+      /** Set in the same transaction that adds this session to its persistent channel's stats: counted once. */
+      statsRecorded: z.boolean().optional(),
+      endedAt: z.string().optional(),
+      cleanupResults: z
+        .object({
+          mediaLive: CleanupResult,
+          relayChannel: CleanupResult,
+          persistentChannel: CleanupResult.optional(),
+          programChannel: CleanupResult.optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type Session = z.infer<typeof Session>;
+/** What callers build: fields with defaults may be left out. */
+export type NewSession = z.input<typeof Session>;
+
+/** The IVS channel a session's program output goes to: the host's persistent channel, else its own. */
+export function programTarget(s: Session): { arn: string; playbackUrl: string } | undefined {
+  if (s.ivs.persistentChannelArn && s.ivs.persistentPlaybackUrl) {
+    return { arn: s.ivs.persistentChannelArn, playbackUrl: s.ivs.persistentPlaybackUrl };
+  }
+  if (s.ivs.programChannelArn && s.ivs.programPlaybackUrl) {
+    return { arn: s.ivs.programChannelArn, playbackUrl: s.ivs.programPlaybackUrl };
+  }
+  return undefined;
+}
 
 export const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: "SESSION" });
 
@@ -54,6 +115,7 @@ export const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, 
 export const executionNameBase = {
   goLive: (sessionId: string) => `go-live-${sessionId}`,
   stopStreaming: (sessionId: string) => `stop-streaming-${sessionId}`,
+  endSession: (sessionId: string) => `end-session-${sessionId}`,
 } as const;
 
 /** Tags castflow puts on every AWS resource it creates, so resources can be found again. */

@@ -18,6 +18,10 @@ export const TASK_NAMES = [
   "record-failure",
   "claim-stop",
   "mark-stopped",
+  "claim-end",
+  "delete-ivs-channel",
+  "release-persistent-channel",
+  "record-session-ended",
 ] as const;
 
 export type TaskName = (typeof TASK_NAMES)[number];

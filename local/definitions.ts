@@ -11,8 +11,8 @@ export const LOCAL_ACCOUNT = "000000000000";
 export interface LocalDefinition {
   /** The deployed state machine name, e.g. `castflow-dev-go-live`. */
   readonly name: string;
-  /** `goLive` | `stopStreaming`: the construct it comes from. */
-  readonly lifecycle: "goLive" | "stopStreaming";
+  /** The construct it comes from. */
+  readonly lifecycle: Lifecycle;
   /** The ASL exactly as the stack deploys it, with function ARNs resolved to local ones. */
   readonly definition: Record<string, unknown>;
 }
@@ -23,6 +23,9 @@ export interface StackDefinitions {
   /** Local function ARN -> task name (the `tasks/<name>.ts` module behind it). */
   readonly functions: Map<string, TaskName>;
 }
+
+export const LIFECYCLES = ["goLive", "stopStreaming", "endSession"] as const;
+export type Lifecycle = (typeof LIFECYCLES)[number];
 
 export const localFunctionArn = (logicalId: string) =>
   `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
@@ -76,7 +79,7 @@ export function stackDefinitions(context: Record<string, unknown> = {}): StackDe
       throw new Error(`Function for task ${name} is not tagged with ${TASK_NAME_ENV}`);
     functions.set(localFunctionArn(Stack.of(fn).getLogicalId(cfn)), name as TaskName);
   }
-  const machines: LocalDefinition[] = (["goLive", "stopStreaming"] as const).map((lifecycle) => {
+  const machines: LocalDefinition[] = LIFECYCLES.map((lifecycle) => {
     const sm = stack[lifecycle].stateMachine;
     const cfn = sm.node.defaultChild as CfnStateMachine;
     const resolved = resolveIntrinsics(stack.resolve(cfn.definitionString) as Json);

@@ -7,7 +7,7 @@ import type { Context } from "aws-lambda";
 import { resetConfig } from "../lib/config.ts";
 import { TASK_NAMES, type TaskName } from "../lib/task-catalog.ts";
 import { createApiServer } from "./api-server.ts";
-import { stackDefinitions } from "./definitions.ts";
+import { type Lifecycle, stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
 import { createSfnService, type SfnService } from "./sfn/index.ts";
@@ -30,6 +30,11 @@ export interface LocalRuntimeOptions {
   readonly timeScale?: number;
   /** Loopback address to listen on. Default: 127.0.0.1. */
   readonly host?: string;
+  /**
+   * Hosts without a persistent channel get a per-session program channel. Default: true locally,
+   * so a newcomer can go live without setting up the channel registry first.
+   */
+  readonly legacyProgramChannels?: boolean;
   /** Simulated AWS durations replacing the defaults (base seconds, before the time scale). */
   readonly simulatorDurations?: DurationOverrides;
   readonly ports?: {
@@ -49,7 +54,7 @@ export interface LocalEndpoints {
 
 export interface LocalRuntime {
   readonly endpoints: LocalEndpoints;
-  readonly stateMachineArns: { readonly goLive: string; readonly stopStreaming: string };
+  readonly stateMachineArns: Readonly<Record<Lifecycle, string>>;
   readonly sfn: SfnService;
   readonly simulator: Simulator;
   readonly tableName: string;
@@ -159,12 +164,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stops.push(() => sfn.close());
     const sfnListening = await sfn.listen(options.ports?.sfn ?? 0, host);
 
-    const arnOf = (lifecycle: "goLive" | "stopStreaming") => {
+    const arnOf = (lifecycle: Lifecycle) => {
       const m = machines.find((x) => x.lifecycle === lifecycle);
       if (!m) throw new Error(`The stack has no ${lifecycle} state machine`);
       return sfn.stateMachineArn(m.name);
     };
-    const stateMachineArns = { goLive: arnOf("goLive"), stopStreaming: arnOf("stopStreaming") };
+    const stateMachineArns = {
+      goLive: arnOf("goLive"),
+      stopStreaming: arnOf("stopStreaming"),
+      endSession: arnOf("endSession"),
+    };
 
     Object.assign(process.env, {
       // DynamoDB Local accepts only letters and digits in the access key id.
@@ -182,6 +191,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       MEDIALIVE_ROLE_ARN: "arn:aws:iam::000000000000:role/castflow-local-medialive",
       GO_LIVE_STATE_MACHINE_ARN: stateMachineArns.goLive,
       STOP_STREAMING_STATE_MACHINE_ARN: stateMachineArns.stopStreaming,
+      END_SESSION_STATE_MACHINE_ARN: stateMachineArns.endSession,
+      LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? true),
     });
     resetConfig();
     await ensureTable(new DynamoDBClient({ endpoint: dynamodbEndpoint }), tableName);

@@ -2,14 +2,9 @@ import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { CHANNEL_NOT_READY_RETRY } from "../lib/retry.ts";
-import {
-  GO_LIVE_TIMEOUT_MINUTES,
-  WAIT_CHANNEL_IDLE,
-  WAIT_CHANNEL_RUNNING,
-  WAIT_CHANNEL_STOPPED,
-  WAIT_INPUT_DETACHED,
-} from "../lib/waits.ts";
+import { GO_LIVE_TIMEOUT_MINUTES, WAIT_CHANNEL_IDLE, WAIT_CHANNEL_RUNNING } from "../lib/waits.ts";
 import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
+import { MediaLiveTeardown } from "./medialive-teardown.ts";
 import { EXECUTION, taskState } from "./task-state.ts";
 import { WaitForState } from "./wait-for-state.ts";
 
@@ -133,54 +128,24 @@ export class GoLive extends Lifecycle {
       payload: { sessionId: stringAt("$.sessionId"), ...EXECUTION },
       resultPath: "$.cleanup",
     });
-    const stop = taskState(this, "Stop Channel", {
-      fn: t["stop-channel"],
-      payload: { channelId: stringAt("$.cleanup.stopChannelId") },
-      resultPath: sfn.JsonPath.DISCARD,
-      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    const teardown = new MediaLiveTeardown(this, "Teardown", {
+      tasks: t,
+      stopChannelIdPath: "$.cleanup.stopChannelId",
+      deleteChannelIdPath: "$.cleanup.createdChannelId",
+      deleteInputIdPath: "$.cleanup.createdInputId",
+      titles: {
+        channelChoice: "Channel Created?",
+        deleteChannel: "Delete Created Channel",
+        inputChoice: "Input Created?",
+        deleteInput: "Delete Created Input",
+        done: "Clean Up Done",
+      },
     });
-    const waitStopped = new WaitForState(this, "WaitStopped", {
-      spec: WAIT_CHANNEL_STOPPED,
-      describe: t["describe-channel"],
-      payload: { channelId: stringAt("$.cleanup.stopChannelId") },
-      subject: "Channel",
-      idPath: "$.cleanup.stopChannelId",
-    });
-    const deleteChannel = taskState(this, "Delete Created Channel", {
-      fn: t["delete-channel"],
-      payload: { channelId: stringAt("$.cleanup.createdChannelId") },
-      resultPath: sfn.JsonPath.DISCARD,
-      extraRetries: [CHANNEL_NOT_READY_RETRY],
-    });
-    const waitDetached = new WaitForState(this, "WaitDetached", {
-      spec: WAIT_INPUT_DETACHED,
-      describe: t["describe-input"],
-      payload: { inputId: stringAt("$.cleanup.createdInputId") },
-      subject: "Input",
-      idPath: "$.cleanup.createdInputId",
-    });
-    const deleteInput = taskState(this, "Delete Created Input", {
-      fn: t["delete-input"],
-      payload: { inputId: stringAt("$.cleanup.createdInputId") },
-      resultPath: sfn.JsonPath.DISCARD,
-      extraRetries: [CHANNEL_NOT_READY_RETRY],
-    });
-    const cleaned = new sfn.Pass(this, "Clean Up Done", { resultPath: sfn.JsonPath.DISCARD });
-
-    const inputCreated = new sfn.Choice(this, "Input Created?")
-      .when(sfn.Condition.isString("$.cleanup.createdInputId"), waitDetached.next(deleteInput).next(cleaned))
-      .otherwise(cleaned);
-    const channelCreated = new sfn.Choice(this, "Channel Created?")
-      .when(sfn.Condition.isString("$.cleanup.createdChannelId"), deleteChannel.next(inputCreated))
-      .otherwise(inputCreated);
-    const channelToStop = new sfn.Choice(this, "Channel To Stop?")
-      .when(sfn.Condition.isString("$.cleanup.stopChannelId"), stop.next(waitStopped).next(channelCreated))
-      .otherwise(channelCreated);
 
     const cleanUp = new sfn.Parallel(this, "Clean Up", {
       outputPath: "$[0]",
       comment: "Compensation: undo what this execution created, leave reused resources stopped.",
-    }).branch(find.next(channelToStop));
+    }).branch(find.next(teardown));
 
     const failed = new sfn.Fail(this, "Go Live Failed", {
       errorPath: "$.error.Error",

@@ -1,9 +1,8 @@
-import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
 import * as z from "zod";
-import { sfn } from "../lib/clients.ts";
-import { errorName, sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { executionIsClosed } from "../lib/executions.ts";
 import { logger } from "../lib/logger.ts";
-import type { Session } from "../lib/session.ts";
+import { programTarget, type Session } from "../lib/session.ts";
 import { getSession, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
 
@@ -16,6 +15,7 @@ export type ClaimSessionInput = z.infer<typeof ClaimSessionInput>;
 
 export interface ClaimSessionOutput {
   readonly sessionId: string;
+  /** The IVS channel the program goes to: the host's persistent channel, or the session's own. */
   readonly programChannelArn: string;
   /** The channel already recorded on the session, to be reused if it still exists. */
   readonly channelId: string | null;
@@ -24,23 +24,13 @@ export interface ClaimSessionOutput {
 
 const output = (s: Session): ClaimSessionOutput => ({
   sessionId: s.sessionId,
-  programChannelArn: s.ivs.programChannelArn,
+  programChannelArn: programTarget(s)?.arn ?? "",
   channelId: s.mediaLive.channelId ?? null,
   inputId: s.mediaLive.inputIds.host ?? null,
 });
 
-/** True when the execution that last claimed the session can no longer make progress. */
-async function executionIsClosed(executionArn: string): Promise<boolean> {
-  try {
-    const res = await sfn().send(
-      new DescribeExecutionCommand({ executionArn, includedData: "METADATA_ONLY" }),
-    );
-    return res.status !== "RUNNING";
-  } catch (err) {
-    if (errorName(err) === "ExecutionDoesNotExist") return true;
-    throw err;
-  }
-}
+/** The session itself is not ending: end-session and go-live never overlap. */
+const STILL_ACTIVE = "(attribute_not_exists(#status) OR #status = :active)";
 
 /**
  * Claims the session for this go-live execution: idle or error -> starting, atomically.
@@ -52,6 +42,18 @@ export async function claimSession(input: ClaimSessionInput): Promise<ClaimSessi
   const { sessionId, executionArn, attempt } = input;
   const session = await getSession(sessionId);
   if (!session) throw sessionNotFound(sessionId);
+  if (session.status !== "active") {
+    throw new TaskError(
+      TaskErrors.SessionBusy,
+      `Session ${sessionId} is ${session.status}; it cannot go live`,
+    );
+  }
+  if (!programTarget(session)) {
+    throw new TaskError(
+      TaskErrors.ProgramChannelMissing,
+      `Session ${sessionId} has no IVS channel to stream to`,
+    );
+  }
   const { status } = session.streaming;
   if (status === "starting" && session.streaming.executionArn === executionArn) return output(session);
 
@@ -67,9 +69,9 @@ export async function claimSession(input: ClaimSessionInput): Promise<ClaimSessi
       set: claim,
       remove: ["streaming.error"],
       condition: {
-        expression: "#streaming.#status IN (:idle, :error)",
+        expression: `#streaming.#status IN (:idle, :error) AND ${STILL_ACTIVE}`,
         names: { "#streaming": "streaming", "#status": "status" },
-        values: { ":idle": "idle", ":error": "error" },
+        values: { ":idle": "idle", ":error": "error", ":active": "active" },
       },
     });
   } else if (status === "starting" && session.streaming.executionArn) {
@@ -80,9 +82,9 @@ export async function claimSession(input: ClaimSessionInput): Promise<ClaimSessi
         set: claim,
         remove: ["streaming.error"],
         condition: {
-          expression: "#streaming.#status = :starting AND #streaming.#executionArn = :previous",
+          expression: `#streaming.#status = :starting AND #streaming.#executionArn = :previous AND ${STILL_ACTIVE}`,
           names: { "#streaming": "streaming", "#status": "status", "#executionArn": "executionArn" },
-          values: { ":starting": "starting", ":previous": previous },
+          values: { ":starting": "starting", ":previous": previous, ":active": "active" },
         },
       });
     }

@@ -1,7 +1,6 @@
-import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
 import * as z from "zod";
-import { sfn } from "../lib/clients.ts";
-import { errorName, sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { executionIsClosed } from "../lib/executions.ts";
 import type { Session } from "../lib/session.ts";
 import { getSession, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
@@ -22,18 +21,6 @@ const output = (s: Session, alreadyStopped = false): ClaimStopOutput => ({
   channelId: s.mediaLive.channelId ?? null,
 });
 
-async function isClosed(executionArn: string): Promise<boolean> {
-  try {
-    const res = await sfn().send(
-      new DescribeExecutionCommand({ executionArn, includedData: "METADATA_ONLY" }),
-    );
-    return res.status !== "RUNNING";
-  } catch (err) {
-    if (errorName(err) === "ExecutionDoesNotExist") return true;
-    throw err;
-  }
-}
-
 /**
  * Claims the session for this stop: live or error -> stopping. Stopping from `error` lets an
  * operator stop a channel a failed lifecycle left running. An idle session needs nothing; a
@@ -47,7 +34,7 @@ export async function claimStop(input: ClaimStopInput): Promise<ClaimStopOutput>
   if (status === "idle") return output(session, true);
   if (status === "stopping" && stopExecutionArn === executionArn) return output(session);
   let previous: string | undefined;
-  if (status === "stopping" && stopExecutionArn && (await isClosed(stopExecutionArn)))
+  if (status === "stopping" && stopExecutionArn && (await executionIsClosed(stopExecutionArn)))
     previous = stopExecutionArn;
   if (status === "live" || status === "error" || previous) {
     const claimed = await updateSession(sessionId, {

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { TaskError, TaskErrors } from "../lib/errors.ts";
-import { nowIso } from "../lib/session.ts";
+import type { Session } from "../lib/session.ts";
 import { getSession, ownedByStop, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
 
@@ -15,18 +15,48 @@ export interface MarkStoppedOutput {
   readonly stoppedAt: string;
 }
 
-/** stopping -> idle. The channel and input are kept for the next go-live (a stopped channel is not billed for encoding). */
+/** Seconds of the broadcast this stop ends: since `startedAt`, unless a stop already counted it. */
+export function broadcastSeconds(session: Session, now: Date): number {
+  const { startedAt, stoppedAt } = session.streaming;
+  if (!startedAt || (stoppedAt && stoppedAt >= startedAt)) return 0;
+  return Math.max(0, Math.round((now.getTime() - Date.parse(startedAt)) / 1000));
+}
+
+/**
+ * stopping -> idle, adding the broadcast's duration to `streaming.totalStreamedSeconds` in the
+ * same conditional write (a retry after success finds the session idle and adds nothing). The
+ * channel and input are kept for the next go-live (a stopped channel is not billed for encoding).
+ */
 export async function markStopped(input: MarkStoppedInput): Promise<MarkStoppedOutput> {
   const { sessionId, executionArn } = input;
-  const updated = await updateSession(sessionId, {
-    set: { "streaming.status": "idle", "streaming.isLive": false, "streaming.stoppedAt": nowIso() },
-    remove: ["streaming.error", "streaming.playbackUrl"],
-    condition: ownedByStop(executionArn),
-  });
-  const session = updated ?? (await getSession(sessionId));
-  const { streaming } = session ?? {};
-  if (streaming?.status === "idle" && streaming.stopExecutionArn === executionArn && streaming.stoppedAt) {
-    return { sessionId, status: "idle", stoppedAt: streaming.stoppedAt };
+  const owned = ownedByStop(executionArn);
+  // Optimistic: the new total is computed from the record as read, so the write also requires
+  // that nothing changed it in between; a concurrent write means read again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await getSession(sessionId);
+    const { streaming } = current ?? {};
+    if (streaming?.status === "idle" && streaming.stopExecutionArn === executionArn && streaming.stoppedAt) {
+      return { sessionId, status: "idle", stoppedAt: streaming.stoppedAt };
+    }
+    if (!current || streaming?.status !== "stopping" || streaming.stopExecutionArn !== executionArn) break;
+    const now = new Date();
+    const updated = await updateSession(sessionId, {
+      set: {
+        "streaming.status": "idle",
+        "streaming.isLive": false,
+        "streaming.stoppedAt": now.toISOString(),
+        "streaming.totalStreamedSeconds":
+          current.streaming.totalStreamedSeconds + broadcastSeconds(current, now),
+      },
+      remove: ["streaming.error", "streaming.playbackUrl"],
+      condition: {
+        expression: `${owned.expression} AND #updatedAt = :readAt`,
+        names: { ...owned.names, "#updatedAt": "updatedAt" },
+        values: { ...owned.values, ":readAt": current.updatedAt },
+      },
+    });
+    if (updated?.streaming.stoppedAt)
+      return { sessionId, status: "idle", stoppedAt: updated.streaming.stoppedAt };
   }
   throw new TaskError(TaskErrors.SessionClaimLost, `Session ${sessionId} is no longer owned by this stop`);
 }

@@ -126,10 +126,10 @@ describe("API route()", () => {
     });
 
     it("answers 405 for a known path with the wrong method", async () => {
-      const res = await call(request("DELETE", "/sessions/s1"));
+      const res = await call(request("PUT", "/sessions/s1"));
 
       expect(res.status).toBe(405);
-      expect(errorOf(res.body).details).toEqual({ allowed: ["GET"] });
+      expect(errorOf(res.body).details).toEqual({ allowed: ["GET", "DELETE"] });
       expect(ddb.calls()).toHaveLength(0);
     });
   });
@@ -194,6 +194,7 @@ describe("API route()", () => {
         },
         streamKey: { arn: "arn:aws:ivs:us-east-1:000000000000:stream-key/key1", value: STREAM_KEY },
       });
+      ddb.on(GetCommand).resolves({}); // no persistent channel assigned: the legacy fallback
       ddb.on(PutCommand).resolves({});
 
       // Act

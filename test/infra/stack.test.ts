@@ -140,7 +140,7 @@ describe("stack", () => {
 
   it("state machines are Standard, traced, time-limited and log without execution data", () => {
     const sms = template.findResources("AWS::StepFunctions::StateMachine");
-    expect(Object.keys(sms)).toHaveLength(2);
+    expect(Object.keys(sms)).toHaveLength(3);
     for (const sm of Object.values(sms)) {
       const p = sm.Properties as Record<string, unknown>;
       expect(p.StateMachineType).toBe("STANDARD");
@@ -152,7 +152,7 @@ describe("stack", () => {
 
   it("alarms on failed, timed-out and aborted executions of each lifecycle", () => {
     const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(3);
     for (const alarm of alarms) {
       const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: { MetricName: string } } }[] })
         .Metrics;

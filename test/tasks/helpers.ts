@@ -23,6 +23,7 @@ export function useTestEnv(): void {
   process.env.MEDIALIVE_ROLE_ARN = ROLE_ARN;
   process.env.GO_LIVE_STATE_MACHINE_ARN = GO_LIVE_SM;
   process.env.STOP_STREAMING_STATE_MACHINE_ARN = STOP_SM;
+  process.env.LEGACY_PROGRAM_CHANNELS = "true";
   resetConfig();
   logger.setLogLevel("SILENT");
 }
@@ -60,13 +61,14 @@ export function makeSession(overrides: SessionOverrides = {}): Session {
     showId: "show-1",
     createdAt: "2025-01-01T00:00:00.000Z",
     updatedAt: "2025-01-01T00:00:00.000Z",
+    status: "active",
     ivs: {
       programChannelArn: PROGRAM_CHANNEL_ARN,
       programIngestEndpoint: "abc123.global-contribute.live-video.net",
       programPlaybackUrl: "https://abc123.us-east-1.playback.live-video.net/api/video/v1/prog1.m3u8",
     },
     mediaLive: { inputIds: {}, rtmpEndpoints: {}, ...overrides.mediaLive },
-    streaming: { isLive: false, status: "idle", attempt: 0, ...overrides.streaming },
+    streaming: { isLive: false, status: "idle", attempt: 0, totalStreamedSeconds: 0, ...overrides.streaming },
   };
 }
 

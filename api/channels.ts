@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import * as z from "zod";
+import { ChannelState, ivsChannelId, type PersistentChannel } from "../lib/channel.ts";
+import {
+  deleteAssignment,
+  deleteChannelRecord,
+  getAssignment,
+  getChannel,
+  listChannels,
+  putAssignment,
+  putNewChannel,
+  updateChannel,
+} from "../lib/channel-store.ts";
+import { errorName } from "../lib/errors.ts";
+import { logger } from "../lib/logger.ts";
+import { nowIso } from "../lib/session.ts";
+import type { Caller } from "./auth.ts";
+import { ApiError, conflict, notFound } from "./http.ts";
+import { createIvsChannel, deleteIvsChannel, deleteIvsChannelQuietly } from "./ivs.ts";
+
+const Id = z
+  .string()
+  .min(1, "must not be empty")
+  .max(64, "must be at most 64 characters")
+  .regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'");
+
+export const CreateChannelBody = z.strictObject({
+  name: z
+    .string()
+    .min(1, "must not be empty")
+    .max(100, "must be at most 100 characters")
+    .regex(/^[A-Za-z0-9_-]+$/, "may contain only letters, digits, '_' and '-' (IVS channel names)")
+    .optional(),
+  hostUserId: Id.optional(),
+});
+export const AssignChannelBody = z.strictObject({ channelId: Id });
+export const ChannelStateBody = z.strictObject({ newState: ChannelState, sessionId: Id.optional() });
+
+export function requireAdmin(caller: Caller): void {
+  if (!caller.isAdmin) throw new ApiError(403, "forbidden", "This route is for admins");
+}
+
+async function channelOr404(channelId: string): Promise<PersistentChannel> {
+  const channel = Id.safeParse(channelId).success ? await getChannel(channelId) : undefined;
+  if (!channel) throw notFound("Channel");
+  return channel;
+}
+
+/**
+ * POST /admin/channels: a persistent IVS channel (tagged castflow-managed and persistent) and its
+ * registry record, optionally assigned to a host at once. Its playback URL never changes, so
+ * viewers keep it across broadcasts.
+ */
+export async function createPersistentChannel(
+  body: z.infer<typeof CreateChannelBody>,
+): Promise<PersistentChannel> {
+  if (body.hostUserId) await assertHostFree(body.hostUserId);
+  const name = body.name ?? `host-${randomUUID().slice(0, 8)}`;
+  const ivs = await createIvsChannel(`castflow-persistent-${name}`, "persistent");
+  const now = nowIso();
+  const channel: PersistentChannel = {
+    channelId: ivsChannelId(ivs.arn),
+    channelArn: ivs.arn,
+    name,
+    state: "IDLE",
+    playbackUrl: ivs.playbackUrl,
+    ingestEndpoint: ivs.ingestEndpoint,
+    totalBroadcasts: 0,
+    totalStreamingMinutes: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await putNewChannel(channel);
+    if (body.hostUserId) return (await assign(body.hostUserId, channel.channelId)).channel;
+    return channel;
+  } catch (err) {
+    await deleteChannelRecord(channel.channelId).catch(() => undefined);
+    await deleteIvsChannelQuietly(ivs.arn, "persistent channel create failed");
+    throw err;
+  }
+}
+
+async function assertHostFree(hostUserId: string): Promise<void> {
+  const existing = await getAssignment(hostUserId);
+  if (existing) {
+    throw conflict(`Host ${hostUserId} already has channel ${existing.channelId}`, {
+      channelId: existing.channelId,
+    });
+  }
+}
+
+/**
+ * Assigns a channel to a host (one channel per host, one host per channel). Reassigning a host
+ * moves it off its previous channel.
+ */
+async function assign(hostUserId: string, channelId: string) {
+  const channel = await channelOr404(channelId);
+  if (channel.hostUserId && channel.hostUserId !== hostUserId) {
+    throw conflict(`Channel ${channelId} is assigned to another host`, { hostUserId: channel.hostUserId });
+  }
+  const updated = await updateChannel(channelId, {
+    set: { hostUserId },
+    condition: "(attribute_not_exists(#hostUserId) OR #hostUserId = :host)",
+    values: { ":host": hostUserId },
+  });
+  if (!updated) throw conflict(`Channel ${channelId} was assigned to another host meanwhile`);
+  const previous = await getAssignment(hostUserId);
+  const assignment = await putAssignment(hostUserId, channelId);
+  if (previous && previous.channelId !== channelId) {
+    await updateChannel(previous.channelId, {
+      set: {},
+      remove: ["hostUserId"],
+      condition: "#hostUserId = :host",
+      values: { ":host": hostUserId },
+    });
+  }
+  return { assignment, channel: updated };
+}
+
+/** PUT /admin/hosts/{hostUserId}/channel */
+export async function assignChannel(hostUserId: string, body: z.infer<typeof AssignChannelBody>) {
+  if (!Id.safeParse(hostUserId).success) throw notFound("Host");
+  return (await assign(hostUserId, body.channelId)).assignment;
+}
+
+/** GET /hosts/{hostUserId}/channel: the host itself or an admin. */
+export async function hostChannel(caller: Caller, hostUserId: string) {
+  if (caller.userId !== hostUserId && !caller.isAdmin) throw notFound("Host channel");
+  const assignment = Id.safeParse(hostUserId).success ? await getAssignment(hostUserId) : undefined;
+  if (!assignment) throw notFound("Host channel");
+  const channel = await getChannel(assignment.channelId);
+  return { ...assignment, channel: channel ?? null };
+}
+
+export const listPersistentChannels = async () => ({ channels: await listChannels() });
+export const getPersistentChannel = channelOr404;
+
+/**
+ * PUT /admin/channels/{channelId}/state: the documented recovery for a channel stuck LIVE (its
+ * session ended without releasing it) or OFFLINE. `IDLE` frees it (if `sessionId` is given, only
+ * while that session still holds it); `LIVE` needs the `sessionId` that holds it; `OFFLINE` takes
+ * it out of service (new sessions get 503).
+ */
+export async function setChannelState(channelId: string, body: z.infer<typeof ChannelStateBody>) {
+  const channel = await channelOr404(channelId);
+  const { newState, sessionId } = body;
+  if (newState === "LIVE" && !sessionId) {
+    throw new ApiError(400, "bad_request", "sessionId: is required when newState is LIVE", {
+      fields: [{ field: "sessionId", reason: "is required when newState is LIVE" }],
+    });
+  }
+  const guard = sessionId && newState !== "LIVE" ? { condition: "#currentSessionId = :session" } : {};
+  const updated = await updateChannel(channelId, {
+    set: { state: newState, ...(newState === "LIVE" ? { currentSessionId: sessionId } : {}) },
+    remove: newState === "LIVE" ? [] : ["currentSessionId"],
+    ...guard,
+    ...(sessionId && newState !== "LIVE" ? { values: { ":session": sessionId } } : {}),
+  });
+  if (!updated) {
+    throw conflict(`Channel ${channelId} is not held by session ${sessionId}`, {
+      currentSessionId: channel.currentSessionId ?? null,
+    });
+  }
+  logger.warn("Channel state set by an admin", { channelId, from: channel.state, to: newState, sessionId });
+  return updated;
+}
+
+/**
+ * DELETE /admin/channels/{channelId}: refused while LIVE. The channel is first taken OFFLINE (so
+ * no session can claim it meanwhile), then its IVS channel, record and assignment are deleted.
+ */
+export async function deletePersistentChannel(channelId: string) {
+  const channel = await channelOr404(channelId);
+  const liveConflict = () =>
+    conflict("The channel is LIVE; end its session (or recover the channel) before deleting it", {
+      currentSessionId: channel.currentSessionId ?? null,
+    });
+  if (channel.state === "LIVE") throw liveConflict();
+  const parked = await updateChannel(channelId, {
+    set: { state: "OFFLINE" },
+    condition: "#state <> :live",
+    values: { ":live": "LIVE" },
+  });
+  if (!parked) throw liveConflict();
+  try {
+    await deleteIvsChannel(channel.channelArn);
+  } catch (err) {
+    await updateChannel(channelId, { set: { state: channel.state } });
+    if (errorName(err) === "ConflictException") {
+      throw conflict("The IVS channel is receiving a stream; stop it before deleting the channel");
+    }
+    throw err;
+  }
+  await deleteChannelRecord(channelId);
+  if (channel.hostUserId) {
+    const assignment = await getAssignment(channel.hostUserId);
+    if (assignment?.channelId === channelId) await deleteAssignment(channel.hostUserId);
+  }
+  return { channelId, deleted: true };
+}

@@ -1,0 +1,173 @@
+import { Duration } from "aws-cdk-lib";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type { Construct } from "constructs";
+import { IVS_CHANNEL_BUSY_RETRY, SESSION_BUSY_RETRY } from "../lib/retry.ts";
+import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
+import { MediaLiveTeardown } from "./medialive-teardown.ts";
+import { EXECUTION, taskState } from "./task-state.ts";
+
+const { stringAt } = sfn.JsonPath;
+
+/** Budget for a whole end-session: waiting for a go-live to settle (15 min) plus the teardown. */
+export const END_SESSION_TIMEOUT_MINUTES = 45;
+
+/**
+ * end-session: claim the session (waiting for a go-live or stop under way to settle), then, in
+ * parallel and independently, tear down its MediaLive channel and input (stopping a live
+ * broadcast), delete its relay IVS channel, and hand the host's persistent channel back with its
+ * statistics (legacy sessions: delete the program channel). Each part reports
+ * `{attempted, success, error}`; a part that fails after its retries does not stop the others.
+ * The session is marked `ended` with those results; if any part failed the execution ends in
+ * **Session End Incomplete** so it shows in the failure alarm, and running it again retries.
+ *
+ * Execution input: `{ "sessionId": string }`, started by the API as `end-session-<sessionId>-<n>`.
+ */
+export class EndSession extends Lifecycle {
+  constructor(scope: Construct, id: string, props: LifecycleProps & { readonly stateMachineName: string }) {
+    super(scope, id, props.stateMachineName, props, Duration.minutes(END_SESSION_TIMEOUT_MINUTES));
+  }
+
+  protected build(t: TaskFunctions): sfn.IChainable {
+    const claim = taskState(this, "Claim Session For End", {
+      fn: t["claim-end"],
+      payload: { sessionId: stringAt("$.sessionId"), executionArn: EXECUTION.executionArn },
+      resultPath: "$.claim",
+      extraRetries: [SESSION_BUSY_RETRY],
+    });
+    claim.addCatch(
+      new sfn.Fail(this, "Session Not Endable", { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
+      { errors: ["States.ALL"], resultPath: "$.error" },
+    );
+
+    const release = new sfn.Parallel(this, "Release Session Resources", {
+      resultPath: "$.parts",
+      comment: "Three independent parts; each reports {part, attempted, success, error}.",
+    })
+      .branch(
+        this.part(
+          "MediaLive",
+          "mediaLive",
+          sfn.Condition.or(
+            sfn.Condition.isString("$.claim.channelId"),
+            sfn.Condition.isString("$.claim.inputId"),
+          ),
+          this.mediaLiveTeardown(t),
+        ),
+      )
+      .branch(
+        this.part(
+          "Relay Channel",
+          "relayChannel",
+          sfn.Condition.isString("$.claim.relayChannelArn"),
+          this.deleteIvs(t, "Delete Relay Channel", "$.claim.relayChannelArn"),
+        ),
+      )
+      .branch(
+        new sfn.Choice(this, "Persistent Or Program Channel?")
+          .when(
+            sfn.Condition.isString("$.claim.persistentChannelId"),
+            this.part(
+              "Persistent Channel",
+              "persistentChannel",
+              sfn.Condition.isString("$.claim.persistentChannelId"),
+              taskState(this, "Release Persistent Channel", {
+                fn: t["release-persistent-channel"],
+                payload: { sessionId: stringAt("$.sessionId"), executionArn: EXECUTION.executionArn },
+                resultPath: sfn.JsonPath.DISCARD,
+              }),
+            ),
+          )
+          .otherwise(
+            this.part(
+              "Program Channel",
+              "programChannel",
+              sfn.Condition.isString("$.claim.programChannelArn"),
+              this.deleteIvs(t, "Delete Program Channel", "$.claim.programChannelArn"),
+            ),
+          ),
+      );
+
+    const record = taskState(this, "Record Session Ended", {
+      fn: t["record-session-ended"],
+      payload: {
+        sessionId: stringAt("$.sessionId"),
+        executionArn: EXECUTION.executionArn,
+        parts: stringAt("$.parts"),
+      },
+      resultPath: "$.ended",
+    });
+    const outcome = new sfn.Choice(this, "All Parts Cleaned Up?")
+      .when(sfn.Condition.booleanEquals("$.ended.allSucceeded", true), new sfn.Succeed(this, "Session Ended"))
+      .otherwise(
+        new sfn.Pass(this, "Describe Incomplete End", {
+          parameters: {
+            Error: "SessionEndIncomplete",
+            "Cause.$": "States.Format('Parts that failed: {}', States.JsonToString($.ended.failedParts))",
+          },
+          resultPath: "$.failure",
+        }).next(
+          new sfn.Fail(this, "Session End Incomplete", {
+            errorPath: "$.failure.Error",
+            causePath: "$.failure.Cause",
+          }),
+        ),
+      );
+
+    return claim.next(
+      new sfn.Choice(this, "Already Ended?")
+        .when(
+          sfn.Condition.booleanEquals("$.claim.alreadyEnded", true),
+          new sfn.Succeed(this, "Nothing To End"),
+        )
+        .otherwise(release.next(record).next(outcome)),
+    );
+  }
+
+  /**
+   * One part of the clean-up: skipped when there is nothing to clean (`needed` false), otherwise run inside a Parallel
+   * whose Catch turns any failure (after the steps' own retries) into a recorded result.
+   */
+  private part(title: string, part: string, needed: sfn.Condition, steps: sfn.IChainable): sfn.IChainable {
+    const result = (name: string, attempted: boolean, success: boolean, withError: boolean) =>
+      new sfn.Pass(this, `${title}: ${name}`, {
+        parameters: {
+          part,
+          attempted,
+          success,
+          ...(withError ? { "error.$": "$.error" } : { error: null }),
+        },
+      });
+    const run = new sfn.Parallel(this, `Clean Up ${title}`, { resultPath: sfn.JsonPath.DISCARD }).branch(
+      steps,
+    );
+    run.addCatch(result("Failed", true, false, true), { errors: ["States.ALL"], resultPath: "$.error" });
+    return new sfn.Choice(this, `${title}?`)
+      .when(needed, run.next(result("Done", true, true, false)))
+      .otherwise(result("Not Needed", false, true, false));
+  }
+
+  private mediaLiveTeardown(t: TaskFunctions): sfn.IChainable {
+    return new MediaLiveTeardown(this, "Teardown", {
+      tasks: t,
+      stopChannelIdPath: "$.claim.channelId",
+      deleteChannelIdPath: "$.claim.channelId",
+      deleteInputIdPath: "$.claim.inputId",
+      titles: {
+        channelChoice: "Delete Channel?",
+        deleteChannel: "Delete Channel",
+        inputChoice: "Delete Input?",
+        deleteInput: "Delete Input",
+        done: "MediaLive Torn Down",
+      },
+    });
+  }
+
+  private deleteIvs(t: TaskFunctions, title: string, arnPath: string): sfn.IChainable {
+    return taskState(this, title, {
+      fn: t["delete-ivs-channel"],
+      payload: { channelArn: stringAt(arnPath) },
+      resultPath: sfn.JsonPath.DISCARD,
+      extraRetries: [IVS_CHANNEL_BUSY_RETRY],
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import * as z from "zod";
+import { sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
+import { executionIsClosed } from "../lib/executions.ts";
+import type { Session } from "../lib/session.ts";
+import { getSession, updateSession } from "../lib/session-store.ts";
+import { taskHandler } from "../lib/task.ts";
+
+export const ClaimEndInput = z.object({
+  sessionId: z.string().min(1),
+  executionArn: z.string().min(1),
+});
+export type ClaimEndInput = z.infer<typeof ClaimEndInput>;
+
+export interface ClaimEndOutput {
+  /** True when the session already ended with everything cleaned up: nothing to do. */
+  readonly alreadyEnded: boolean;
+  readonly channelId: string | null;
+  readonly inputId: string | null;
+  readonly relayChannelArn: string | null;
+  readonly persistentChannelId: string | null;
+  /** A legacy session's own program channel, deleted with the session. */
+  readonly programChannelArn: string | null;
+}
+
+const output = (s: Session, alreadyEnded = false): ClaimEndOutput => ({
+  alreadyEnded,
+  channelId: s.mediaLive.channelId ?? null,
+  inputId: s.mediaLive.inputIds.host ?? null,
+  relayChannelArn: s.ivs.relayChannelArn ?? null,
+  persistentChannelId: s.ivs.persistentChannelId ?? null,
+  programChannelArn: s.ivs.persistentChannelId ? null : (s.ivs.programChannelArn ?? null),
+});
+
+const fullyCleaned = (s: Session) =>
+  Object.values(s.end?.cleanupResults ?? {}).every((r) => r === undefined || r.success);
+
+/** Seconds streamed so far, counting a broadcast still live at this moment. */
+export function streamedSeconds(s: Session, now: Date): number {
+  const { startedAt, stoppedAt, status } = s.streaming;
+  const live = status === "live" && startedAt && (!stoppedAt || stoppedAt < startedAt);
+  const current = live ? Math.max(0, Math.round((now.getTime() - Date.parse(startedAt)) / 1000)) : 0;
+  return s.streaming.totalStreamedSeconds + current;
+}
+
+/**
+ * Claims the session for end-session: active -> ending. Defined behaviour while a go-live or a
+ * stop is under way: this task fails with `SessionBusy` and the state retries it (up to 15
+ * minutes), so the end waits for that lifecycle to settle (live, idle or error) rather than
+ * cancelling it half-way; one that died (closed execution) is not waited for.
+ * Freezes the streamed time once, for the persistent channel's statistics.
+ * Ending an ended session whose clean-up fully succeeded is a no-op; one whose clean-up failed
+ * in part is claimed again, so running end-session again retries the failed parts.
+ */
+export async function claimEnd(input: ClaimEndInput): Promise<ClaimEndOutput> {
+  const { sessionId, executionArn } = input;
+  const session = await getSession(sessionId);
+  if (!session) throw sessionNotFound(sessionId);
+  if (session.status === "ended" && fullyCleaned(session)) return output(session, true);
+  if (session.status === "ending" && session.end?.executionArn === executionArn) return output(session);
+
+  const { streaming } = session;
+  const busyArn =
+    streaming.status === "starting"
+      ? streaming.executionArn
+      : streaming.status === "stopping"
+        ? streaming.stopExecutionArn
+        : undefined;
+  if (busyArn !== undefined && !(await executionIsClosed(busyArn))) {
+    throw new TaskError(
+      TaskErrors.SessionBusy,
+      `Session ${sessionId} is ${streaming.status} (${busyArn}); the end waits for it to settle`,
+    );
+  }
+  const previousEnd = session.status === "ending" ? session.end?.executionArn : undefined;
+  if (previousEnd && !(await executionIsClosed(previousEnd))) {
+    throw new TaskError(TaskErrors.SessionBusy, `Session ${sessionId} is being ended by ${previousEnd}`);
+  }
+
+  const claimed = await updateSession(sessionId, {
+    set: {
+      status: "ending",
+      end: {
+        ...session.end,
+        executionArn,
+        streamedSeconds: session.end?.streamedSeconds ?? streamedSeconds(session, new Date()),
+      },
+    },
+    condition: {
+      // Nothing moved since the read: the end snapshot (and the busy check) are based on it.
+      expression: "#updatedAt = :readAt",
+      names: { "#updatedAt": "updatedAt" },
+      values: { ":readAt": session.updatedAt },
+    },
+  });
+  if (!claimed)
+    throw new TaskError(TaskErrors.SessionBusy, `Session ${sessionId} changed while being claimed; retrying`);
+  return output(claimed);
+}
+
+export const handler = taskHandler("claim-end", ClaimEndInput, claimEnd);
