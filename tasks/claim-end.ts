@@ -38,7 +38,7 @@ const fullyCleaned = (s: Session) =>
 export function streamedSeconds(s: Session, now: Date): number {
   const { startedAt, stoppedAt, status } = s.streaming;
   const live = status === "live" && startedAt && (!stoppedAt || stoppedAt < startedAt);
-  const current = live ? Math.max(0, Math.round((now.getTime() - Date.parse(startedAt)) / 1000)) : 0;
+  const current = live ? Math.max(0, now.getTime() - Date.parse(startedAt)) / 1000 : 0;
   return s.streaming.totalStreamedSeconds + current;
 }
 

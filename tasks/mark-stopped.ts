@@ -19,7 +19,7 @@ export interface MarkStoppedOutput {
 export function broadcastSeconds(session: Session, now: Date): number {
   const { startedAt, stoppedAt } = session.streaming;
   if (!startedAt || (stoppedAt && stoppedAt >= startedAt)) return 0;
-  return Math.max(0, Math.round((now.getTime() - Date.parse(startedAt)) / 1000));
+  return Math.max(0, now.getTime() - Date.parse(startedAt)) / 1000;
 }
 
 /**

@@ -109,6 +109,7 @@ export function useLocalRuntime(options: Partial<LocalRuntimeOptions> = {}) {
   }
 
   async function createSession(user = "host-1"): Promise<string> {
+    // Every test creates its own sessions; see persistentChannel() for hosts with a channel.
     const res = await api("POST", "/sessions", { user, body: { showId: "show-1" } });
     if (res.status !== 201) throw new Error(`create session: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.sessionId as string;
@@ -162,6 +163,33 @@ export function useLocalRuntime(options: Partial<LocalRuntimeOptions> = {}) {
     return (await api("GET", `/sessions/${sessionId}`, { user })).body;
   }
 
+  /** An admin creates a persistent channel and assigns it to `host`. */
+  async function persistentChannel(host: string) {
+    const res = await api("POST", "/admin/channels", {
+      user: "ops",
+      admin: true,
+      body: { hostUserId: host },
+    });
+    if (res.status !== 201) throw new Error(`create channel: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  async function channel(channelId: string) {
+    return (await api("GET", `/admin/channels/${channelId}`, { user: "ops", admin: true })).body;
+  }
+
+  /** DELETE /sessions/{id} and wait for end-session to close. */
+  async function endSession(sessionId: string, user = "host-1") {
+    const end = await api("DELETE", `/sessions/${sessionId}`, { user });
+    if (end.status !== 202) throw new Error(`end: ${end.status} ${JSON.stringify(end.body)}`);
+    return { end, execution: await waitFor(end.body.executionArn) };
+  }
+
+  /** IVS channels that still exist in the simulated account. */
+  function ivsChannelArns(): string[] {
+    return h.rt.simulator.resources().ivs.channels.map((c) => String(c.arn));
+  }
+
   return {
     h,
     api,
@@ -178,6 +206,10 @@ export function useLocalRuntime(options: Partial<LocalRuntimeOptions> = {}) {
     abort,
     session,
     token,
+    persistentChannel,
+    channel,
+    endSession,
+    ivsChannelArns,
   };
 }
 
