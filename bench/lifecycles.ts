@@ -20,9 +20,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 const rt = await startLocalRuntime({ timeScale: TIME_SCALE, tableName: `bench-${randomUUID()}` });
 const sfn = new SFNClient({ endpoint: rt.endpoints.sfn, region: "us-east-1" });
-const token = await rt.token("bench-host");
+const adminToken = await rt.token("bench-admin", { admin: true });
 
-async function api(method: string, path: string, body?: unknown) {
+async function api(method: string, path: string, body?: unknown, token = adminToken) {
   const res = await fetch(`${rt.endpoints.api}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
@@ -52,9 +52,14 @@ interface Sample {
   simulatedMs: number;
 }
 
-async function measure(path: string, simulatedSeconds: number): Promise<Sample> {
+async function measure(
+  path: string,
+  simulatedSeconds: number,
+  token: string,
+  method = "POST",
+): Promise<Sample> {
   const started = Date.now();
-  const res = await api("POST", path);
+  const res = await api(method, path, undefined, token);
   if (res.status !== 202) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
   const done = await rt.sfn.waitForExecution(res.body.executionArn, 120_000);
   const wallMs = Date.now() - started;
@@ -72,18 +77,33 @@ const samples: Record<string, Sample[]> = {
   "go-live (new channel)": [],
   "stop-streaming": [],
   "go-live (reuse)": [],
+  "end-session (live)": [],
 };
+const createMs: number[] = [];
+const B = BASE_SECONDS;
 for (let i = 0; i < RUNS; i++) {
-  const created = await api("POST", "/sessions", { showId: `bench-${i}` });
+  // A host with a persistent channel, as in production.
+  const host = `bench-host-${i}`;
+  const token = await rt.token(host);
+  const channel = await api("POST", "/admin/channels", { hostUserId: host });
+  if (channel.status !== 201)
+    throw new Error(`create channel: ${channel.status} ${JSON.stringify(channel.body)}`);
+  const t0 = Date.now();
+  const created = await api("POST", "/sessions", { showId: `bench-${i}` }, token);
+  createMs.push(Date.now() - t0);
+  if (created.status !== 201)
+    throw new Error(`create session: ${created.status} ${JSON.stringify(created.body)}`);
   const id = created.body.sessionId as string;
+  const at = (suffix: string) => `/sessions/${id}${suffix}`;
   samples["go-live (new channel)"]?.push(
-    await measure(`/sessions/${id}/streaming/start`, BASE_SECONDS.channelCreate + BASE_SECONDS.channelStart),
+    await measure(at("/streaming/start"), B.channelCreate + B.channelStart, token),
   );
-  samples["stop-streaming"]?.push(await measure(`/sessions/${id}/streaming/stop`, BASE_SECONDS.channelStop));
-  samples["go-live (reuse)"]?.push(
-    await measure(`/sessions/${id}/streaming/start`, BASE_SECONDS.channelStart),
+  samples["stop-streaming"]?.push(await measure(at("/streaming/stop"), B.channelStop, token));
+  samples["go-live (reuse)"]?.push(await measure(at("/streaming/start"), B.channelStart, token));
+  // Ending a live session: stop, delete the channel, wait for its input to detach.
+  samples["end-session (live)"]?.push(
+    await measure(at(""), B.channelStop + B.channelDelete + B.inputDetach, token, "DELETE"),
   );
-  await measure(`/sessions/${id}/streaming/stop`, BASE_SECONDS.channelStop);
   // Keep within the simulated account's 5-channel quota.
   await fetch(`${rt.endpoints.simulator}/_sim/reset`, { method: "POST" });
 }
@@ -91,14 +111,18 @@ await rt.stop();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 console.log(`\nLifecycles on the local runtime (time scale ${TIME_SCALE}, ${RUNS} runs each, medians)\n`);
-console.log("lifecycle               transitions  tasks  wall ms  simulated ms  wall/simulated");
+console.log("lifecycle                 transitions  tasks  wall ms  simulated ms  wall/simulated");
 for (const [name, xs] of Object.entries(samples)) {
   const wall = median(xs.map((s) => s.wallMs));
   const simulated = median(xs.map((s) => s.simulatedMs));
   console.log(
-    `${name.padEnd(24)}${String(median(xs.map((s) => s.transitions))).padStart(11)}${String(median(xs.map((s) => s.tasks))).padStart(7)}${String(wall).padStart(9)}${simulated.toFixed(0).padStart(14)}${(wall / simulated).toFixed(2).padStart(16)}`,
+    `${name.padEnd(26)}${String(median(xs.map((s) => s.transitions))).padStart(11)}${String(median(xs.map((s) => s.tasks))).padStart(7)}${String(wall).padStart(9)}${simulated.toFixed(0).padStart(14)}${(wall / simulated).toFixed(2).padStart(16)}`,
   );
 }
+
+console.log(
+  `\nsession create (API, persistent channel: claim + relay IVS channel + record): median ${median(createMs)} ms over ${createMs.length}`,
+);
 
 // Bundles as CastflowFunction builds them (ESM, minified, node22; the AWS SDK v3 comes with the runtime).
 console.log("\nTask bundle sizes (minified ESM, @aws-sdk/* provided by the Lambda runtime)\n");
