@@ -6,7 +6,7 @@ import {
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { sfn } from "../lib/clients.ts";
-import { causeMessage, errorName } from "../lib/errors.ts";
+import { errorName, publicErrorMessage } from "../lib/errors.ts";
 import { executionIsClosed } from "../lib/executions.ts";
 
 export interface StartedExecution {
@@ -124,7 +124,7 @@ export async function describeExecution(executionArn: string): Promise<Execution
     ...(d.stopDate ? { stopDate: d.stopDate.toISOString() } : {}),
     ...(currentStateName ? { currentState: currentStateName } : {}),
     ...(d.output !== undefined ? { output: parse(d.output) } : {}),
-    ...(d.error ? { error: { code: d.error, message: causeMessage(d.cause) } } : {}),
+    ...(d.error ? { error: { code: d.error, message: publicErrorMessage(d.error, d.cause) } } : {}),
     input: input && typeof input === "object" ? (input as Record<string, unknown>) : {},
   };
 }

@@ -193,7 +193,7 @@ export async function stopStreaming(session: Session): Promise<LifecycleResponse
   requireActive(session);
   const { streaming, sessionId } = session;
   if (streaming.status === "idle") return { status: 200, body: { sessionId, status: "idle" } };
-  if (streaming.status === "starting") {
+  if (streaming.status === "starting" && (await isRunning(streaming.executionArn))) {
     throw conflict("The session is starting; stop it once it is live", { status: streaming.status });
   }
   if (streaming.status === "stopping" && (await isRunning(streaming.stopExecutionArn))) {

@@ -59,6 +59,10 @@ const TASK_GRANTS: Record<TaskName, { table: "read" | "write" | "none"; grants: 
           "medialive:DescribeChannel",
           "medialive:ListChannels",
           "medialive:CreateTags",
+          // The input must be DETACHED before a channel attaches it.
+          "medialive:DescribeInput",
+          // Replacing a channel MediaLive failed to create.
+          "medialive:DeleteChannel",
         ],
         resources: "*",
       },
@@ -86,7 +90,10 @@ const TASK_GRANTS: Record<TaskName, { table: "read" | "write" | "none"; grants: 
     table: "none",
     grants: [{ actions: ["medialive:DeleteChannel", "medialive:DescribeChannel"], resources: "medialive" }],
   },
-  "delete-input": { table: "none", grants: [{ actions: ["medialive:DeleteInput"], resources: "medialive" }] },
+  "delete-input": {
+    table: "none",
+    grants: [{ actions: ["medialive:DeleteInput", "medialive:DescribeInput"], resources: "medialive" }],
+  },
   "confirm-program-channel": { table: "none", grants: [{ actions: ["ivs:GetChannel"], resources: "ivs" }] },
   "mark-live": { table: "write", grants: [] },
   "find-created-resources": {
@@ -151,7 +158,22 @@ export class CastflowStack extends Stack {
       assumedBy: new iam.ServicePrincipal("medialive.amazonaws.com"),
       description: "castflow MediaLive channels: write session recordings",
     });
+    // Objects are written without an ACL header (the bucket owner owns them), so PutObject suffices.
     recordings.grantPut(mediaLiveRole, "sessions/*");
+    // Channels log at WARNING to CloudWatch Logs, in MediaLive's own log group.
+    mediaLiveRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          "logs:CreateLogGroup",
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+          "logs:DescribeLogStreams",
+        ],
+        resources: [
+          `arn:aws:logs:${Stack.of(this).region}:${Stack.of(this).account}:log-group:ElementalMediaLive:*`,
+        ],
+      }),
+    );
 
     const account = Stack.of(this).account;
     const region = Stack.of(this).region;

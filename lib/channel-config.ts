@@ -108,7 +108,6 @@ export function buildChannelRequest(plan: ChannelPlan): CreateChannelRequest {
             HlsGroupSettings: {
               Destination: { DestinationRefId: RECORDING_DESTINATION_ID },
               SegmentLength: 6,
-              HlsCdnSettings: { HlsS3Settings: { CannedAcl: "BUCKET_OWNER_FULL_CONTROL" } },
             },
           },
           Outputs: [

@@ -14,6 +14,8 @@ const ConfigSchema = z.object({
   GO_LIVE_STATE_MACHINE_ARN: z.string().optional(),
   STOP_STREAMING_STATE_MACHINE_ARN: z.string().optional(),
   END_SESSION_STATE_MACHINE_ARN: z.string().optional(),
+  /** Seconds after an owning execution closed before another may take its session over. */
+  TAKEOVER_GRACE_SECONDS: z.coerce.number().nonnegative().default(90),
   /** Hosts without a persistent channel get a per-session program channel ("true"), or 403 ("false"). */
   LEGACY_PROGRAM_CHANNELS: z
     .enum(["true", "false"])

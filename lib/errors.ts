@@ -24,6 +24,13 @@ export const TaskErrors = {
   ProgramChannelMissing: "ProgramChannelMissing",
   /** IVS refused to delete a channel that is still receiving a stream; retried after the stream ends. */
   IvsChannelBusy: "IvsChannelBusy",
+  /**
+   * The execution that owned the session closed only moments ago: a task it started may still be
+   * running (StopExecution does not stop a Lambda in flight). Retried until the grace period passed.
+   */
+  TakeoverPending: "TakeoverPending",
+  /** The connection to an AWS API failed (reset, refused, DNS): retried like a 5xx. */
+  NetworkError: "NetworkError",
 } as const;
 
 export type TaskErrorName = (typeof TaskErrors)[keyof typeof TaskErrors];
@@ -75,4 +82,39 @@ export function causeMessage(cause: string | undefined): string {
     // not JSON: a plain message
   }
   return cause;
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+]);
+
+/** A socket-level failure: the SDK reports these with a `code`, not a named AWS error. */
+export function isNetworkError(err: unknown): boolean {
+  if (!err || typeof err !== "object") return false;
+  const code = "code" in err ? String(err.code) : "";
+  const causeCode =
+    "cause" in err && err.cause && typeof err.cause === "object" && "code" in err.cause
+      ? String(err.cause.code)
+      : "";
+  return NETWORK_CODES.has(code) || NETWORK_CODES.has(causeCode);
+}
+
+const OWN_ERRORS = new Set<string>([...Object.values(TaskErrors), "SessionEndIncomplete"]);
+
+/**
+ * The message a host may see for an error (session records, API responses). castflow's own errors
+ * keep theirs; an AWS error's message can name roles, accounts and policies, so only its name is
+ * shown: the details stay in the execution history and logs, for operators.
+ */
+export function publicErrorMessage(code: string, cause: string | undefined): string {
+  if (OWN_ERRORS.has(code) || code.startsWith("States.")) return causeMessage(cause).slice(0, 1000);
+  return `An AWS call failed with ${code}; the execution history has the details`;
 }

@@ -27,6 +27,7 @@ export const TRANSIENT_AWS_ERRORS = [
   "ServiceUnavailableException",
   "StreamUnavailable",
   "TimeoutError",
+  "NetworkError",
 ] as const;
 
 export interface RetryPolicy {
@@ -91,6 +92,19 @@ export const SESSION_BUSY_RETRY: RetryPolicy = {
   errors: ["SessionBusy"],
   intervalSeconds: 10,
   maxAttempts: 90,
+  backoffRate: 1,
+  jitter: false,
+};
+
+/**
+ * A session whose owning execution closed moments ago is taken over only after a grace period
+ * (TAKEOVER_GRACE_SECONDS, 90 s by default: above the 60 s task timeout), so a task the dead
+ * execution still runs cannot create a resource behind the new owner's back.
+ */
+export const TAKEOVER_PENDING_RETRY: RetryPolicy = {
+  errors: ["TakeoverPending"],
+  intervalSeconds: 15,
+  maxAttempts: 10,
   backoffRate: 1,
   jitter: false,
 };

@@ -127,3 +127,14 @@ export const Tags = {
 } as const;
 
 export const nowIso = () => new Date().toISOString();
+
+/**
+ * Seconds of the current broadcast not yet added to `streaming.totalStreamedSeconds`: from
+ * `startedAt` to `now`, unless a stop already counted it (`stoppedAt` after `startedAt`). A
+ * broadcast whose stop failed (session in `error` or `stopping`) is still counted.
+ */
+export function uncountedBroadcastSeconds(s: Session, now: Date): number {
+  const { startedAt, stoppedAt } = s.streaming;
+  if (!startedAt || (stoppedAt && stoppedAt >= startedAt)) return 0;
+  return Math.max(0, now.getTime() - Date.parse(startedAt)) / 1000;
+}

@@ -2,7 +2,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type * as z from "zod";
-import { invalidTaskInput } from "./errors.ts";
+import { invalidTaskInput, isNetworkError, TaskError, TaskErrors } from "./errors.ts";
 import { logger } from "./logger.ts";
 
 export interface TaskContext {
@@ -33,7 +33,18 @@ export function taskHandler<S extends z.ZodType, O>(taskName: string, schema: S,
         sessionId: typeof input.sessionId === "string" ? input.sessionId : undefined,
         executionArn: typeof input.executionArn === "string" ? input.executionArn : undefined,
       });
-      return await fn(parsed.data, { signal });
+      try {
+        return await fn(parsed.data, { signal });
+      } catch (err) {
+        // A socket error has no AWS error name for Retry to match: give it one.
+        if (isNetworkError(err)) {
+          throw new TaskError(
+            TaskErrors.NetworkError,
+            `${taskName}: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
+        throw err;
+      }
     },
     { timeoutEarlyInMillis: 500 },
   ).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -13,11 +13,16 @@ export interface WaitSpec {
   readonly maxPolls: number;
 }
 
-/** ChannelCreated: 3 s x 5 in the SDK; castflow allows 2 minutes, creation is rarely instant. */
-export const WAIT_CHANNEL_IDLE: WaitSpec = {
-  title: "Wait For Channel Idle",
-  success: ["IDLE"],
-  pending: ["CREATING", "UPDATING"],
+/**
+ * Before the start: wait until the channel can be started or already runs. ChannelCreated is
+ * 3 s x 5 in the SDK; castflow allows 2 minutes. A reused channel may be in any state: one still
+ * STOPPING (a stop whose wait gave up) is waited for; one already STARTING or RUNNING (a go-live
+ * that died after its start) goes on, and Start Channel leaves it as it is.
+ */
+export const WAIT_CHANNEL_READY: WaitSpec = {
+  title: "Wait For Channel Ready",
+  success: ["IDLE", "STARTING", "RUNNING", "RECOVERING"],
+  pending: ["CREATING", "UPDATING", "STOPPING"],
   delaySeconds: 3,
   maxPolls: 40,
 };
@@ -34,10 +39,13 @@ export const WAIT_CHANNEL_RUNNING: WaitSpec = {
   maxPolls: 150,
 };
 
-/** ChannelStopped: 5 s x 60 (5 min); castflow allows 7.5 minutes. */
+/**
+ * ChannelStopped: 5 s x 60 (5 min); castflow allows 7.5 minutes. A channel that failed to be
+ * created or updated is not running either: it counts as stopped, so the teardown can delete it.
+ */
 export const WAIT_CHANNEL_STOPPED: WaitSpec = {
   title: "Wait For Channel Stopped",
-  success: ["IDLE", "DELETED"],
+  success: ["IDLE", "DELETED", "CREATE_FAILED", "UPDATE_FAILED"],
   pending: ["STOPPING", "STARTING", "RUNNING", "RECOVERING"],
   delaySeconds: 5,
   maxPolls: 90,
@@ -52,6 +60,11 @@ export const WAIT_INPUT_DETACHED: WaitSpec = {
   maxPolls: 84,
 };
 
-/** Step Functions budget for a whole go-live, so a stuck execution cannot run for a year. */
-export const GO_LIVE_TIMEOUT_MINUTES = 45;
+/**
+ * Step Functions budgets, so a stuck execution cannot run for a year. Each is above the sum of
+ * the worst-case waits and retries on its path (go-live: start retries ~10 min, RUNNING 12.5 min,
+ * then a compensation of stop ~10, stopped 7.5, delete ~10, detached 7, delete input ~10), so an
+ * execution is not cut off in the middle of its own clean-up.
+ */
+export const GO_LIVE_TIMEOUT_MINUTES = 120;
 export const STOP_STREAMING_TIMEOUT_MINUTES = 30;

@@ -193,6 +193,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       STOP_STREAMING_STATE_MACHINE_ARN: stateMachineArns.stopStreaming,
       END_SESSION_STATE_MACHINE_ARN: stateMachineArns.endSession,
       LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? true),
+      // Real seconds, like the rest of the simulated time, follow the time scale.
+      TAKEOVER_GRACE_SECONDS: String(90 * timeScale),
     });
     resetConfig();
     await ensureTable(new DynamoDBClient({ endpoint: dynamodbEndpoint }), tableName);

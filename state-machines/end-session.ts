@@ -1,15 +1,15 @@
 import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
-import { IVS_CHANNEL_BUSY_RETRY, SESSION_BUSY_RETRY } from "../lib/retry.ts";
+import { IVS_CHANNEL_BUSY_RETRY, SESSION_BUSY_RETRY, TAKEOVER_PENDING_RETRY } from "../lib/retry.ts";
 import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
 import { MediaLiveTeardown } from "./medialive-teardown.ts";
 import { EXECUTION, taskState } from "./task-state.ts";
 
 const { stringAt } = sfn.JsonPath;
 
-/** Budget for a whole end-session: waiting for a go-live to settle (15 min) plus the teardown. */
-export const END_SESSION_TIMEOUT_MINUTES = 45;
+/** Budget for a whole end-session: waiting for a go-live to settle (15 min) plus the worst-case teardown. */
+export const END_SESSION_TIMEOUT_MINUTES = 90;
 
 /**
  * end-session: claim the session (waiting for a go-live or stop under way to settle), then, in
@@ -32,7 +32,7 @@ export class EndSession extends Lifecycle {
       fn: t["claim-end"],
       payload: { sessionId: stringAt("$.sessionId"), executionArn: EXECUTION.executionArn },
       resultPath: "$.claim",
-      extraRetries: [SESSION_BUSY_RETRY],
+      extraRetries: [SESSION_BUSY_RETRY, TAKEOVER_PENDING_RETRY],
     });
     claim.addCatch(
       new sfn.Fail(this, "Session Not Endable", { errorPath: "$.error.Error", causePath: "$.error.Cause" }),

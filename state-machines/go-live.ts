@@ -1,8 +1,9 @@
 import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
-import { CHANNEL_NOT_READY_RETRY } from "../lib/retry.ts";
-import { GO_LIVE_TIMEOUT_MINUTES, WAIT_CHANNEL_IDLE, WAIT_CHANNEL_RUNNING } from "../lib/waits.ts";
+import { TaskErrors } from "../lib/errors.ts";
+import { CHANNEL_NOT_READY_RETRY, TAKEOVER_PENDING_RETRY } from "../lib/retry.ts";
+import { GO_LIVE_TIMEOUT_MINUTES, WAIT_CHANNEL_READY, WAIT_CHANNEL_RUNNING } from "../lib/waits.ts";
 import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
 import { MediaLiveTeardown } from "./medialive-teardown.ts";
 import { EXECUTION, taskState } from "./task-state.ts";
@@ -38,7 +39,17 @@ export class GoLive extends Lifecycle {
         attempt: sfn.JsonPath.numberAt("$.attempt"),
       },
       resultPath: "$.claim",
+      extraRetries: [TAKEOVER_PENDING_RETRY],
     });
+    // Another lifecycle owns the session: nothing was touched, and it is not a failure of the
+    // system (a late double request), so it does not trip the alarm.
+    claim.addCatch(
+      new sfn.Succeed(this, "Session Busy", { comment: "Another lifecycle owns the session." }),
+      {
+        errors: [TaskErrors.SessionBusy],
+        resultPath: "$.error",
+      },
+    );
     claim.addCatch(
       new sfn.Fail(this, "Session Not Claimable", { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
       { errors: ["States.ALL"], resultPath: "$.error" },
@@ -58,10 +69,11 @@ export class GoLive extends Lifecycle {
         programChannelArn: stringAt("$.claim.programChannelArn"),
       },
       resultPath: "$.channel",
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
     });
     const channelRef = { channelId: stringAt("$.channel.channelId") };
-    const waitIdle = new WaitForState(this, "WaitIdle", {
-      spec: WAIT_CHANNEL_IDLE,
+    const waitIdle = new WaitForState(this, "WaitReady", {
+      spec: WAIT_CHANNEL_READY,
       describe: t["describe-channel"],
       payload: channelRef,
       subject: "Channel",

@@ -1,7 +1,8 @@
 import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
-import { CHANNEL_NOT_READY_RETRY } from "../lib/retry.ts";
+import { TaskErrors } from "../lib/errors.ts";
+import { CHANNEL_NOT_READY_RETRY, TAKEOVER_PENDING_RETRY } from "../lib/retry.ts";
 import { STOP_STREAMING_TIMEOUT_MINUTES, WAIT_CHANNEL_STOPPED } from "../lib/waits.ts";
 import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
 import { EXECUTION, taskState } from "./task-state.ts";
@@ -27,7 +28,15 @@ export class StopStreaming extends Lifecycle {
       fn: t["claim-stop"],
       payload: { sessionId: stringAt("$.sessionId"), executionArn: EXECUTION.executionArn },
       resultPath: "$.claim",
+      extraRetries: [TAKEOVER_PENDING_RETRY],
     });
+    claim.addCatch(
+      new sfn.Succeed(this, "Session Busy", { comment: "Another lifecycle owns the session." }),
+      {
+        errors: [TaskErrors.SessionBusy],
+        resultPath: "$.error",
+      },
+    );
     claim.addCatch(
       new sfn.Fail(this, "Session Not Stoppable", { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
       { errors: ["States.ALL"], resultPath: "$.error" },

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
-import { executionIsClosed } from "../lib/executions.ts";
-import type { Session } from "../lib/session.ts";
+import { mayTakeOver } from "../lib/executions.ts";
+import { type Session, uncountedBroadcastSeconds } from "../lib/session.ts";
 import { getSession, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
 
@@ -34,12 +34,9 @@ const output = (s: Session, alreadyEnded = false): ClaimEndOutput => ({
 const fullyCleaned = (s: Session) =>
   Object.values(s.end?.cleanupResults ?? {}).every((r) => r === undefined || r.success);
 
-/** Seconds streamed so far, counting a broadcast still live at this moment. */
+/** Seconds streamed so far, counting a broadcast not yet counted (live, or whose stop failed). */
 export function streamedSeconds(s: Session, now: Date): number {
-  const { startedAt, stoppedAt, status } = s.streaming;
-  const live = status === "live" && startedAt && (!stoppedAt || stoppedAt < startedAt);
-  const current = live ? Math.max(0, now.getTime() - Date.parse(startedAt)) / 1000 : 0;
-  return s.streaming.totalStreamedSeconds + current;
+  return s.streaming.totalStreamedSeconds + uncountedBroadcastSeconds(s, now);
 }
 
 /**
@@ -65,14 +62,14 @@ export async function claimEnd(input: ClaimEndInput): Promise<ClaimEndOutput> {
       : streaming.status === "stopping"
         ? streaming.stopExecutionArn
         : undefined;
-  if (busyArn !== undefined && !(await executionIsClosed(busyArn))) {
+  if (busyArn !== undefined && !(await mayTakeOver(busyArn))) {
     throw new TaskError(
       TaskErrors.SessionBusy,
       `Session ${sessionId} is ${streaming.status} (${busyArn}); the end waits for it to settle`,
     );
   }
   const previousEnd = session.status === "ending" ? session.end?.executionArn : undefined;
-  if (previousEnd && !(await executionIsClosed(previousEnd))) {
+  if (previousEnd && !(await mayTakeOver(previousEnd))) {
     throw new TaskError(TaskErrors.SessionBusy, `Session ${sessionId} is being ended by ${previousEnd}`);
   }
 

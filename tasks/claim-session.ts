@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
-import { executionIsClosed } from "../lib/executions.ts";
+import { mayTakeOver } from "../lib/executions.ts";
 import { logger } from "../lib/logger.ts";
 import { programTarget, type Session } from "../lib/session.ts";
 import { getSession, updateSession } from "../lib/session-store.ts";
@@ -76,7 +76,7 @@ export async function claimSession(input: ClaimSessionInput): Promise<ClaimSessi
     });
   } else if (status === "starting" && session.streaming.executionArn) {
     const previous = session.streaming.executionArn;
-    if (await executionIsClosed(previous)) {
+    if (await mayTakeOver(previous)) {
       logger.warn("Taking over a session left starting by a closed execution", { previous });
       claimed = await updateSession(sessionId, {
         set: claim,

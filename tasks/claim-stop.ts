@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
-import { executionIsClosed } from "../lib/executions.ts";
+import { mayTakeOver } from "../lib/executions.ts";
 import type { Session } from "../lib/session.ts";
 import { getSession, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
@@ -23,37 +23,37 @@ const output = (s: Session, alreadyStopped = false): ClaimStopOutput => ({
 
 /**
  * Claims the session for this stop: live or error -> stopping. Stopping from `error` lets an
- * operator stop a channel a failed lifecycle left running. An idle session needs nothing; a
- * starting one belongs to its go-live (stop is refused, as the API refuses it with 409).
+ * operator stop a channel a failed lifecycle left running. A session left `starting` or
+ * `stopping` by an execution that has closed (timed out, aborted) is taken over, so no session
+ * stays stuck where the host cannot stop it. An idle session needs nothing; one whose go-live
+ * still runs is refused (the API answers 409 for it). Only active sessions (not ending) qualify.
  */
 export async function claimStop(input: ClaimStopInput): Promise<ClaimStopOutput> {
   const { sessionId, executionArn } = input;
   const session = await getSession(sessionId);
   if (!session) throw sessionNotFound(sessionId);
-  const { status, stopExecutionArn } = session.streaming;
+  const { status, stopExecutionArn, executionArn: goLiveArn } = session.streaming;
   if (status === "idle") return output(session, true);
   if (status === "stopping" && stopExecutionArn === executionArn) return output(session);
-  let previous: string | undefined;
-  if (status === "stopping" && stopExecutionArn && (await executionIsClosed(stopExecutionArn)))
-    previous = stopExecutionArn;
-  if (status === "live" || status === "error" || previous) {
+  if (session.status !== "active") {
+    throw new TaskError(TaskErrors.SessionBusy, `Session ${sessionId} is ${session.status}`);
+  }
+  // The owner whose place this stop takes, when the session is in a transitional state.
+  const owner = status === "stopping" ? stopExecutionArn : status === "starting" ? goLiveArn : undefined;
+  const ownerField = status === "stopping" ? "stopExecutionArn" : "executionArn";
+  const takeover = owner !== undefined && (await mayTakeOver(owner));
+  if (status === "live" || status === "error" || takeover) {
     const claimed = await updateSession(sessionId, {
       set: { "streaming.status": "stopping", "streaming.stopExecutionArn": executionArn },
-      condition: previous
-        ? {
-            expression: "#streaming.#status = :stopping AND #streaming.#stopExecutionArn = :previous",
-            names: {
-              "#streaming": "streaming",
-              "#status": "status",
-              "#stopExecutionArn": "stopExecutionArn",
-            },
-            values: { ":stopping": "stopping", ":previous": previous },
-          }
-        : {
-            expression: "#streaming.#status = :status",
-            names: { "#streaming": "streaming", "#status": "status" },
-            values: { ":status": status },
-          },
+      condition: {
+        expression: `#streaming.#status = :status AND (attribute_not_exists(#status) OR #status = :active)${takeover ? " AND #streaming.#owner = :owner" : ""}`,
+        names: {
+          "#streaming": "streaming",
+          "#status": "status",
+          ...(takeover ? { "#owner": ownerField } : {}),
+        },
+        values: { ":status": status, ":active": "active", ...(takeover ? { ":owner": owner } : {}) },
+      },
     });
     if (claimed) return output(claimed);
   }

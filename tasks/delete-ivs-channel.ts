@@ -38,7 +38,12 @@ export async function deleteIvsChannel(
     await ivs().send(new GetStreamCommand({ channelArn }), { abortSignal: signal });
     const keys = await ivs().send(new ListStreamKeysCommand({ channelArn }), { abortSignal: signal });
     for (const key of keys.streamKeys ?? []) {
-      if (key.arn) await ivs().send(new DeleteStreamKeyCommand({ arn: key.arn }), { abortSignal: signal });
+      if (!key.arn) continue;
+      try {
+        await ivs().send(new DeleteStreamKeyCommand({ arn: key.arn }), { abortSignal: signal });
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // already revoked: go on to stop the stream
+      }
     }
     await ivs().send(new StopStreamCommand({ channelArn }), { abortSignal: signal });
     stoppedStream = true;

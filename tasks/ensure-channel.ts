@@ -1,4 +1,8 @@
-import { CreateChannelCommand, DescribeChannelCommand } from "@aws-sdk/client-medialive";
+import {
+  CreateChannelCommand,
+  DeleteChannelCommand,
+  DescribeChannelCommand,
+} from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { buildChannelRequest } from "../lib/channel-config.ts";
 import { medialive } from "../lib/clients.ts";
@@ -6,7 +10,7 @@ import { config } from "../lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
 import { getIvsChannel, resolveStreamKey } from "../lib/ivs.ts";
 import { logger } from "../lib/logger.ts";
-import { findChannelsByTags, isGone } from "../lib/medialive.ts";
+import { findChannelsByTags, isGone, liveInput } from "../lib/medialive.ts";
 import { Tags } from "../lib/session.ts";
 import { ownedByGoLive, updateSession } from "../lib/session-store.ts";
 import { type TaskContext, taskHandler } from "../lib/task.ts";
@@ -28,6 +32,16 @@ export interface EnsureChannelOutput {
   readonly state: string;
   /** True when this execution created the channel (compensation deletes only those). */
   readonly created: boolean;
+}
+
+const FAILED = new Set(["CREATE_FAILED", "UPDATE_FAILED"]);
+
+async function deleteFailedChannel(channelId: string, signal: AbortSignal): Promise<void> {
+  try {
+    await medialive().send(new DeleteChannelCommand({ ChannelId: channelId }), { abortSignal: signal });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
 }
 
 interface FoundChannel {
@@ -53,7 +67,8 @@ async function describe(channelId: string, signal: AbortSignal): Promise<FoundCh
 /**
  * Gets or creates the session's MediaLive channel and records it on the session at once.
  * An existing channel (on the record, or found by the session tag after a lost write) is reused
- * whatever its state; the next states start it only if it is not running.
+ * whatever its state (the next states start it only if it is not running), except one MediaLive
+ * failed to create or update, which is deleted and replaced.
  */
 export async function ensureChannel(
   input: EnsureChannelInput,
@@ -72,7 +87,24 @@ export async function ensureChannel(
       };
     }
   }
+  let requestId = `${executionName}-channel`;
+  if (found && FAILED.has(found.state)) {
+    // A channel MediaLive could not create (or update) never recovers: replace it.
+    await deleteFailedChannel(found.id, signal);
+    logger.warn("Replacing a failed MediaLive channel", { channelId: found.id, state: found.state });
+    requestId = `${executionName}-replaces-${found.id}`;
+    found = undefined;
+  }
   if (!found) {
+    // MediaLive attaches only a DETACHED input: a new one may still be CREATING, and one whose
+    // failed channel is being deleted stays ATTACHED for a while. Retried by the state.
+    const inputState = (await liveInput(input.inputId, signal))?.State ?? "DELETED";
+    if (inputState !== "DETACHED") {
+      throw new TaskError(
+        TaskErrors.ChannelNotReady,
+        `Input ${input.inputId} is ${inputState}, not DETACHED yet`,
+      );
+    }
     const { ingestEndpoint } = await getIvsChannel(input.programChannelArn, signal);
     const streamKey = await resolveStreamKey(input.programChannelArn, signal);
     const cfg = config();
@@ -84,7 +116,7 @@ export async function ensureChannel(
       streamKey,
       recordingBucket: cfg.RECORDING_BUCKET,
       sessionId,
-      requestId: `${executionName}-channel`,
+      requestId,
       tags: { [Tags.managedBy]: "castflow", [Tags.sessionId]: sessionId, [Tags.createdBy]: executionName },
     });
     const res = await medialive().send(new CreateChannelCommand(request), { abortSignal: signal });

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { TaskError, TaskErrors } from "../lib/errors.ts";
-import type { Session } from "../lib/session.ts";
+import { uncountedBroadcastSeconds } from "../lib/session.ts";
 import { getSession, ownedByStop, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
 
@@ -15,12 +15,8 @@ export interface MarkStoppedOutput {
   readonly stoppedAt: string;
 }
 
-/** Seconds of the broadcast this stop ends: since `startedAt`, unless a stop already counted it. */
-export function broadcastSeconds(session: Session, now: Date): number {
-  const { startedAt, stoppedAt } = session.streaming;
-  if (!startedAt || (stoppedAt && stoppedAt >= startedAt)) return 0;
-  return Math.max(0, now.getTime() - Date.parse(startedAt)) / 1000;
-}
+/** Seconds of the broadcast this stop ends (see `uncountedBroadcastSeconds`). */
+export const broadcastSeconds = uncountedBroadcastSeconds;
 
 /**
  * stopping -> idle, adding the broadcast's duration to `streaming.totalStreamedSeconds` in the

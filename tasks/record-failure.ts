@@ -1,5 +1,6 @@
 import * as z from "zod";
-import { causeMessage } from "../lib/errors.ts";
+import { errorName, publicErrorMessage } from "../lib/errors.ts";
+import { logger } from "../lib/logger.ts";
 import { channelState, liveInput } from "../lib/medialive.ts";
 import { getSession, ownedByGoLive, ownedByStop, updateSession } from "../lib/session-store.ts";
 import { type TaskContext, taskHandler } from "../lib/task.ts";
@@ -32,19 +33,23 @@ export async function recordFailure(
   if (!session) return { recorded: false };
   const remove = input.lifecycle === "go-live" ? ["streaming.startedAt"] : [];
   const { channelId, inputIds } = session.mediaLive;
-  if (channelId && (await channelState(channelId, signal)) === "DELETED") {
-    remove.push("mediaLive.channelId", "mediaLive.channelArn");
+  // Tidying the record is best effort: this step must land even when MediaLive is what failed.
+  try {
+    if (channelId && (await channelState(channelId, signal)) === "DELETED") {
+      remove.push("mediaLive.channelId", "mediaLive.channelArn");
+    }
+    if (inputIds.host && !(await liveInput(inputIds.host, signal))) {
+      remove.push("mediaLive.inputIds.host", "mediaLive.rtmpEndpoints.host");
+    }
+  } catch (err) {
+    logger.warn("Could not check which MediaLive resources remain; keeping their ids", {
+      error: errorName(err),
+    });
   }
-  if (inputIds.host && !(await liveInput(inputIds.host, signal))) {
-    remove.push("mediaLive.inputIds.host", "mediaLive.rtmpEndpoints.host");
-  }
-  let message = `${input.error.Error}: ${causeMessage(input.error.Cause)}`.slice(0, 1000);
+  let message = publicErrorMessage(input.error.Error, input.error.Cause);
   if (input.cleanupError) {
-    message +=
-      ` (cleanup also failed: ${input.cleanupError.Error}: ${causeMessage(input.cleanupError.Cause)})`.slice(
-        0,
-        500,
-      );
+    const cleanup = publicErrorMessage(input.cleanupError.Error, input.cleanupError.Cause);
+    message += ` (clean-up also failed: ${input.cleanupError.Error}: ${cleanup})`.slice(0, 600);
   }
   const updated = await updateSession(sessionId, {
     set: {

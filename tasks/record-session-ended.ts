@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { causeMessage, TaskError, TaskErrors } from "../lib/errors.ts";
+import { publicErrorMessage, TaskError, TaskErrors } from "../lib/errors.ts";
 import type { CleanupResult } from "../lib/session.ts";
 import { getSession, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
@@ -37,7 +37,9 @@ export async function recordSessionEnded(input: RecordSessionEndedInput): Promis
     results[p.part] = {
       attempted: p.attempted,
       success: p.success,
-      error: p.error ? { code: p.error.Error, message: causeMessage(p.error.Cause).slice(0, 1000) } : null,
+      error: p.error
+        ? { code: p.error.Error, message: publicErrorMessage(p.error.Error, p.error.Cause) }
+        : null,
     };
   }
   const failedParts = Object.entries(results)

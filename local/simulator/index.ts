@@ -66,6 +66,23 @@ const MAX_CALLS_LOGGED = 10_000;
 /** POST /_sim/advance: finish a resource's pending transitions (e.g. STARTING -> RUNNING) now. */
 const AdvanceBody = z.object({ resourceId: z.string().min(1) }).strict();
 
+/** POST /_sim/medialive/channel-state: force a channel into a state (e.g. CREATE_FAILED). */
+const ChannelStateBody = z
+  .object({
+    channelId: z.string().min(1),
+    state: z.enum([
+      "CREATING",
+      "CREATE_FAILED",
+      "IDLE",
+      "STARTING",
+      "RUNNING",
+      "RECOVERING",
+      "STOPPING",
+      "UPDATE_FAILED",
+    ]),
+  })
+  .strict();
+
 const IvsStreamBody = z.object({ channelArn: z.string().min(1), live: z.boolean() }).strict();
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -138,6 +155,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           throw new AdminValidationError(issue?.path.join(".") || "body", issue?.message ?? "invalid body");
         }
         return sendJson(res, 200, { advanced: store.advance(parsed.data.resourceId) });
+      }
+      case "POST /_sim/medialive/channel-state": {
+        const parsed = ChannelStateBody.safeParse(body());
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new AdminValidationError(issue?.path.join(".") || "body", issue?.message ?? "invalid body");
+        }
+        if (!medialive.forceChannelState(parsed.data.channelId, parsed.data.state)) {
+          return sendJson(res, 404, { message: `No channel ${parsed.data.channelId}` });
+        }
+        return sendJson(res, 200, { channelId: parsed.data.channelId, state: parsed.data.state });
       }
       case "DELETE /_sim/calls":
         calls.length = 0;

@@ -121,6 +121,11 @@ export interface MediaLiveService extends ServiceHandler {
   /** RTMP(S) pushes of RUNNING channels, for the IVS liveness link. */
   rtmpTargets(): RtmpTarget[];
   view(): { channels: JsonObject[]; inputs: JsonObject[]; inputSecurityGroups: JsonObject[] };
+  /**
+   * Puts a channel in a state at once, cancelling its pending transitions: how tests reach the
+   * states AWS produces on its own (CREATE_FAILED, RECOVERING, ...). False if there is no such channel.
+   */
+  forceChannelState(id: string, state: MlChannel["state"]): boolean;
 }
 
 export function createMediaLive(ctx: SimContext, onChannelsChanged: () => void): MediaLiveService {
@@ -688,6 +693,15 @@ export function createMediaLive(ctx: SimContext, onChannelsChanged: () => void):
           }
       }
       return out;
+    },
+    forceChannelState(id: string, state: MlChannel["state"]): boolean {
+      const c = ml().channels[id];
+      if (!c) return false;
+      store.cancel(id);
+      c.state = state;
+      onChannelsChanged();
+      store.changed();
+      return true;
     },
     view: () => ({
       channels: Object.values(ml().channels).map(describeChannel),

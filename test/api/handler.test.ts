@@ -331,6 +331,7 @@ describe("API route()", () => {
           },
         }),
       );
+      sfn.on(DescribeExecutionCommand).resolves({ status: "RUNNING" });
 
       const res = await call(request("POST", "/sessions/s1/streaming/stop"));
 

@@ -98,7 +98,7 @@ describe("state machine definitions", () => {
       "Claim Session",
       "Ensure Input",
       "Ensure Channel",
-      "Wait For Channel Idle",
+      "Wait For Channel Ready",
       "Start Channel",
       "Wait For Channel Running",
       "Wait For Channel Running: Pause",
@@ -190,7 +190,8 @@ describe("stack", () => {
       Object.entries(policies).filter(([, p]) =>
         JSON.stringify((p.Properties as { PolicyDocument: unknown }).PolicyDocument).includes(`"${action}"`),
       );
-    expect(allowing("medialive:DeleteChannel")).toHaveLength(1);
+    // delete-channel, and ensure-channel replacing a channel MediaLive failed to create.
+    expect(allowing("medialive:DeleteChannel")).toHaveLength(2);
     expect(allowing("medialive:StartChannel")).toHaveLength(1);
     expect(allowing("medialive:CreateChannel")).toHaveLength(1);
     expect(allowing("iam:PassRole")).toHaveLength(1);

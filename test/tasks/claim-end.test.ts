@@ -29,6 +29,8 @@ const stopArn = executionArnOf(STOP_SM, "stop-streaming-s1-1");
 const input = { sessionId: "s1", executionArn };
 const mediaLive = { channelId: "5550001", inputIds: { host: "7654321" } };
 const STARTED_AT = "2025-01-01T00:00:00.000Z";
+/** Long enough ago for any take-over grace period. */
+const CLOSED_AT = new Date("2025-01-01T00:00:00.000Z");
 const RELAY_ARN = "arn:aws:ivs:us-east-1:000000000000:channel/relay1";
 
 const ok: CleanupResult = { attempted: true, success: true, error: null };
@@ -240,7 +242,9 @@ describe("claim-end", () => {
         streaming: { ...makeSession().streaming, status: "starting", executionArn: goLiveArn, attempt: 1 },
       }),
     );
-    sfn.on(DescribeExecutionCommand, { executionArn: goLiveArn }).resolves({ status: "FAILED" });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: goLiveArn })
+      .resolves({ status: "FAILED", stopDate: CLOSED_AT });
 
     const out = await claimEnd(input);
 
@@ -260,7 +264,9 @@ describe("claim-end", () => {
 
   it("takes over an ending session whose end execution has closed", async () => {
     given(persistentSession({ status: "ending", end: { executionArn: previousEndArn, streamedSeconds: 5 } }));
-    sfn.on(DescribeExecutionCommand, { executionArn: previousEndArn }).resolves({ status: "TIMED_OUT" });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: previousEndArn })
+      .resolves({ status: "TIMED_OUT", stopDate: CLOSED_AT });
 
     await claimEnd(input);
 
@@ -349,7 +355,12 @@ describe("streamedSeconds()", () => {
 
   it("never counts a negative segment (startedAt in the future)", () => {
     const s = makeSession({
-      streaming: { ...streaming, status: "live", startedAt: "2025-01-01T02:00:00.000Z", totalStreamedSeconds: 7 },
+      streaming: {
+        ...streaming,
+        status: "live",
+        startedAt: "2025-01-01T02:00:00.000Z",
+        totalStreamedSeconds: 7,
+      },
     });
 
     expect(streamedSeconds(s, now)).toBe(7);

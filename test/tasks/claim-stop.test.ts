@@ -73,6 +73,7 @@ describe("claim-stop", () => {
   });
 
   it("fails with SessionBusy while a go-live is starting the session", async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ status: "RUNNING" });
     ddb.on(GetCommand).resolves({
       Item: item(
         makeSession({ mediaLive, streaming: { status: "starting", executionArn: goLiveArn, attempt: 1 } }),

@@ -9,6 +9,7 @@ import {
 import {
   CreateChannelCommand,
   DescribeChannelCommand,
+  DescribeInputCommand,
   ListChannelsCommand,
   MediaLiveClient,
   NotFoundException,
@@ -91,6 +92,7 @@ describe("ensure-channel", () => {
   describe("with no recorded channel and none tagged", () => {
     beforeEach(() => {
       ml.on(ListChannelsCommand).resolves({ Channels: [] });
+      ml.on(DescribeInputCommand).resolves({ Id: "7654321", State: "DETACHED" });
       givenIvsProgramChannel();
       ml.on(CreateChannelCommand).resolves({
         Channel: {

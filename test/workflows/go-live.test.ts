@@ -33,7 +33,7 @@ describe("go-live on the local runtime", () => {
         "Claim Session",
         "Ensure Input",
         "Ensure Channel",
-        "Wait For Channel Idle",
+        "Wait For Channel Ready",
         "Start Channel",
         "Wait For Channel Running",
         "Confirm Program Channel",
@@ -213,6 +213,55 @@ describe("go-live on the local runtime", () => {
     expect(t.liveMediaLive().inputs).toHaveLength(1);
   });
 
+  it("takes over a go-live that died after starting the channel, without starting it twice", async () => {
+    const sessionId = await t.createSession();
+    // Hold the IVS look-ups (Ensure Channel, then Confirm Program Channel): the second hold is
+    // reached with the channel already RUNNING.
+    await t.fault({ service: "ivs", operation: "GetChannel", delayMs: 800, times: 2 });
+    const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+    await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
+    await t.abort(first.body.executionArn);
+
+    const { execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(await t.calls("medialive", "StartChannel")).toBe(1);
+    expect((await t.session(sessionId)).streaming).toMatchObject({ status: "live", attempt: 2 });
+    expect(t.liveMediaLive().channels).toHaveLength(1);
+  });
+
+  it("lets the host stop a session left starting by a dead go-live", async () => {
+    const sessionId = await t.createSession();
+    await t.fault({ service: "ivs", operation: "GetChannel", delayMs: 800, times: 2 });
+    const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+    await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
+    await t.abort(first.body.executionArn);
+    expect((await t.session(sessionId)).streaming.status).toBe("starting");
+
+    const { execution } = await t.stopStreaming(sessionId);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect((await t.session(sessionId)).streaming.status).toBe("idle");
+    expect(t.liveMediaLive().channels).toEqual([expect.objectContaining({ state: "IDLE" })]);
+  });
+
+  it("shows a host only the name of an AWS error, never its message", async () => {
+    const sessionId = await t.createSession();
+    await t.fault({
+      service: "medialive",
+      operation: "StartChannel",
+      error: "ForbiddenException",
+      message: "User arn:aws:sts::000000000000:assumed-role/castflow-task/x is not authorized",
+      times: 1,
+    });
+    const { start, execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("FAILED");
+    const session = await t.api("GET", `/sessions/${sessionId}`);
+    const view = await t.api("GET", `/executions/${encodeURIComponent(start.body.executionArn)}`);
+    expect(session.body.streaming.error.code).toBe("ForbiddenException");
+    for (const raw of [session.raw, view.raw]) expect(raw).not.toContain("assumed-role");
+    // Operators still find the detail in the execution history.
+    expect(JSON.stringify(await t.history(start.body.executionArn))).toContain("assumed-role");
+  });
+
   it("reports the running state of an execution through GET /executions", async () => {
     const sessionId = await t.createSession();
     await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 1500, times: 1 });
@@ -220,7 +269,7 @@ describe("go-live on the local runtime", () => {
     const path = `/executions/${encodeURIComponent(start.body.executionArn)}`;
     const running = await eventually(async () => {
       const r = await t.api("GET", path);
-      return r.body.currentState === "Wait For Channel Idle: Poll" ? r : undefined;
+      return r.body.currentState === "Wait For Channel Ready: Poll" ? r : undefined;
     });
     expect(running.body).toMatchObject({ status: "RUNNING", sessionId });
     // Stop is refused while the session is starting.
