@@ -132,6 +132,7 @@ export class CastflowStack extends Stack {
   readonly stopStreaming: StopStreaming;
   readonly endSession: EndSession;
   readonly taskFunctions: TaskFunctions;
+  readonly apiFunction: CastflowFunction;
   readonly api: apigw.HttpApi;
 
   constructor(scope: Construct, id: string, props: CastflowStackProps) {
@@ -226,6 +227,7 @@ export class CastflowStack extends Stack {
         LEGACY_PROGRAM_CHANNELS: String(props.legacyProgramChannels ?? false),
       },
     });
+    this.apiFunction = apiFn;
     this.table.grantReadWriteData(apiFn);
     this.goLive.stateMachine.grantStartExecution(apiFn);
     this.stopStreaming.stateMachine.grantStartExecution(apiFn);
@@ -249,6 +251,9 @@ export class CastflowStack extends Stack {
         resources: arns.ivs,
       }),
     );
+    // After a create whose answer was lost, the API looks for the channel it made (IVS
+    // ListChannels is not resource-scoped).
+    apiFn.addToRolePolicy(new iam.PolicyStatement({ actions: ["ivs:ListChannels"], resources: ["*"] }));
 
     this.api = new apigw.HttpApi(this, "HttpApi", {
       apiName: `${prefix}-api`,

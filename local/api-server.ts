@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { route } from "../api/handler.ts";
 import type { ClaimsVerifier } from "./dev-issuer.ts";
+import { type Principal, runAs } from "./iam.ts";
 
 /** API Gateway's own payload limit is 10 MB; the local server stops reading well before that. */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -26,9 +27,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
 /**
  * Serves the castflow HTTP API locally: the same handler API Gateway invokes, behind a JWT check
  * equivalent to API Gateway's JWT authorizer (401 without a valid bearer token, before the
- * handler runs), turning each request into an HTTP API (payload 2.0) event.
+ * handler runs), turning each request into an HTTP API (payload 2.0) event. With a principal, the
+ * handler's AWS calls are limited to what the API function is granted in the stack.
  */
-export function createApiServer(verify: ClaimsVerifier): Server {
+export function createApiServer(verify: ClaimsVerifier, principal?: Principal): Server {
   return createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
@@ -87,7 +89,10 @@ export function createApiServer(verify: ClaimsVerifier): Server {
         body: body.length > 0 ? body.toString("utf8") : undefined,
         isBase64Encoded: false,
       } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
-      const result = (await route(event)) as APIGatewayProxyStructuredResultV2;
+      const invoke = () => route(event);
+      const result = (await (principal
+        ? runAs(principal, invoke)
+        : invoke())) as APIGatewayProxyStructuredResultV2;
       res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
       res.end(result.body ?? "");
     } catch (err) {

@@ -10,6 +10,7 @@ import { createApiServer } from "./api-server.ts";
 import { type Lifecycle, stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
+import { grantedActions, installIamEnforcement, type Principal, runAs } from "./iam.ts";
 import { createSfnService, type SfnService } from "./sfn/index.ts";
 import { type DurationOverrides, type Simulator, startSimulator } from "./simulator/index.ts";
 import { ensureTable } from "./table.ts";
@@ -35,6 +36,8 @@ export interface LocalRuntimeOptions {
    * so a newcomer can go live without setting up the channel registry first.
    */
   readonly legacyProgramChannels?: boolean;
+  /** Refuse SDK calls a function's role is not granted in the stack (AccessDeniedException). Default: true. */
+  readonly enforceIam?: boolean;
   /** Simulated AWS durations replacing the defaults (base seconds, before the time scale). */
   readonly simulatorDurations?: DurationOverrides;
   readonly ports?: {
@@ -144,7 +147,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stops.push(() => simulator.close());
 
-    const { machines, functions } = stackDefinitions();
+    const { machines, functions, stack } = stackDefinitions();
+    // Each task may call only what its role is granted in the stack (see local/iam.ts).
+    const enforce = options.enforceIam ?? true;
+    if (enforce) installIamEnforcement();
+    const principals = new Map<TaskName, Principal>(
+      TASK_NAMES.map((n) => [
+        n,
+        { name: `castflow-${n}`, actions: grantedActions(stack, stack.taskFunctions[n]) },
+      ]),
+    );
+    const apiPrincipal: Principal = {
+      name: "castflow-api",
+      actions: grantedActions(stack, stack.apiFunction),
+    };
     const sfn = createSfnService({
       machines: machines.map((m) => ({ name: m.name, definition: m.definition })),
       timeScale,
@@ -157,7 +173,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           });
         const handler = await taskHandler(name);
         // Lambda passes JSON across the wire: no shared references between state and task.
-        const result = await handler(JSON.parse(JSON.stringify(input)), lambdaContext(`castflow-${name}`));
+        const event = JSON.parse(JSON.stringify(input));
+        const run = () => handler(event, lambdaContext(`castflow-${name}`));
+        const principal = principals.get(name);
+        const result = enforce && principal ? await runAs(principal, run) : await run();
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       },
     });
@@ -205,7 +224,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stateDir ?? join(process.env.TMPDIR ?? "/tmp", `castflow-${process.pid}`),
       "dev-issuer.json",
     );
-    const apiServer = createApiServer(await devTokenVerifier(issuerPath));
+    const apiServer = createApiServer(await devTokenVerifier(issuerPath), enforce ? apiPrincipal : undefined);
     const api = await listen(apiServer, options.ports?.api ?? 0, host);
     stops.push(
       () =>

@@ -1,0 +1,47 @@
+import { ListChannelsCommand, MediaLiveClient, StartChannelCommand } from "@aws-sdk/client-medialive";
+import { App } from "aws-cdk-lib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../infra/build-app.ts";
+import { grantedActions, installIamEnforcement, runAs } from "../../local/iam.ts";
+import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
+
+let sim: Simulator;
+let ml: MediaLiveClient;
+
+beforeAll(async () => {
+  sim = await startSimulator({ timeScale: 0.002 });
+  ml = new MediaLiveClient({
+    endpoint: sim.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
+  installIamEnforcement();
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+describe("local IAM enforcement", () => {
+  it("reads each function's granted actions from the stack", () => {
+    const { stack } = buildApp(new App({ context: { "aws:cdk:bundling-stacks": [] } }));
+    const start = grantedActions(stack, stack.taskFunctions["start-channel"]);
+    expect(start).toEqual(expect.arrayContaining(["medialive:StartChannel", "medialive:DescribeChannel"]));
+    expect(start).not.toContain("medialive:DeleteChannel");
+    expect(grantedActions(stack, stack.taskFunctions["mark-live"])).toEqual(
+      expect.arrayContaining(["dynamodb:UpdateItem", "dynamodb:GetItem"]),
+    );
+  });
+
+  it("refuses a call the running principal is not granted, as AWS would", async () => {
+    const principal = { name: "castflow-test", actions: ["medialive:List*"] };
+    await expect(runAs(principal, () => ml.send(new ListChannelsCommand({})))).resolves.toBeDefined();
+    const denied = runAs(principal, () => ml.send(new StartChannelCommand({ ChannelId: "1" })));
+    await expect(denied).rejects.toMatchObject({
+      name: "AccessDeniedException",
+      message: expect.stringContaining("medialive:StartChannel"),
+    });
+    // Outside a principal (the runtime's own set-up calls) nothing is checked.
+    await expect(ml.send(new ListChannelsCommand({}))).resolves.toBeDefined();
+  });
+});
