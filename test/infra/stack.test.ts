@@ -114,6 +114,25 @@ describe("state machine definitions", () => {
     }
   });
 
+  it("end-session runs its three parts independently and fails visibly when one fails", () => {
+    const end = machines.find((m) => m.lifecycle === "endSession")?.definition as Asl;
+    const states = Object.fromEntries(allStates(end));
+    const release = states["Release Session Resources"] as AslState;
+    expect(release.Type).toBe("Parallel");
+    expect((release.Branches as Asl[]).length).toBe(3);
+    // Each part catches its own failure into a recorded result, so the others still run.
+    for (const part of ["MediaLive", "Relay Channel", "Persistent Channel", "Program Channel"]) {
+      expect((states[`Clean Up ${part}`] as AslState).Catch).toEqual([
+        { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: `${part}: Failed` },
+      ]);
+    }
+    const claimRetry = (states["Claim Session For End"] as AslState).Retry as { ErrorEquals: string[] }[];
+    expect(claimRetry[0]?.ErrorEquals).toEqual(["SessionBusy"]);
+    const relayRetry = (states["Delete Relay Channel"] as AslState).Retry as { ErrorEquals: string[] }[];
+    expect(relayRetry[0]?.ErrorEquals).toEqual(["IvsChannelBusy"]);
+    expect(states["Session End Incomplete"]).toMatchObject({ Type: "Fail" });
+  });
+
   it("waits for RUNNING at least 12 minutes, polling every 5 s", () => {
     const goLive = machines.find((m) => m.lifecycle === "goLive")?.definition as Asl;
     const states = Object.fromEntries(allStates(goLive));
