@@ -47,13 +47,13 @@ export function grantedActions(stack: Stack, fn: IFunction): string[] {
   return actions;
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 const allows = (granted: readonly string[], action: string) =>
   granted.some(
     (g) =>
       g === action ||
-      (g.includes("*") && new RegExp(`^${g.split("*").map(escape).join(".*")}$`).test(action)),
+      (g.includes("*") && new RegExp(`^${g.split("*").map(escapeRegExp).join(".*")}$`).test(action)),
   );
-const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 
 /** IAM action behind an SDK command. Document-client commands map to the item actions they use. */
 const DOCUMENT_ACTIONS: Record<string, string> = {
