@@ -63,6 +63,8 @@ const TASK_GRANTS: Record<TaskName, { table: "read" | "write" | "none"; grants: 
           "medialive:DescribeInput",
           // Replacing a channel MediaLive failed to create.
           "medialive:DeleteChannel",
+          // Pointing a reused channel at a rotated stream key.
+          "medialive:UpdateChannel",
         ],
         resources: "*",
       },

@@ -23,6 +23,12 @@ export const RECORDING_DESTINATION_ID = "recording";
 
 export const recordingPrefix = (sessionId: string) => `sessions/${sessionId}/recording/`;
 
+/** Where the channel pushes the program: the IVS channel's RTMPS ingest, with its stream key. */
+export const programDestinationSetting = (ivsIngestEndpoint: string, streamKey: string) => ({
+  Url: `rtmps://${ivsIngestEndpoint}:443/app/`,
+  StreamName: streamKey,
+});
+
 export function buildChannelRequest(plan: ChannelPlan): CreateChannelRequest {
   return {
     Name: plan.name,
@@ -42,7 +48,7 @@ export function buildChannelRequest(plan: ChannelPlan): CreateChannelRequest {
     Destinations: [
       {
         Id: PROGRAM_DESTINATION_ID,
-        Settings: [{ Url: `rtmps://${plan.ivsIngestEndpoint}:443/app/`, StreamName: plan.streamKey }],
+        Settings: [programDestinationSetting(plan.ivsIngestEndpoint, plan.streamKey)],
       },
       {
         Id: RECORDING_DESTINATION_ID,

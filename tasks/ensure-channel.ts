@@ -2,9 +2,15 @@ import {
   CreateChannelCommand,
   DeleteChannelCommand,
   DescribeChannelCommand,
+  type OutputDestination,
+  UpdateChannelCommand,
 } from "@aws-sdk/client-medialive";
 import * as z from "zod";
-import { buildChannelRequest } from "../lib/channel-config.ts";
+import {
+  buildChannelRequest,
+  PROGRAM_DESTINATION_ID,
+  programDestinationSetting,
+} from "../lib/channel-config.ts";
 import { medialive } from "../lib/clients.ts";
 import { config } from "../lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
@@ -49,6 +55,36 @@ interface FoundChannel {
   readonly arn: string;
   readonly state: string;
   readonly tags: Record<string, string>;
+  readonly destinations?: OutputDestination[];
+}
+
+/**
+ * A reused IDLE channel may push to a stale target: the IVS stream key was rotated, or the
+ * program now goes to another channel. Compare its program destination with the current one and
+ * update it (MediaLive edits only IDLE channels; the channel is UPDATING for a moment, which Wait
+ * For Channel Ready waits out). Returns the channel's state afterwards.
+ */
+async function refreshProgramDestination(
+  found: FoundChannel,
+  programChannelArn: string,
+  signal: AbortSignal,
+): Promise<string> {
+  if (found.state !== "IDLE" || !found.destinations) return found.state;
+  const { ingestEndpoint } = await getIvsChannel(programChannelArn, signal);
+  const wanted = programDestinationSetting(ingestEndpoint, await resolveStreamKey(programChannelArn, signal));
+  const current = found.destinations.find((d) => d.Id === PROGRAM_DESTINATION_ID)?.Settings?.[0];
+  if (current?.Url === wanted.Url && current.StreamName === wanted.StreamName) return found.state;
+  const destinations = found.destinations.map((d) =>
+    d.Id === PROGRAM_DESTINATION_ID ? { ...d, Settings: [wanted] } : d,
+  );
+  const res = await medialive().send(
+    new UpdateChannelCommand({ ChannelId: found.id, Destinations: destinations }),
+    {
+      abortSignal: signal,
+    },
+  );
+  logger.info("Updated the program destination of a reused channel", { channelId: found.id });
+  return res.Channel?.State ?? "UPDATING";
 }
 
 async function describe(channelId: string, signal: AbortSignal): Promise<FoundChannel | undefined> {
@@ -57,7 +93,13 @@ async function describe(channelId: string, signal: AbortSignal): Promise<FoundCh
       abortSignal: signal,
     });
     if (!ch.Id || !ch.Arn || isGone(ch.State)) return undefined;
-    return { id: ch.Id, arn: ch.Arn, state: ch.State ?? "UNKNOWN", tags: ch.Tags ?? {} };
+    return {
+      id: ch.Id,
+      arn: ch.Arn,
+      state: ch.State ?? "UNKNOWN",
+      tags: ch.Tags ?? {},
+      ...(ch.Destinations ? { destinations: ch.Destinations } : {}),
+    };
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -84,6 +126,7 @@ export async function ensureChannel(
         arn: summary.Arn,
         state: summary.State ?? "UNKNOWN",
         tags: summary.Tags ?? {},
+        ...(summary.Destinations ? { destinations: summary.Destinations } : {}),
       };
     }
   }
@@ -95,6 +138,7 @@ export async function ensureChannel(
     requestId = `${executionName}-replaces-${found.id}`;
     found = undefined;
   }
+  const reused = found !== undefined;
   if (!found) {
     // MediaLive attaches only a DETACHED input: a new one may still be CREATING, and one whose
     // failed channel is being deleted stays ATTACHED for a while. Retried by the state.
@@ -125,6 +169,9 @@ export async function ensureChannel(
     found = { id: ch.Id, arn: ch.Arn, state: ch.State ?? "CREATING", tags: ch.Tags ?? {} };
     logger.info("Created MediaLive channel", { channelId: ch.Id });
   }
+  const state = reused
+    ? await refreshProgramDestination(found, input.programChannelArn, signal)
+    : found.state;
   const saved = await updateSession(sessionId, {
     set: { "mediaLive.channelId": found.id, "mediaLive.channelArn": found.arn },
     condition: ownedByGoLive(executionArn),
@@ -137,7 +184,7 @@ export async function ensureChannel(
   return {
     channelId: found.id,
     channelArn: found.arn,
-    state: found.state,
+    state,
     created: found.tags[Tags.createdBy] === executionName,
   };
 }

@@ -1,3 +1,9 @@
+import {
+  CreateStreamKeyCommand,
+  DeleteStreamKeyCommand,
+  IvsClient,
+  ListStreamKeysCommand,
+} from "@aws-sdk/client-ivs";
 import { describe, expect, it } from "vitest";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
@@ -73,6 +79,34 @@ describe("go-live on the local runtime", () => {
     expect(await t.calls("medialive", "CreateChannel")).toBe(1);
     expect(await t.calls("medialive", "CreateInput")).toBe(1);
     expect(t.liveMediaLive().channels).toHaveLength(1);
+  });
+
+  it("points a reused channel at a rotated stream key, so the program reaches IVS again", async () => {
+    const sessionId = await t.createSession();
+    await t.goLive(sessionId);
+    await t.stopStreaming(sessionId);
+    const { programChannelArn } = (await t.session(sessionId)).ivs;
+    // Rotate the key the way IVS does it: delete the key, create a new one.
+    const ivs = new IvsClient({
+      endpoint: t.h.rt.endpoints.simulator,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
+    });
+    const [old] =
+      (await ivs.send(new ListStreamKeysCommand({ channelArn: programChannelArn }))).streamKeys ?? [];
+    await ivs.send(new DeleteStreamKeyCommand({ arn: String(old?.arn) }));
+    const fresh = await ivs.send(new CreateStreamKeyCommand({ channelArn: programChannelArn }));
+
+    const { execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(await t.calls("medialive", "UpdateChannel")).toBe(1);
+    expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(
+      String(fresh.streamKey?.value),
+    );
+    // The simulator makes an IVS stream live only when the pushed key is the channel's key.
+    expect(t.h.rt.simulator.resources().ivs.streams).toContainEqual(
+      expect.objectContaining({ channelArn: programChannelArn, state: "LIVE" }),
+    );
   });
 
   it("answers 200 with the playback URL when already live, and starts nothing", async () => {
