@@ -1,12 +1,11 @@
 import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
-import { TaskErrors } from "../lib/errors.ts";
-import { CHANNEL_NOT_READY_RETRY, TAKEOVER_PENDING_RETRY } from "../lib/retry.ts";
+import { CHANNEL_NOT_READY_RETRY } from "../lib/retry.ts";
 import { GO_LIVE_TIMEOUT_MINUTES, WAIT_CHANNEL_READY, WAIT_CHANNEL_RUNNING } from "../lib/waits.ts";
 import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
 import { MediaLiveTeardown } from "./medialive-teardown.ts";
-import { EXECUTION, taskState } from "./task-state.ts";
+import { claimState, EXECUTION, taskState } from "./task-state.ts";
 import { WaitForState } from "./wait-for-state.ts";
 
 const { stringAt } = sfn.JsonPath;
@@ -31,29 +30,15 @@ export class GoLive extends Lifecycle {
   protected build(t: TaskFunctions): sfn.IChainable {
     const session = { sessionId: stringAt("$.sessionId"), ...EXECUTION };
 
-    const claim = taskState(this, "Claim Session", {
+    const claim = claimState(this, "Claim Session", {
       fn: t["claim-session"],
       payload: {
         sessionId: stringAt("$.sessionId"),
         executionArn: EXECUTION.executionArn,
         attempt: sfn.JsonPath.numberAt("$.attempt"),
       },
-      resultPath: "$.claim",
-      extraRetries: [TAKEOVER_PENDING_RETRY],
+      failTitle: "Session Not Claimable",
     });
-    // Another lifecycle owns the session: nothing was touched, and it is not a failure of the
-    // system (a late double request), so it does not trip the alarm.
-    claim.addCatch(
-      new sfn.Succeed(this, "Session Busy", { comment: "Another lifecycle owns the session." }),
-      {
-        errors: [TaskErrors.SessionBusy],
-        resultPath: "$.error",
-      },
-    );
-    claim.addCatch(
-      new sfn.Fail(this, "Session Not Claimable", { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
-      { errors: ["States.ALL"], resultPath: "$.error" },
-    );
 
     const ensureInput = taskState(this, "Ensure Input", {
       fn: t["ensure-input"],

@@ -1,11 +1,10 @@
 import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
-import { TaskErrors } from "../lib/errors.ts";
-import { CHANNEL_NOT_READY_RETRY, TAKEOVER_PENDING_RETRY } from "../lib/retry.ts";
+import { CHANNEL_NOT_READY_RETRY } from "../lib/retry.ts";
 import { STOP_STREAMING_TIMEOUT_MINUTES, WAIT_CHANNEL_STOPPED } from "../lib/waits.ts";
 import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
-import { EXECUTION, taskState } from "./task-state.ts";
+import { claimState, EXECUTION, taskState } from "./task-state.ts";
 import { WaitForState } from "./wait-for-state.ts";
 
 const { stringAt } = sfn.JsonPath;
@@ -24,23 +23,11 @@ export class StopStreaming extends Lifecycle {
   }
 
   protected build(t: TaskFunctions): sfn.IChainable {
-    const claim = taskState(this, "Claim Session For Stop", {
+    const claim = claimState(this, "Claim Session For Stop", {
       fn: t["claim-stop"],
       payload: { sessionId: stringAt("$.sessionId"), executionArn: EXECUTION.executionArn },
-      resultPath: "$.claim",
-      extraRetries: [TAKEOVER_PENDING_RETRY],
+      failTitle: "Session Not Stoppable",
     });
-    claim.addCatch(
-      new sfn.Succeed(this, "Session Busy", { comment: "Another lifecycle owns the session." }),
-      {
-        errors: [TaskErrors.SessionBusy],
-        resultPath: "$.error",
-      },
-    );
-    claim.addCatch(
-      new sfn.Fail(this, "Session Not Stoppable", { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
-      { errors: ["States.ALL"], resultPath: "$.error" },
-    );
 
     const stop = taskState(this, "Stop Channel", {
       fn: t["stop-channel"],

@@ -3,7 +3,13 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
-import { LAMBDA_SERVICE_RETRY, type RetryPolicy, TRANSIENT_RETRY } from "../lib/retry.ts";
+import { TaskErrors } from "../lib/errors.ts";
+import {
+  LAMBDA_SERVICE_RETRY,
+  type RetryPolicy,
+  TAKEOVER_PENDING_RETRY,
+  TRANSIENT_RETRY,
+} from "../lib/retry.ts";
 
 /** The execution's own ARN and name, as every task that writes to a session needs them. */
 export const EXECUTION = {
@@ -52,4 +58,34 @@ export function taskState(scope: Construct, title: string, props: TaskStateProps
   state.addRetry(retryProps(LAMBDA_SERVICE_RETRY));
   state.addRetry(retryProps(TRANSIENT_RETRY));
   return state;
+}
+
+/**
+ * The first state of a lifecycle: claims the session (retrying `TakeoverPending`). `SessionBusy`
+ * (another lifecycle owns the session) ends in **Session Busy**, a Succeed: nothing was touched
+ * and a late double request is no failure of the system, so it does not trip the alarm. Any other
+ * error ends in the Fail state `failTitle`.
+ */
+export function claimState(
+  scope: Construct,
+  title: string,
+  props: Omit<TaskStateProps, "resultPath"> & { readonly failTitle: string },
+): tasks.LambdaInvoke {
+  const claim = taskState(scope, title, {
+    ...props,
+    resultPath: "$.claim",
+    extraRetries: [...(props.extraRetries ?? []), TAKEOVER_PENDING_RETRY],
+  });
+  claim.addCatch(new sfn.Succeed(scope, "Session Busy", { comment: "Another lifecycle owns the session." }), {
+    errors: [TaskErrors.SessionBusy],
+    resultPath: "$.error",
+  });
+  claim.addCatch(
+    new sfn.Fail(scope, props.failTitle, { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
+    {
+      errors: ["States.ALL"],
+      resultPath: "$.error",
+    },
+  );
+  return claim;
 }

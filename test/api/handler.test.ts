@@ -6,10 +6,9 @@ import {
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES, route } from "../../api/handler.ts";
+import { MAX_BODY_BYTES } from "../../api/handler.ts";
 import type { Session } from "../../lib/session.ts";
 import {
   awsError,
@@ -22,71 +21,28 @@ import {
   TABLE,
   useTestEnv,
 } from "../tasks/helpers.ts";
+import { request as buildRequest, type Claims, call, HOST } from "./helpers.ts";
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const ivs = mockClient(IvsClient);
 
 const STREAM_KEY = "sk_us-east-1_SECRETvalue0123456789";
-const HOST = "user-host";
-type Claims = Record<string, string | number | boolean | string[]>;
-
-interface RequestOptions {
-  readonly body?: string;
-  readonly contentType?: string;
-  readonly claims?: Claims;
-}
-
-function request(
-  method: string,
-  path: string,
-  opts: RequestOptions = {},
-): APIGatewayProxyEventV2WithJWTAuthorizer {
-  const headers: Record<string, string> = { host: "api.example.com" };
-  if (opts.contentType !== undefined) headers["content-type"] = opts.contentType;
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: path,
-    rawQueryString: "",
-    headers,
-    ...(opts.body !== undefined ? { body: opts.body } : {}),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: "000000000000",
-      apiId: "api",
-      authorizer: {
-        principalId: "",
-        integrationLatency: 0,
-        jwt: { claims: opts.claims ?? { sub: HOST }, scopes: [] },
-      },
-      domainName: "api.example.com",
-      domainPrefix: "api",
-      http: { method, path, protocol: "HTTP/1.1", sourceIp: "198.51.100.1", userAgent: "vitest" },
-      requestId: "req-1",
-      routeKey: "$default",
-      stage: "$default",
-      time: "01/Jan/2025:00:00:00 +0000",
-      timeEpoch: 0,
-    },
-  };
-}
-
 interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
 }
 
-/** Calls the API and returns status, parsed body and the raw body text. */
-async function call(event: APIGatewayProxyEventV2WithJWTAuthorizer) {
-  const res = (await route(event)) as APIGatewayProxyStructuredResultV2;
-  const raw = res.body ?? "";
-  return {
-    status: res.statusCode,
-    body: JSON.parse(raw) as Record<string, unknown>,
-    raw,
-    headers: res.headers,
-  };
-}
+/** A request whose body is sent as it is (these tests exercise malformed and non-JSON bodies). */
+const request = (
+  method: string,
+  path: string,
+  opts: { body?: string; contentType?: string; claims?: Claims } = {},
+) =>
+  buildRequest(method, path, {
+    ...(opts.body !== undefined ? { rawBody: opts.body } : {}),
+    ...(opts.contentType !== undefined ? { contentType: opts.contentType } : {}),
+    ...(opts.claims ? { claims: opts.claims } : {}),
+  });
 
 const errorOf = (body: Record<string, unknown>) => (body as unknown as ErrorBody).error;
 

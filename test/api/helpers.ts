@@ -6,21 +6,32 @@ export const HOST = "user-host";
 export const ADMIN_CLAIMS: Claims = { sub: "admin-user", groups: ["admin"] };
 export type Claims = Record<string, string | number | boolean | string[]>;
 
-/** An API Gateway HTTP API event as the JWT authorizer hands it over; `body` is sent as JSON. */
+export interface RequestOptions {
+  /** Sent as JSON (with content-type application/json). */
+  readonly body?: unknown;
+  /** Sent as it is, for malformed or non-JSON bodies. */
+  readonly rawBody?: string;
+  readonly contentType?: string;
+  readonly claims?: Claims;
+}
+
+/** An API Gateway HTTP API event as the JWT authorizer hands it over. */
 export function request(
   method: string,
   path: string,
-  opts: { readonly body?: unknown; readonly claims?: Claims } = {},
+  opts: RequestOptions = {},
 ): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const body = opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
+  const contentType = opts.contentType ?? (opts.body !== undefined ? "application/json" : undefined);
   const headers: Record<string, string> = { host: "api.example.com" };
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  if (contentType !== undefined) headers["content-type"] = contentType;
   return {
     version: "2.0",
     routeKey: "$default",
     rawPath: path,
     rawQueryString: "",
     headers,
-    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    ...(body !== undefined ? { body } : {}),
     isBase64Encoded: false,
     requestContext: {
       accountId: "000000000000",
@@ -48,11 +59,18 @@ export interface ApiErrorBody {
   readonly details?: unknown;
 }
 
-/** Calls the API and returns the status and the parsed body. */
+/** Calls the API and returns the status, the parsed and raw body, and the headers. */
 export async function call(event: APIGatewayProxyEventV2WithJWTAuthorizer) {
   const res = (await route(event)) as APIGatewayProxyStructuredResultV2;
-  const body = JSON.parse(res.body ?? "null") as Record<string, unknown>;
-  return { status: res.statusCode, body, error: (body as { error?: ApiErrorBody }).error };
+  const raw = res.body ?? "null";
+  const body = JSON.parse(raw) as Record<string, unknown>;
+  return {
+    status: res.statusCode,
+    body,
+    raw,
+    headers: res.headers,
+    error: (body as { error?: ApiErrorBody }).error,
+  };
 }
 
 export const CHANNEL_ID = "pers1";
