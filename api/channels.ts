@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import * as z from "zod";
-import { ChannelState, ivsChannelId, type PersistentChannel } from "../lib/channel.ts";
+import { ChannelState, type HostAssignment, ivsChannelId, type PersistentChannel } from "../lib/channel.ts";
 import {
   deleteAssignment,
   deleteChannelRecord,
@@ -14,6 +15,7 @@ import {
 import { errorName } from "../lib/errors.ts";
 import { logger } from "../lib/logger.ts";
 import { nowIso } from "../lib/session.ts";
+import { getSession } from "../lib/session-store.ts";
 import type { Caller } from "./auth.ts";
 import { ApiError, conflict, notFound } from "./http.ts";
 import { createIvsChannel, deleteIvsChannel, deleteIvsChannelQuietly } from "./ivs.ts";
@@ -34,7 +36,12 @@ export const CreateChannelBody = z.strictObject({
   hostUserId: Id.optional(),
 });
 export const AssignChannelBody = z.strictObject({ channelId: Id });
-export const ChannelStateBody = z.strictObject({ newState: ChannelState, sessionId: Id.optional() });
+export const ChannelStateBody = z.strictObject({
+  newState: ChannelState,
+  sessionId: Id.optional(),
+  /** IDLE only: free the channel even though the session holding it has not ended. */
+  force: z.boolean().optional(),
+});
 
 export function requireAdmin(caller: Caller): void {
   if (!caller.isAdmin) throw new ApiError(403, "forbidden", "This route is for admins");
@@ -72,7 +79,8 @@ export async function createPersistentChannel(
   };
   try {
     await putNewChannel(channel);
-    if (body.hostUserId) return (await assign(body.hostUserId, channel.channelId)).channel;
+    if (body.hostUserId)
+      return (await assign(body.hostUserId, channel.channelId, { exclusive: true })).channel;
     return channel;
   } catch (err) {
     await deleteChannelRecord(channel.channelId).catch(() => undefined);
@@ -94,7 +102,7 @@ async function assertHostFree(hostUserId: string): Promise<void> {
  * Assigns a channel to a host (one channel per host, one host per channel). Reassigning a host
  * moves it off its previous channel.
  */
-async function assign(hostUserId: string, channelId: string) {
+async function assign(hostUserId: string, channelId: string, options: { readonly exclusive?: boolean } = {}) {
   const channel = await channelOr404(channelId);
   if (channel.hostUserId && channel.hostUserId !== hostUserId) {
     throw conflict(`Channel ${channelId} is assigned to another host`, { hostUserId: channel.hostUserId });
@@ -106,7 +114,14 @@ async function assign(hostUserId: string, channelId: string) {
   });
   if (!updated) throw conflict(`Channel ${channelId} was assigned to another host meanwhile`);
   const previous = await getAssignment(hostUserId);
-  const assignment = await putAssignment(hostUserId, channelId);
+  let assignment: HostAssignment;
+  try {
+    assignment = await putAssignment(hostUserId, channelId, { onlyIfUnassigned: options.exclusive === true });
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException)
+      throw conflict(`Host ${hostUserId} got a channel meanwhile`);
+    throw err;
+  }
   if (previous && previous.channelId !== channelId) {
     await updateChannel(previous.channelId, {
       set: {},
@@ -138,31 +153,68 @@ export const getPersistentChannel = channelOr404;
 
 /**
  * PUT /admin/channels/{channelId}/state: the documented recovery for a channel stuck LIVE (its
- * session ended without releasing it) or OFFLINE. `IDLE` frees it (if `sessionId` is given, only
- * while that session still holds it); `LIVE` needs the `sessionId` that holds it; `OFFLINE` takes
- * it out of service (new sessions get 503).
+ * session ended without releasing it) or OFFLINE.
+ * - `IDLE` frees it. Refused (409) while the session holding it is still active or ending, unless
+ *   `force: true`; with `sessionId`, only while that session is the holder.
+ * - `LIVE` gives an IDLE channel to `sessionId`, which must be an active session on this channel.
+ * - `OFFLINE` takes it out of service (new sessions get 503); a session holding it keeps its claim.
  */
 export async function setChannelState(channelId: string, body: z.infer<typeof ChannelStateBody>) {
   const channel = await channelOr404(channelId);
-  const { newState, sessionId } = body;
-  if (newState === "LIVE" && !sessionId) {
-    throw new ApiError(400, "bad_request", "sessionId: is required when newState is LIVE", {
-      fields: [{ field: "sessionId", reason: "is required when newState is LIVE" }],
+  const { newState, sessionId, force } = body;
+  const holder = channel.currentSessionId;
+  let updated: PersistentChannel | undefined;
+  if (newState === "LIVE") {
+    if (!sessionId) {
+      throw new ApiError(400, "bad_request", "sessionId: is required when newState is LIVE", {
+        fields: [{ field: "sessionId", reason: "is required when newState is LIVE" }],
+      });
+    }
+    const session = await getSession(sessionId);
+    if (session?.status !== "active" || session.ivs.persistentChannelId !== channelId) {
+      throw conflict(`Session ${sessionId} is not an active session on channel ${channelId}`);
+    }
+    updated = await updateChannel(channelId, {
+      set: { state: "LIVE", currentSessionId: sessionId },
+      condition: "#state = :idle",
+      values: { ":idle": "IDLE" },
     });
+    if (!updated)
+      throw conflict(`Only an IDLE channel can be given to a session; ${channelId} is ${channel.state}`);
+  } else if (newState === "IDLE") {
+    if (sessionId && holder !== sessionId) {
+      throw conflict(`Channel ${channelId} is not held by session ${sessionId}`, {
+        currentSessionId: holder ?? null,
+      });
+    }
+    if (holder && !force) {
+      const session = await getSession(holder);
+      if (session && session.status !== "ended") {
+        throw conflict(
+          `Session ${holder} is ${session.status} and still holds channel ${channelId}; end it first, or pass force: true`,
+          { currentSessionId: holder, sessionStatus: session.status },
+        );
+      }
+    }
+    updated = await updateChannel(channelId, {
+      set: { state: "IDLE" },
+      remove: ["currentSessionId"],
+      ...(holder
+        ? { condition: "#currentSessionId = :holder", values: { ":holder": holder } }
+        : { condition: "attribute_not_exists(#currentSessionId)" }),
+    });
+    if (!updated) throw conflict(`Channel ${channelId} changed meanwhile; read it and try again`);
+  } else {
+    updated = await updateChannel(channelId, { set: { state: "OFFLINE" } });
+    if (!updated) throw notFound("Channel");
   }
-  const guard = sessionId && newState !== "LIVE" ? { condition: "#currentSessionId = :session" } : {};
-  const updated = await updateChannel(channelId, {
-    set: { state: newState, ...(newState === "LIVE" ? { currentSessionId: sessionId } : {}) },
-    remove: newState === "LIVE" ? [] : ["currentSessionId"],
-    ...guard,
-    ...(sessionId && newState !== "LIVE" ? { values: { ":session": sessionId } } : {}),
+  logger.warn("Channel state set by an admin", {
+    channelId,
+    from: channel.state,
+    to: newState,
+    holder,
+    force,
   });
-  if (!updated) {
-    throw conflict(`Channel ${channelId} is not held by session ${sessionId}`, {
-      currentSessionId: channel.currentSessionId ?? null,
-    });
-  }
-  logger.warn("Channel state set by an admin", { channelId, from: channel.state, to: newState, sessionId });
   return updated;
 }
 
@@ -186,13 +238,22 @@ export async function deletePersistentChannel(channelId: string) {
   try {
     await deleteIvsChannel(channel.channelArn);
   } catch (err) {
-    await updateChannel(channelId, { set: { state: channel.state } });
+    // Back to where it was, unless an admin changed it meanwhile.
+    await updateChannel(channelId, {
+      set: { state: channel.state },
+      condition: "#state = :offline",
+      values: { ":offline": "OFFLINE" },
+    });
     if (errorName(err) === "ConflictException") {
       throw conflict("The IVS channel is receiving a stream; stop it before deleting the channel");
     }
     throw err;
   }
-  await deleteChannelRecord(channelId);
+  if (!(await deleteChannelRecord(channelId))) {
+    throw conflict(
+      "The IVS channel is deleted but its record changed meanwhile; read it and retry the delete",
+    );
+  }
   if (channel.hostUserId) {
     const assignment = await getAssignment(channel.hostUserId);
     if (assignment?.channelId === channelId) await deleteAssignment(channel.hostUserId);

@@ -49,6 +49,23 @@ async function findCreated(name: string, requestId: string): Promise<CreatedIvsC
   return undefined;
 }
 
+/** Looks for the channel (a few tries: ListChannels is limited to 5 calls a second). */
+async function lookUpCreated(
+  name: string,
+  requestId: string,
+): Promise<{ answered: boolean; found?: CreatedIvsChannel }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) await sleep(200 * 2 ** attempt);
+    try {
+      const found = await findCreated(name, requestId);
+      return found ? { answered: true, found } : { answered: true };
+    } catch {
+      // throttled or failed: look again
+    }
+  }
+  return { answered: false };
+}
+
 /**
  * Creates an IVS channel tagged as castflow's, exactly once: after a throttled or failed attempt
  * it first looks for the channel (the answer may have been lost after IVS created it), then
@@ -84,8 +101,13 @@ export async function createIvsChannel(
         name,
         error: errorName(err),
       });
-      const created = await findCreated(name, requestId).catch(() => undefined);
-      if (created) return created;
+      const lookup = await lookUpCreated(name, requestId);
+      if (lookup.found) return lookup.found;
+      // Unknown whether the create went through: another create could make a duplicate.
+      if (!lookup.answered) {
+        logger.error("Could not tell whether IVS created the channel; not retrying", { name, requestId });
+        break;
+      }
     }
   }
   const code = errorName(lastError);

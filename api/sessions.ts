@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
-import { claimChannel, getAssignment, getChannel, releaseChannel } from "../lib/channel-store.ts";
+import {
+  claimChannel,
+  getAssignment,
+  getChannel,
+  releaseChannel,
+  takeOverChannel,
+} from "../lib/channel-store.ts";
 import { config } from "../lib/config.ts";
 import { errorName } from "../lib/errors.ts";
 import { logger } from "../lib/logger.ts";
@@ -73,10 +79,8 @@ export async function createSession(caller: Caller, body: CreateSessionBody): Pr
   }
   if (channel.state === "OFFLINE") throw new ApiError(503, "channel_unavailable", ChannelMessages.offline);
   const sessionId = randomUUID();
-  if (!(await claimChannel(channel.channelId, sessionId))) {
-    const now = await getChannel(channel.channelId);
-    if (now?.state === "OFFLINE") throw new ApiError(503, "channel_unavailable", ChannelMessages.offline);
-    throw new ApiError(409, "channel_in_use", ChannelMessages.inUse);
+  if (!(await claimChannel(channel.channelId, sessionId, caller.userId))) {
+    await claimAfterRefusal(channel.channelId, sessionId, caller.userId);
   }
   let relayArn: string | undefined;
   try {
@@ -96,6 +100,9 @@ export async function createSession(caller: Caller, body: CreateSessionBody): Pr
     await putNewSession(session);
     return session;
   } catch (err) {
+    // The write may have landed with only its answer lost: then the session exists and is kept.
+    const stored = await getSession(sessionId).catch(() => undefined);
+    if (stored) return stored;
     if (relayArn) await deleteIvsChannelQuietly(relayArn, "session create failed");
     await releaseChannel(channel.channelId, sessionId).catch((releaseErr: unknown) =>
       logger.error("Could not release a channel claimed by a failed session create", {
@@ -106,6 +113,36 @@ export async function createSession(caller: Caller, body: CreateSessionBody): Pr
     );
     throw err;
   }
+}
+
+/** How long a claim may exist without its session record before it counts as abandoned. */
+const CLAIM_LEASE_MS = 120_000;
+
+/**
+ * The channel refused the claim: answer why, or take over a claim that was abandoned: its session
+ * ended without releasing it, or never got stored (a create that died between claim and write).
+ */
+async function claimAfterRefusal(channelId: string, sessionId: string, hostUserId: string): Promise<void> {
+  const channel = await getChannel(channelId);
+  if (!channel || channel.hostUserId !== hostUserId) {
+    logger.error("Host assignment and channel record disagree", { channelId, hostUserId });
+    throw new ApiError(500, "channel_configuration_error", ChannelMessages.misconfigured);
+  }
+  if (channel.state === "OFFLINE") throw new ApiError(503, "channel_unavailable", ChannelMessages.offline);
+  const holder = channel.currentSessionId;
+  if (channel.state === "LIVE" && holder) {
+    const held = await getSession(holder);
+    // An ended session whose MediaLive clean-up failed keeps its claim on purpose: its channel
+    // may still push to this one.
+    const abandoned = held
+      ? held.status === "ended" && held.end?.cleanupResults?.mediaLive.success === true
+      : Date.now() - Date.parse(channel.updatedAt) > CLAIM_LEASE_MS;
+    if (abandoned && (await takeOverChannel(channelId, sessionId, holder, hostUserId))) {
+      logger.warn("Took over an abandoned channel claim", { channelId, staleHolder: holder });
+      return;
+    }
+  }
+  throw new ApiError(409, "channel_in_use", ChannelMessages.inUse);
 }
 
 /**

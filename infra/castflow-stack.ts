@@ -108,7 +108,14 @@ const TASK_GRANTS: Record<TaskName, { table: "read" | "write" | "none"; grants: 
   },
   "claim-stop": { table: "write", grants: [{ actions: ["states:DescribeExecution"], resources: "states" }] },
   "mark-stopped": { table: "write", grants: [] },
-  "claim-end": { table: "write", grants: [{ actions: ["states:DescribeExecution"], resources: "states" }] },
+  "claim-end": {
+    table: "write",
+    grants: [
+      { actions: ["states:DescribeExecution"], resources: "states" },
+      // MediaLive resources tagged with the session but missing from its record.
+      { actions: ["medialive:ListChannels", "medialive:ListInputs"], resources: "*" },
+    ],
+  },
   "delete-ivs-channel": {
     table: "none",
     grants: [

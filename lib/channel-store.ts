@@ -71,10 +71,22 @@ export async function getAssignment(hostUserId: string): Promise<HostAssignment 
   return res.Item ? HostAssignment.parse(strip(res.Item)) : undefined;
 }
 
-export async function putAssignment(hostUserId: string, channelId: string): Promise<HostAssignment> {
+/**
+ * Writes a host's assignment. With `onlyIfUnassigned`, fails with ConditionalCheckFailedException
+ * when the host has one already (two concurrent creates for one host cannot both assign).
+ */
+export async function putAssignment(
+  hostUserId: string,
+  channelId: string,
+  options: { readonly onlyIfUnassigned?: boolean } = {},
+): Promise<HostAssignment> {
   const assignment: HostAssignment = { hostUserId, channelId, assignedAt: nowIso() };
   await dynamo().send(
-    new PutCommand({ TableName: config().TABLE_NAME, Item: { ...hostKey(hostUserId), ...assignment } }),
+    new PutCommand({
+      TableName: config().TABLE_NAME,
+      Item: { ...hostKey(hostUserId), ...assignment },
+      ...(options.onlyIfUnassigned ? { ConditionExpression: "attribute_not_exists(pk)" } : {}),
+    }),
   );
   return assignment;
 }
@@ -127,12 +139,28 @@ export async function updateChannel(
   }
 }
 
-/** IDLE -> LIVE for `sessionId`, atomically: of two concurrent claims exactly one succeeds. */
-export const claimChannel = (channelId: string, sessionId: string) =>
+/**
+ * IDLE -> LIVE for `sessionId`, atomically: of two concurrent claims exactly one succeeds. Only
+ * the host the channel is assigned to can claim it.
+ */
+export const claimChannel = (channelId: string, sessionId: string, hostUserId: string) =>
   updateChannel(channelId, {
     set: { state: "LIVE" satisfies ChannelState, currentSessionId: sessionId },
-    condition: "#state = :idle",
-    values: { ":idle": "IDLE" },
+    condition: "#state = :idle AND #hostUserId = :host",
+    values: { ":idle": "IDLE", ":host": hostUserId },
+  });
+
+/** LIVE for `staleHolder` -> LIVE for `sessionId`, for a claim whose session is gone or ended. */
+export const takeOverChannel = (
+  channelId: string,
+  sessionId: string,
+  staleHolder: string,
+  hostUserId: string,
+) =>
+  updateChannel(channelId, {
+    set: { currentSessionId: sessionId },
+    condition: "#state = :live AND #currentSessionId = :stale AND #hostUserId = :host",
+    values: { ":live": "LIVE", ":stale": staleHolder, ":host": hostUserId },
   });
 
 /** LIVE -> IDLE, only if `sessionId` still holds the channel. */

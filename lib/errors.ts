@@ -31,6 +31,10 @@ export const TaskErrors = {
   TakeoverPending: "TakeoverPending",
   /** The connection to an AWS API failed (reset, refused, DNS): retried like a 5xx. */
   NetworkError: "NetworkError",
+  /** A DynamoDB transaction lost to a concurrent write on the same item: retried. */
+  TransactionConflict: "TransactionConflict",
+  /** The persistent channel is kept by the ended session: its MediaLive channel may still push to it. */
+  ChannelStillInUse: "ChannelStillInUse",
 } as const;
 
 export type TaskErrorName = (typeof TaskErrors)[keyof typeof TaskErrors];

@@ -85,15 +85,26 @@ export const IVS_CHANNEL_BUSY_RETRY: RetryPolicy = {
 };
 
 /**
- * end-session waits for a go-live or stop that is under way to settle (go-live's own budget,
- * compensation included, is well under 15 minutes) instead of cancelling it half-way.
+ * end-session waits for a go-live or stop that is under way to settle instead of cancelling it
+ * half-way: for as long as go-live's own timeout (GO_LIVE_TIMEOUT_MINUTES, compensation included),
+ * polling every 30 s.
  */
 export const SESSION_BUSY_RETRY: RetryPolicy = {
   errors: ["SessionBusy"],
-  intervalSeconds: 10,
-  maxAttempts: 90,
+  intervalSeconds: 30,
+  maxAttempts: 250,
   backoffRate: 1,
   jitter: false,
+};
+
+/** DynamoDB cancelled the statistics transaction for a concurrent write to the same item. */
+export const CHANNEL_RELEASE_CONFLICT_RETRY: RetryPolicy = {
+  errors: ["TransactionConflict"],
+  intervalSeconds: 1,
+  maxAttempts: 6,
+  backoffRate: 2,
+  maxDelaySeconds: 10,
+  jitter: true,
 };
 
 /**

@@ -45,7 +45,8 @@ export const WAIT_CHANNEL_RUNNING: WaitSpec = {
  */
 export const WAIT_CHANNEL_STOPPED: WaitSpec = {
   title: "Wait For Channel Stopped",
-  success: ["IDLE", "DELETED", "CREATE_FAILED", "UPDATE_FAILED"],
+  // DELETING: an earlier teardown already deleted it (the re-run of a partly failed end).
+  success: ["IDLE", "DELETED", "DELETING", "CREATE_FAILED", "UPDATE_FAILED"],
   pending: ["STOPPING", "STARTING", "RUNNING", "RECOVERING"],
   delaySeconds: 5,
   maxPolls: 90,

@@ -1,7 +1,8 @@
 import * as z from "zod";
 import { sessionNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
 import { mayTakeOver } from "../lib/executions.ts";
-import { type Session, uncountedBroadcastSeconds } from "../lib/session.ts";
+import { findChannelsByTags, findInputsByTags } from "../lib/medialive.ts";
+import { type Session, Tags, uncountedBroadcastSeconds } from "../lib/session.ts";
 import { getSession, updateSession } from "../lib/session-store.ts";
 import { taskHandler } from "../lib/task.ts";
 
@@ -22,14 +23,29 @@ export interface ClaimEndOutput {
   readonly programChannelArn: string | null;
 }
 
-const output = (s: Session, alreadyEnded = false): ClaimEndOutput => ({
+const output = (
+  s: Session,
+  alreadyEnded = false,
+  untracked: { channelId?: string; inputId?: string } = {},
+): ClaimEndOutput => ({
   alreadyEnded,
-  channelId: s.mediaLive.channelId ?? null,
-  inputId: s.mediaLive.inputIds.host ?? null,
+  channelId: s.mediaLive.channelId ?? untracked.channelId ?? null,
+  inputId: s.mediaLive.inputIds.host ?? untracked.inputId ?? null,
   relayChannelArn: s.ivs.relayChannelArn ?? null,
   persistentChannelId: s.ivs.persistentChannelId ?? null,
   programChannelArn: s.ivs.persistentChannelId ? null : (s.ivs.programChannelArn ?? null),
 });
+
+/**
+ * MediaLive resources tagged with the session that its record does not name: a go-live that died
+ * after creating them and before saving them (beyond go-live's own compensation).
+ */
+async function untrackedResources(s: Session): Promise<{ channelId?: string; inputId?: string }> {
+  const tags = { [Tags.sessionId]: s.sessionId };
+  const [channel] = s.mediaLive.channelId ? [] : await findChannelsByTags(tags);
+  const [input] = s.mediaLive.inputIds.host ? [] : await findInputsByTags(tags);
+  return { ...(channel?.Id ? { channelId: channel.Id } : {}), ...(input?.Id ? { inputId: input.Id } : {}) };
+}
 
 const fullyCleaned = (s: Session) =>
   Object.values(s.end?.cleanupResults ?? {}).every((r) => r === undefined || r.success);
@@ -53,7 +69,9 @@ export async function claimEnd(input: ClaimEndInput): Promise<ClaimEndOutput> {
   const session = await getSession(sessionId);
   if (!session) throw sessionNotFound(sessionId);
   if (session.status === "ended" && fullyCleaned(session)) return output(session, true);
-  if (session.status === "ending" && session.end?.executionArn === executionArn) return output(session);
+  if (session.status === "ending" && session.end?.executionArn === executionArn) {
+    return output(session, false, await untrackedResources(session));
+  }
 
   const { streaming } = session;
   const busyArn =
@@ -91,7 +109,7 @@ export async function claimEnd(input: ClaimEndInput): Promise<ClaimEndOutput> {
   });
   if (!claimed)
     throw new TaskError(TaskErrors.SessionBusy, `Session ${sessionId} changed while being claimed; retrying`);
-  return output(claimed);
+  return output(claimed, false, await untrackedResources(claimed));
 }
 
 export const handler = taskHandler("claim-end", ClaimEndInput, claimEnd);

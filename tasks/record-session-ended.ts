@@ -66,8 +66,8 @@ export async function recordSessionEnded(input: RecordSessionEndedInput): Promis
       status: "ended",
       "end.endedAt": new Date().toISOString(),
       "end.cleanupResults": results,
-      "streaming.status": "idle",
-      "streaming.isLive": false,
+      // Not streaming any more, unless the MediaLive part failed: then its channel may still run.
+      ...(results.mediaLive?.success ? { "streaming.status": "idle", "streaming.isLive": false } : {}),
     },
     remove,
     condition: {

@@ -14,6 +14,8 @@ import { taskHandler } from "../lib/task.ts";
 export const ReleasePersistentChannelInput = z.object({
   sessionId: z.string().min(1),
   executionArn: z.string().min(1),
+  /** Whether the MediaLive part succeeded: only then may the channel go to another session. */
+  mediaLiveStopped: z.boolean(),
 });
 export type ReleasePersistentChannelInput = z.infer<typeof ReleasePersistentChannelInput>;
 
@@ -24,67 +26,25 @@ export interface ReleasePersistentChannelOutput {
   readonly statsRecorded: boolean;
 }
 
-/** Which conditions of a cancelled transaction failed, by item index. */
-const failedConditions = (err: TransactionCanceledException) =>
-  (err.CancellationReasons ?? []).map((r) => r.Code === "ConditionalCheckFailed");
+interface StatsPlan {
+  readonly sessionId: string;
+  readonly channelId: string;
+  readonly executionArn: string;
+  readonly seconds: number;
+}
 
 /**
- * Hands the persistent channel back (LIVE -> IDLE, `currentSessionId` cleared; never deleted)
- * and adds the session to its statistics: `totalBroadcasts` +1 when anything was streamed,
- * `totalStreamingMinutes` += the minutes frozen when the end began, `lastBroadcastAt`.
- *
- * Exactly once: the statistics are written in one transaction with a `statsRecorded` flag on the
- * session, conditioned on the flag being absent. A retry, or end-session run again, finds the flag
- * and only makes sure the channel is released. A channel an admin already released (recovery of a
- * stuck LIVE channel) still gets the statistics.
+ * One transaction: flag the session as counted (only if it is not yet) and add it to the
+ * channel's statistics, releasing the channel too when `release` (only if this session still
+ * holds it). Returns undefined when the session was counted already.
  */
-export async function releasePersistentChannel(
-  input: ReleasePersistentChannelInput,
-): Promise<ReleasePersistentChannelOutput> {
-  const { sessionId, executionArn } = input;
-  const session = await getSession(sessionId);
-  if (!session) throw sessionNotFound(sessionId);
-  const channelId = session.ivs.persistentChannelId;
-  if (!channelId) return { released: false, statsRecorded: false };
-  if (session.status !== "ending" || session.end?.executionArn !== executionArn) {
-    throw new TaskError(
-      TaskErrors.SessionClaimLost,
-      `Session ${sessionId} is not being ended by this execution`,
-    );
-  }
-  const channel = await getChannel(channelId);
-  if (!channel) {
-    logger.warn("Persistent channel record is gone; nothing to release", { channelId });
-    return { released: false, statsRecorded: false };
-  }
-  if (session.end.statsRecorded) {
-    return { released: (await releaseChannel(channelId, sessionId)) !== undefined, statsRecorded: false };
-  }
-
-  const seconds = session.end.streamedSeconds ?? 0;
+async function recordStats(
+  plan: StatsPlan,
+  release: boolean,
+): Promise<ReleasePersistentChannelOutput | undefined> {
+  const { sessionId, channelId, executionArn, seconds } = plan;
   const broadcast = seconds > 0;
   const now = nowIso();
-  const statsUpdate = (release: boolean) => ({
-    Update: {
-      TableName: config().TABLE_NAME,
-      Key: channelKey(channelId),
-      UpdateExpression: [
-        "SET totalBroadcasts = totalBroadcasts + :b, totalStreamingMinutes = totalStreamingMinutes + :m, updatedAt = :now",
-        broadcast ? ", lastBroadcastAt = :now" : "",
-        release ? ", #state = :idle REMOVE currentSessionId" : "",
-      ].join(""),
-      ConditionExpression: release
-        ? "#state = :live AND currentSessionId = :session"
-        : "attribute_exists(pk)",
-      ExpressionAttributeNames: release ? { "#state": "state" } : undefined,
-      ExpressionAttributeValues: {
-        ":b": broadcast ? 1 : 0,
-        ":m": toMinutes(seconds),
-        ":now": now,
-        ...(release ? { ":idle": "IDLE", ":live": "LIVE", ":session": sessionId } : {}),
-      },
-    },
-  });
   const markSession = {
     Update: {
       TableName: config().TABLE_NAME,
@@ -99,23 +59,99 @@ export async function releasePersistentChannel(
       ExpressionAttributeValues: { ":true": true, ":exec": executionArn },
     },
   };
-
-  for (const release of [true, false]) {
+  const channelUpdate = (withRelease: boolean) => ({
+    Update: {
+      TableName: config().TABLE_NAME,
+      Key: channelKey(channelId),
+      UpdateExpression: [
+        "SET totalBroadcasts = totalBroadcasts + :b, totalStreamingMinutes = totalStreamingMinutes + :m, updatedAt = :now",
+        broadcast ? ", lastBroadcastAt = :now" : "",
+        withRelease ? ", #state = :idle REMOVE currentSessionId" : "",
+      ].join(""),
+      ConditionExpression: withRelease
+        ? "#state = :live AND currentSessionId = :session"
+        : "attribute_exists(pk)",
+      ExpressionAttributeNames: withRelease ? { "#state": "state" } : undefined,
+      ExpressionAttributeValues: {
+        ":b": broadcast ? 1 : 0,
+        ":m": toMinutes(seconds),
+        ":now": now,
+        ...(withRelease ? { ":idle": "IDLE", ":live": "LIVE", ":session": sessionId } : {}),
+      },
+    },
+  });
+  for (const withRelease of release ? [true, false] : [false]) {
     try {
-      await dynamo().send(new TransactWriteCommand({ TransactItems: [markSession, statsUpdate(release)] }));
-      return { released: release, statsRecorded: true };
+      await dynamo().send(
+        new TransactWriteCommand({ TransactItems: [markSession, channelUpdate(withRelease)] }),
+      );
+      return { released: withRelease, statsRecorded: true };
     } catch (err) {
       if (!(err instanceof TransactionCanceledException)) throw err;
-      const [sessionFailed, channelFailed] = failedConditions(err);
-      if (sessionFailed) {
-        // Counted already (a lost answer of this very call): only make sure it is released.
-        return { released: (await releaseChannel(channelId, sessionId)) !== undefined, statsRecorded: false };
+      const reasons = err.CancellationReasons ?? [];
+      if (reasons.some((r) => r.Code === "TransactionConflict")) {
+        throw new TaskError(
+          TaskErrors.TransactionConflict,
+          `A concurrent write to channel ${channelId} or its session`,
+        );
       }
+      const [sessionFailed, channelFailed] = reasons.map((r) => r.Code === "ConditionalCheckFailed");
+      if (sessionFailed) return undefined; // counted already (a lost answer of this very call)
       if (!channelFailed) throw err;
       // Not held by this session any more: count the statistics without touching its state.
     }
   }
-  throw new Error(`Could not record statistics for channel ${channelId}`);
+  throw new TaskError(
+    TaskErrors.ChannelNotFound,
+    `Channel ${channelId} disappeared while recording its statistics`,
+  );
+}
+
+/**
+ * Hands the persistent channel back (LIVE -> IDLE, `currentSessionId` cleared; never deleted)
+ * and adds the session to its statistics: `totalBroadcasts` +1 when anything was streamed,
+ * `totalStreamingMinutes` += the minutes frozen when the end began, `lastBroadcastAt`.
+ *
+ * Exactly once: the statistics are written in one transaction with a `statsRecorded` flag on the
+ * session, conditioned on the flag being absent. A retry, or end-session run again, finds the flag
+ * and only makes sure the channel is released. A channel an admin already released (recovery of a
+ * stuck LIVE channel) still gets the statistics.
+ *
+ * When the MediaLive part failed, the old channel may still push to this IVS channel: the
+ * statistics are recorded but the channel stays claimed (`ChannelStillInUse`), and ending the
+ * session again, once MediaLive is cleaned up, releases it.
+ */
+export async function releasePersistentChannel(
+  input: ReleasePersistentChannelInput,
+): Promise<ReleasePersistentChannelOutput> {
+  const { sessionId, executionArn, mediaLiveStopped } = input;
+  const session = await getSession(sessionId);
+  if (!session) throw sessionNotFound(sessionId);
+  const channelId = session.ivs.persistentChannelId;
+  if (!channelId) return { released: false, statsRecorded: false };
+  if (session.status !== "ending" || session.end?.executionArn !== executionArn) {
+    throw new TaskError(
+      TaskErrors.SessionClaimLost,
+      `Session ${sessionId} is not being ended by this execution`,
+    );
+  }
+  if (!(await getChannel(channelId))) {
+    logger.warn("Persistent channel record is gone; nothing to release", { channelId });
+    return { released: false, statsRecorded: false };
+  }
+  const plan = { sessionId, channelId, executionArn, seconds: session.end.streamedSeconds ?? 0 };
+  const counted = session.end.statsRecorded ? undefined : await recordStats(plan, mediaLiveStopped);
+  const outcome = counted ?? {
+    released: mediaLiveStopped && (await releaseChannel(channelId, sessionId)) !== undefined,
+    statsRecorded: false,
+  };
+  if (!mediaLiveStopped) {
+    throw new TaskError(
+      TaskErrors.ChannelStillInUse,
+      `Channel ${channelId} stays claimed: the session's MediaLive channel may still push to it; end the session again once MediaLive is cleaned up`,
+    );
+  }
+  return outcome;
 }
 
 export const handler = taskHandler(

@@ -11,7 +11,8 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { channelKey, hostKey } from "../../lib/channel.ts";
-import { decodeUpdates, useTestEnv } from "../tasks/helpers.ts";
+import { sessionKey } from "../../lib/session.ts";
+import { decodeUpdates, makeSession, useTestEnv } from "../tasks/helpers.ts";
 import {
   ADMIN_CLAIMS,
   assignmentItem,
@@ -152,8 +153,28 @@ describe("API: persistent channel registry", () => {
       expect(ddb.calls()).toHaveLength(0);
     });
 
+    const holder = (status: "active" | "ended") =>
+      ddb.on(GetCommand, { Key: sessionKey("s-old") }).resolves({
+        Item: { ...sessionKey("s-old"), ...makeSession({ sessionId: "s-old" }), status },
+      });
+
+    it("refuses to free a channel its session still holds while active, unless forced", async () => {
+      holder("active");
+      ddb.on(UpdateCommand).resolves({ Attributes: channelItem(makeChannel({ state: "IDLE" })) });
+      const path = `/admin/channels/${CHANNEL_ID}/state`;
+
+      const refused = await call(request("PUT", path, { body: { newState: "IDLE" }, ...admin }));
+      expect(refused.status).toBe(409);
+      expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+
+      const forced = await call(request("PUT", path, { body: { newState: "IDLE", force: true }, ...admin }));
+      expect(forced.status).toBe(200);
+      expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    });
+
     it("frees a stuck channel only while the given session still holds it", async () => {
       // Prepare
+      holder("ended");
       ddb.on(UpdateCommand).resolves({ Attributes: channelItem(makeChannel({ state: "IDLE" })) });
 
       // Act
@@ -171,6 +192,14 @@ describe("API: persistent channel registry", () => {
       expect(update?.set).toMatchObject({ state: "IDLE" });
       expect(update?.remove).toEqual(["currentSessionId"]);
       expect(update?.condition).toContain('currentSessionId = "s-old"');
+
+      const wrongSession = await call(
+        request("PUT", `/admin/channels/${CHANNEL_ID}/state`, {
+          body: { newState: "IDLE", sessionId: "another" },
+          ...admin,
+        }),
+      );
+      expect(wrongSession.status).toBe(409);
     });
   });
 

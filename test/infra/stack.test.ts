@@ -114,12 +114,14 @@ describe("state machine definitions", () => {
     }
   });
 
-  it("end-session runs its three parts independently and fails visibly when one fails", () => {
+  it("end-session runs its parts independently, releases the channel last, and fails visibly", () => {
     const end = machines.find((m) => m.lifecycle === "endSession")?.definition as Asl;
     const states = Object.fromEntries(allStates(end));
     const release = states["Release Session Resources"] as AslState;
     expect(release.Type).toBe("Parallel");
-    expect((release.Branches as Asl[]).length).toBe(3);
+    // MediaLive and the relay in parallel; the persistent (or program) channel after them.
+    expect((release.Branches as Asl[]).length).toBe(2);
+    expect(release.Next).toBe("Persistent Or Program Channel?");
     // Each part catches its own failure into a recorded result, so the others still run.
     for (const part of ["MediaLive", "Relay Channel", "Persistent Channel", "Program Channel"]) {
       expect((states[`Clean Up ${part}`] as AslState).Catch).toEqual([

@@ -1,10 +1,11 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { ListChannelsCommand, ListInputsCommand, MediaLiveClient } from "@aws-sdk/client-medialive";
 import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TaskErrors } from "../../lib/errors.ts";
-import type { CleanupResult, Session } from "../../lib/session.ts";
+import { type CleanupResult, type Session, Tags } from "../../lib/session.ts";
 import { claimEnd, handler, streamedSeconds } from "../../tasks/claim-end.ts";
 import {
   decodeUpdates,
@@ -19,6 +20,7 @@ import {
 } from "./helpers.ts";
 
 const ddb = mockClient(DynamoDBDocumentClient);
+const ml = mockClient(MediaLiveClient);
 const sfn = mockClient(SFNClient);
 
 const END_SM = "arn:aws:states:us-east-1:000000000000:stateMachine:castflow-dev-end-session";
@@ -74,7 +76,27 @@ describe("claim-end", () => {
   beforeEach(() => {
     ddb.reset();
     sfn.reset();
+    ml.reset();
     useTestEnv();
+  });
+
+  it("adds MediaLive resources tagged with the session that its record does not name", async () => {
+    // A go-live died after creating them and before saving them on the session.
+    const session = persistentSession({ mediaLive: { inputIds: {}, rtmpEndpoints: {} } });
+    given(session);
+    ml.on(ListChannelsCommand).resolves({
+      Channels: [
+        { Id: "other", State: "IDLE", Tags: { [Tags.sessionId]: "s2" } },
+        { Id: "5550009", State: "IDLE", Tags: { [Tags.sessionId]: "s1" } },
+      ],
+    });
+    ml.on(ListInputsCommand).resolves({
+      Inputs: [{ Id: "7650009", State: "DETACHED", Tags: { [Tags.sessionId]: "s1" } }],
+    });
+
+    const out = await claimEnd(input);
+
+    expect(out).toMatchObject({ channelId: "5550009", inputId: "7650009" });
   });
 
   it("claims an active idle session: ending, with the execution and the streamed seconds frozen", async () => {

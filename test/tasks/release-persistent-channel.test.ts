@@ -26,7 +26,7 @@ const ddb = mockClient(DynamoDBDocumentClient);
 
 const END_SM = "arn:aws:states:us-east-1:000000000000:stateMachine:castflow-dev-end-session";
 const executionArn = executionArnOf(END_SM, "end-session-s1-1");
-const input = { sessionId: "s1", executionArn };
+const input = { sessionId: "s1", executionArn, mediaLiveStopped: true };
 const CHANNEL_ID = "pers1";
 
 const channel: PersistentChannel = {
@@ -251,14 +251,27 @@ describe("release-persistent-channel", () => {
     await expect(releasePersistentChannel(input)).rejects.toMatchObject({ name: TaskErrors.SessionNotFound });
   });
 
-  it("lets a transaction cancelled for another reason propagate with its name", async () => {
+  it("names a transaction lost to a concurrent write TransactionConflict, which the state retries", async () => {
     given(endingSession());
     ddb.on(TransactWriteCommand).rejects(cancelled("None", "TransactionConflict"));
 
     await expect(releasePersistentChannel(input)).rejects.toMatchObject({
-      name: "TransactionCanceledException",
+      name: TaskErrors.TransactionConflict,
     });
     expect(transactions()).toHaveLength(1);
+  });
+
+  it("records the statistics but keeps the channel claimed while MediaLive may still push to it", async () => {
+    given(endingSession({ executionArn, streamedSeconds: 60 }));
+    ddb.on(TransactWriteCommand).resolves({});
+
+    await expect(releasePersistentChannel({ ...input, mediaLiveStopped: false })).rejects.toMatchObject({
+      name: TaskErrors.ChannelStillInUse,
+    });
+    const [tx] = transactions();
+    const channelUpdate = JSON.stringify(tx?.[1]);
+    expect(channelUpdate).toContain("totalBroadcasts + :b");
+    expect(channelUpdate).not.toContain(":idle");
   });
 
   it("handler: bad input fails with InvalidTaskInput naming the field", async () => {

@@ -121,24 +121,36 @@ describe("end-session on the local runtime", () => {
     expect(await t.channel(channel.channelId)).toMatchObject({ state: "IDLE", totalBroadcasts: 1 });
   });
 
-  it("counts the statistics once when an end crashes mid-way and is run again", async () => {
+  it("counts the statistics once when an end crashes, then fails part-way, and is run again", async () => {
     const { host, channel, sessionId } = await liveSession();
-    // Hold the MediaLive part so the execution is mid-way after the persistent part finished.
-    await t.fault({ service: "medialive", operation: "DeleteInput", delayMs: 3000, times: 1 });
+    // 1. The first end dies mid-way (its MediaLive part held, then the execution is stopped).
+    await t.fault({ service: "medialive", operation: "StopChannel", delayMs: 2000, times: 1 });
     const first = await t.api("DELETE", `/sessions/${sessionId}`, { user: host });
-    await eventually(async () => (await t.channel(channel.channelId)).totalBroadcasts === 1);
-    const minutes = (await t.channel(channel.channelId)).totalStreamingMinutes;
+    await eventually(async () => (await t.calls("medialive", "StopChannel")) === 1);
     await t.abort(first.body.executionArn);
     expect((await t.waitFor(first.body.executionArn)).status).toBe("ABORTED");
     expect((await t.session(sessionId, host)).status).toBe("ending");
 
-    const { execution } = await t.endSession(sessionId, host);
-    expect(execution.status).toBe("SUCCEEDED");
+    // 2. The second end records the statistics but its MediaLive part fails: the claim is kept.
+    await t.fault({
+      service: "medialive",
+      operation: "DeleteChannel",
+      error: "ForbiddenException",
+      times: 1,
+    });
+    const second = await t.endSession(sessionId, host);
+    expect(second.execution.status).toBe("FAILED");
+    const counted = await t.channel(channel.channelId);
+    expect(counted).toMatchObject({ state: "LIVE", totalBroadcasts: 1 });
+
+    // 3. The third end finishes MediaLive and releases the channel without counting again.
+    const third = await t.endSession(sessionId, host);
+    expect(third.execution.status).toBe("SUCCEEDED");
     expect((await t.session(sessionId, host)).status).toBe("ended");
     expect(await t.channel(channel.channelId)).toMatchObject({
       state: "IDLE",
       totalBroadcasts: 1,
-      totalStreamingMinutes: minutes,
+      totalStreamingMinutes: counted.totalStreamingMinutes,
     });
     expect(t.liveMediaLive()).toEqual({ channels: [], inputs: [] });
     expect(relays()).toEqual([]);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { toMinutes } from "../../lib/channel.ts";
 import { putAssignment } from "../../lib/channel-store.ts";
 import { useLocalRuntime } from "./harness.ts";
 
@@ -20,6 +21,7 @@ describe("sessions on persistent host channels", () => {
     expect(channel).not.toHaveProperty("streamKey");
 
     const playbackUrls: string[] = [];
+    let expectedMinutes = 0;
     for (const n of [1, 2]) {
       const sessionId = await t.createSession(host);
       const session = await t.session(sessionId, host);
@@ -49,8 +51,9 @@ describe("sessions on persistent host channels", () => {
       expect(after.currentSessionId).toBeUndefined();
       expect(after.lastBroadcastAt).toEqual(expect.any(String));
       const ended = await t.session(sessionId, host);
-      expect(after.totalStreamingMinutes).toBeGreaterThanOrEqual(0);
       expect(ended.end.streamedSeconds).toBeGreaterThan(0);
+      expectedMinutes += toMinutes(ended.end.streamedSeconds);
+      expect(after.totalStreamingMinutes).toBeCloseTo(expectedMinutes, 2);
       // The persistent IVS channel survives; the relay does not.
       expect(t.ivsChannelArns()).toContain(channel.channelArn);
       expect(t.ivsChannelArns()).not.toContain(session.ivs.relayChannelArn);
@@ -144,29 +147,40 @@ describe("sessions on persistent host channels", () => {
     expect((await t.channel(channel.channelId)).currentSessionId).toBeUndefined();
   });
 
-  it("lets an admin recover a channel stuck LIVE, guarded by the session that holds it", async () => {
+  it("keeps a channel claimed while its ended session's MediaLive may still push, and lets an admin recover it", async () => {
     const host = newHost();
     const channel = await t.persistentChannel(host);
     const admin = { user: "ops", admin: true };
     const path = `/admin/channels/${channel.channelId}/state`;
-    // A channel left LIVE by a session that no longer exists.
-    expect(
-      (await t.api("PUT", path, { ...admin, body: { newState: "LIVE", sessionId: "gone-1" } })).status,
-    ).toBe(200);
+    const sessionId = await t.createSession(host);
+    // An active session's claim is not freed by mistake.
+    expect((await t.api("PUT", path, { ...admin, body: { newState: "IDLE" } })).status).toBe(409);
+
+    await t.goLive(sessionId, host);
+    await t.fault({ service: "medialive", operation: "StopChannel", error: "ForbiddenException", times: 1 });
+    const end = await t.endSession(sessionId, host);
+    expect(end.execution.status).toBe("FAILED");
+    const ended = await t.session(sessionId, host);
+    expect(ended.end.cleanupResults.mediaLive.success).toBe(false);
+    expect(ended.end.cleanupResults.persistentChannel.error.code).toBe("ChannelStillInUse");
+    // The old MediaLive channel still runs and pushes to the persistent channel: it stays claimed.
+    expect(t.liveMediaLive().channels).toEqual([expect.objectContaining({ state: "RUNNING" })]);
+    expect(await t.channel(channel.channelId)).toMatchObject({ state: "LIVE", currentSessionId: sessionId });
     expect((await t.api("POST", "/sessions", { user: host, body: { showId: "s" } })).status).toBe(409);
 
-    const wrongGuard = await t.api("PUT", path, { ...admin, body: { newState: "IDLE", sessionId: "other" } });
-    expect(wrongGuard.status).toBe(409);
+    // Recovery: the admin frees it, guarded by the session that holds it.
+    expect(
+      (await t.api("PUT", path, { ...admin, body: { newState: "IDLE", sessionId: "other" } })).status,
+    ).toBe(409);
     const missingSession = await t.api("PUT", path, { ...admin, body: { newState: "LIVE" } });
     expect(missingSession.status).toBe(400);
     expect(missingSession.body.error.message).toContain("sessionId");
     const badState = await t.api("PUT", path, { ...admin, body: { newState: "BROKEN" } });
     expect(badState.status).toBe(400);
     expect(badState.body.error.message).toContain("newState");
-
-    const recovered = await t.api("PUT", path, { ...admin, body: { newState: "IDLE", sessionId: "gone-1" } });
+    const recovered = await t.api("PUT", path, { ...admin, body: { newState: "IDLE", sessionId } });
     expect(recovered.status).toBe(200);
-    expect(recovered.body).toMatchObject({ state: "IDLE" });
+    expect(recovered.body).toMatchObject({ state: "IDLE", totalBroadcasts: 1 });
     expect((await t.api("POST", "/sessions", { user: host, body: { showId: "s" } })).status).toBe(201);
   });
 
