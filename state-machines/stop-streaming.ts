@@ -73,10 +73,10 @@ export class StopStreaming extends Lifecycle {
     const stopped = new sfn.Pass(this, "Session Stopped", {
       parameters: { sessionId: stringAt("$.sessionId"), stoppedAt: stringAt("$.stopped.stoppedAt") },
     });
-    const nothingToDo = new sfn.Succeed(this, "Already Stopped");
+    const alreadyStopped = new sfn.Succeed(this, "Already Stopped");
     return claim.next(
       new sfn.Choice(this, "Already Stopped?")
-        .when(sfn.Condition.booleanEquals("$.claim.alreadyStopped", true), nothingToDo)
+        .when(sfn.Condition.booleanEquals("$.claim.alreadyStopped", true), alreadyStopped)
         .otherwise(stopSteps.next(stopped)),
     );
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { CreateChannelCommand, DeleteChannelCommand, IvsClient } from "@aws-sdk/client-ivs";
 import {
   DescribeExecutionCommand,
@@ -27,7 +28,8 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const ivs = mockClient(IvsClient);
 
-const STREAM_KEY = "sk_us-east-1_SECRETvalue0123456789";
+/** Made at run time: no key-shaped literal in the code. */
+const STREAM_KEY = `sk_us-east-1_${randomUUID().replaceAll("-", "")}`;
 interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
 }

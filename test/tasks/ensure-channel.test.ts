@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   GetChannelCommand,
@@ -39,7 +40,8 @@ const ml = mockClient(MediaLiveClient);
 const ivs = mockClient(IvsClient);
 const ddb = mockClient(DynamoDBDocumentClient);
 
-const STREAM_KEY = "sk_us-east-1_SECRETvalue0123456789";
+/** Made at run time: no key-shaped literal in the code. */
+const STREAM_KEY = `sk_us-east-1_${randomUUID().replaceAll("-", "")}`;
 const INGEST = "abc123.global-contribute.live-video.net";
 const executionName = "go-live-s1-1";
 const executionArn = executionArnOf(GO_LIVE_SM, executionName);
