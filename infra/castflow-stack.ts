@@ -6,6 +6,7 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
+import { Tags } from "../lib/session.ts";
 import { TASK_NAME_ENV, TASK_NAMES, type TaskName } from "../lib/task-catalog.ts";
 import { EndSession } from "../state-machines/end-session.ts";
 import { GoLive } from "../state-machines/go-live.ts";
@@ -28,6 +29,8 @@ export interface CastflowStackProps extends StackProps {
 type Grant = {
   readonly actions: string[];
   readonly resources: "medialive" | "ivs" | "states" | "passRole" | "*";
+  /** Only on resources castflow tagged as its own (IVS channels it created). */
+  readonly castflowTaggedOnly?: boolean;
 };
 const TASK_GRANTS: Record<TaskName, { table: "read" | "write" | "none"; grants: Grant[] }> = {
   "claim-session": {
@@ -119,16 +122,9 @@ const TASK_GRANTS: Record<TaskName, { table: "read" | "write" | "none"; grants: 
   "delete-ivs-channel": {
     table: "none",
     grants: [
-      {
-        actions: [
-          "ivs:GetStream",
-          "ivs:ListStreamKeys",
-          "ivs:DeleteStreamKey",
-          "ivs:StopStream",
-          "ivs:DeleteChannel",
-        ],
-        resources: "ivs",
-      },
+      { actions: ["ivs:GetStream", "ivs:ListStreamKeys", "ivs:DeleteStreamKey"], resources: "ivs" },
+      // Stopping and deleting are limited to channels castflow created (relay and program ones).
+      { actions: ["ivs:StopStream", "ivs:DeleteChannel"], resources: "ivs", castflowTaggedOnly: true },
     ],
   },
   "release-persistent-channel": { table: "write", grants: [] },
@@ -180,20 +176,35 @@ export class CastflowStack extends Stack {
           "logs:DescribeLogStreams",
         ],
         resources: [
-          `arn:aws:logs:${Stack.of(this).region}:${Stack.of(this).account}:log-group:ElementalMediaLive:*`,
+          `arn:${Stack.of(this).partition}:logs:${Stack.of(this).region}:${Stack.of(this).account}:log-group:ElementalMediaLive:*`,
         ],
       }),
     );
 
     const account = Stack.of(this).account;
     const region = Stack.of(this).region;
+    const partition = Stack.of(this).partition;
+    const machineNames = ["go-live", "stop-streaming", "end-session"].map((m) => `${prefix}-${m}`);
     const arns = {
-      medialive: [`arn:aws:medialive:${region}:${account}:*`],
-      ivs: [`arn:aws:ivs:${region}:${account}:channel/*`, `arn:aws:ivs:${region}:${account}:stream-key/*`],
-      states: [`arn:aws:states:${region}:${account}:execution:${prefix}-*`],
+      medialive: [`arn:${partition}:medialive:${region}:${account}:*`],
+      ivs: [
+        `arn:${partition}:ivs:${region}:${account}:channel/*`,
+        `arn:${partition}:ivs:${region}:${account}:stream-key/*`,
+      ],
+      // Executions of castflow's own state machines only.
+      states: machineNames.map((name) => `arn:${partition}:states:${region}:${account}:execution:${name}:*`),
       passRole: [mediaLiveRole.roleArn],
       "*": ["*"],
     };
+
+    const statement = (g: Grant) =>
+      new iam.PolicyStatement({
+        actions: g.actions,
+        resources: arns[g.resources],
+        ...(g.castflowTaggedOnly
+          ? { conditions: { StringEquals: { [`aws:ResourceTag/${Tags.managedBy}`]: "castflow" } } }
+          : {}),
+      });
 
     const environment = {
       TABLE_NAME: this.table.tableName,
@@ -209,8 +220,7 @@ export class CastflowStack extends Stack {
       const { table, grants } = TASK_GRANTS[name];
       if (table === "read") this.table.grantReadData(fn);
       if (table === "write") this.table.grantReadWriteData(fn);
-      for (const g of grants)
-        fn.addToRolePolicy(new iam.PolicyStatement({ actions: g.actions, resources: arns[g.resources] }));
+      for (const g of grants) fn.addToRolePolicy(statement(g));
       fns[name] = fn;
     }
     this.taskFunctions = fns;
@@ -249,16 +259,14 @@ export class CastflowStack extends Stack {
     );
     apiFn.addToRolePolicy(
       new iam.PolicyStatement({
-        // Program, relay and persistent channels are created (and, on a failed request, deleted) synchronously.
-        actions: [
-          "ivs:CreateChannel",
-          "ivs:GetChannel",
-          "ivs:DeleteChannel",
-          "ivs:TagResource",
-          "ivs:GetStream",
-        ],
+        // Program, relay and persistent channels are created synchronously (tags set at creation).
+        actions: ["ivs:CreateChannel", "ivs:GetChannel", "ivs:TagResource"],
         resources: arns.ivs,
       }),
+    );
+    // Deleted on a failed request, or by an admin: only channels castflow created.
+    apiFn.addToRolePolicy(
+      statement({ actions: ["ivs:DeleteChannel"], resources: "ivs", castflowTaggedOnly: true }),
     );
     // After a create whose answer was lost, the API looks for the channel it made (IVS
     // ListChannels is not resource-scoped).

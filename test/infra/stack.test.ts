@@ -217,4 +217,31 @@ describe("stack", () => {
     expect(allowing("medialive:CreateChannel")).toHaveLength(1);
     expect(allowing("iam:PassRole")).toHaveLength(1);
   });
+
+  it("lets tasks and the API delete or stop only IVS channels castflow created, and read only its executions", () => {
+    const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
+      (p) =>
+        (
+          p.Properties as {
+            PolicyDocument: {
+              Statement: { Action: string | string[]; Condition?: unknown; Resource: unknown }[];
+            };
+          }
+        ).PolicyDocument.Statement,
+    );
+    const granting = (action: string) =>
+      statements.filter((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]).includes(action));
+    for (const action of ["ivs:DeleteChannel", "ivs:StopStream"]) {
+      expect(granting(action).length).toBeGreaterThan(0);
+      for (const st of granting(action)) {
+        expect(st.Condition).toEqual({ StringEquals: { "aws:ResourceTag/castflow:managed-by": "castflow" } });
+      }
+    }
+    for (const st of granting("states:DescribeExecution")) {
+      expect(JSON.stringify(st.Resource)).toMatch(
+        /execution:castflow-dev-(go-live|stop-streaming|end-session):\*/,
+      );
+      expect(JSON.stringify(st.Resource)).not.toContain("execution:castflow-dev-*");
+    }
+  });
 });
