@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, 
 import type * as z from "zod";
 import { config } from "../lib/config.ts";
 import { errorName } from "../lib/errors.ts";
-import { logger } from "../lib/logger.ts";
+import { logger, withInvocationLogger } from "../lib/logger.ts";
 import { describeIssues } from "../lib/task.ts";
 import { type Caller, callerOf } from "./auth.ts";
 import {
@@ -216,4 +216,7 @@ export async function route(event: Event): Promise<APIGatewayProxyResultV2> {
   }
 }
 
-export const handler = middy<Event, APIGatewayProxyResultV2, Error, Context>(route);
+export const handler = middy<Event, APIGatewayProxyResultV2, Error, Context>(
+  async (event: Event, context: Context) =>
+    withInvocationLogger(context, { requestId: event.requestContext.requestId }, () => route(event)),
+);

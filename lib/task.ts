@@ -1,9 +1,8 @@
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type * as z from "zod";
 import { invalidTaskInput, isNetworkError, TaskError, TaskErrors } from "./errors.ts";
-import { logger } from "./logger.ts";
+import { withInvocationLogger } from "./logger.ts";
 
 export interface TaskContext {
   /** Aborted shortly before the Lambda deadline: pass it to SDK calls (`abortSignal`). */
@@ -24,28 +23,30 @@ export function describeIssues(error: z.ZodError): string {
  */
 export function taskHandler<S extends z.ZodType, O>(taskName: string, schema: S, fn: TaskFn<z.infer<S>, O>) {
   return middy<unknown, O, Error, Context>(
-    async (event: unknown, _context: Context, { signal }: { signal: AbortSignal }) => {
+    async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) => {
       const parsed = schema.safeParse(event);
       if (!parsed.success) throw invalidTaskInput(`${taskName}: ${describeIssues(parsed.error)}`);
       const input = parsed.data as Record<string, unknown>;
-      logger.appendKeys({
+      const keys = {
         task: taskName,
         sessionId: typeof input.sessionId === "string" ? input.sessionId : undefined,
         executionArn: typeof input.executionArn === "string" ? input.executionArn : undefined,
-      });
-      try {
-        return await fn(parsed.data, { signal });
-      } catch (err) {
-        // A socket error has no AWS error name for Retry to match: give it one.
-        if (isNetworkError(err)) {
-          throw new TaskError(
-            TaskErrors.NetworkError,
-            `${taskName}: ${err instanceof Error ? err.message : String(err)}`,
-          );
+      };
+      return await withInvocationLogger(context, keys, async () => {
+        try {
+          return await fn(parsed.data, { signal });
+        } catch (err) {
+          // A socket error has no AWS error name for Retry to match: give it one.
+          if (isNetworkError(err)) {
+            throw new TaskError(
+              TaskErrors.NetworkError,
+              `${taskName}: ${err instanceof Error ? err.message : String(err)}`,
+            );
+          }
+          throw err;
         }
-        throw err;
-      }
+      });
     },
     { timeoutEarlyInMillis: 500 },
-  ).use(injectLambdaContext(logger, { resetKeys: true }));
+  );
 }
