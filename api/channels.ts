@@ -19,12 +19,7 @@ import { getSession } from "../lib/session-store.ts";
 import type { Caller } from "./auth.ts";
 import { ApiError, conflict, notFound } from "./http.ts";
 import { createIvsChannel, deleteIvsChannel, deleteIvsChannelQuietly } from "./ivs.ts";
-
-const Id = z
-  .string()
-  .min(1, "must not be empty")
-  .max(64, "must be at most 64 characters")
-  .regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'");
+import { Id } from "./validation.ts";
 
 export const CreateChannelBody = z.strictObject({
   name: z
@@ -109,8 +104,10 @@ async function assign(hostUserId: string, channelId: string, options: { readonly
   }
   const updated = await updateChannel(channelId, {
     set: { hostUserId },
-    condition: "(attribute_not_exists(#hostUserId) OR #hostUserId = :host)",
-    values: { ":host": hostUserId },
+    condition: {
+      expression: "(attribute_not_exists(#hostUserId) OR #hostUserId = :host)",
+      values: { ":host": hostUserId },
+    },
   });
   if (!updated) throw conflict(`Channel ${channelId} was assigned to another host meanwhile`);
   const previous = await getAssignment(hostUserId);
@@ -126,8 +123,7 @@ async function assign(hostUserId: string, channelId: string, options: { readonly
     await updateChannel(previous.channelId, {
       set: {},
       remove: ["hostUserId"],
-      condition: "#hostUserId = :host",
-      values: { ":host": hostUserId },
+      condition: { expression: "#hostUserId = :host", values: { ":host": hostUserId } },
     });
   }
   return { assignment, channel: updated };
@@ -176,8 +172,7 @@ export async function setChannelState(channelId: string, body: z.infer<typeof Ch
     }
     updated = await updateChannel(channelId, {
       set: { state: "LIVE", currentSessionId: sessionId },
-      condition: "#state = :idle",
-      values: { ":idle": "IDLE" },
+      condition: { expression: "#state = :idle", values: { ":idle": "IDLE" } },
     });
     if (!updated)
       throw conflict(`Only an IDLE channel can be given to a session; ${channelId} is ${channel.state}`);
@@ -199,9 +194,9 @@ export async function setChannelState(channelId: string, body: z.infer<typeof Ch
     updated = await updateChannel(channelId, {
       set: { state: "IDLE" },
       remove: ["currentSessionId"],
-      ...(holder
-        ? { condition: "#currentSessionId = :holder", values: { ":holder": holder } }
-        : { condition: "attribute_not_exists(#currentSessionId)" }),
+      condition: holder
+        ? { expression: "#currentSessionId = :holder", values: { ":holder": holder } }
+        : { expression: "attribute_not_exists(#currentSessionId)" },
     });
     if (!updated) throw conflict(`Channel ${channelId} changed meanwhile; read it and try again`);
   } else {
@@ -231,8 +226,7 @@ export async function deletePersistentChannel(channelId: string) {
   if (channel.state === "LIVE") throw liveConflict();
   const parked = await updateChannel(channelId, {
     set: { state: "OFFLINE" },
-    condition: "#state <> :live",
-    values: { ":live": "LIVE" },
+    condition: { expression: "#state <> :live", values: { ":live": "LIVE" } },
   });
   if (!parked) throw liveConflict();
   try {
@@ -241,8 +235,7 @@ export async function deletePersistentChannel(channelId: string) {
     // Back to where it was, unless an admin changed it meanwhile.
     await updateChannel(channelId, {
       set: { state: channel.state },
-      condition: "#state = :offline",
-      values: { ":offline": "OFFLINE" },
+      condition: { expression: "#state = :offline", values: { ":offline": "OFFLINE" } },
     });
     if (errorName(err) === "ConflictException") {
       throw conflict("The IVS channel is receiving a stream; stop it before deleting the channel");

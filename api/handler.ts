@@ -28,7 +28,6 @@ import {
   sessionFor,
   startStreaming,
   stopStreaming,
-  view,
 } from "./sessions.ts";
 
 /** Request bodies are small JSON documents; anything larger is refused before parsing. */
@@ -86,12 +85,12 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
     method: "POST",
     pattern: /^\/sessions$/,
     route: async (event, caller) =>
-      json(201, view(await createSession(caller, parseBody(event, CreateSessionBody)))),
+      json(201, await createSession(caller, parseBody(event, CreateSessionBody))),
   },
   {
     method: "GET",
     pattern: /^\/sessions\/([^/]+)$/,
-    route: async (_e, caller, [id]) => json(200, view(await sessionFor(caller, id ?? ""))),
+    route: async (_e, caller, [id]) => json(200, await sessionFor(caller, id ?? "")),
   },
   {
     method: "DELETE",

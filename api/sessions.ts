@@ -16,18 +16,10 @@ import type { Caller } from "./auth.ts";
 import { isRunning, startNamedExecution } from "./executions.ts";
 import { ApiError, conflict, notFound } from "./http.ts";
 import { createIvsChannel, deleteIvsChannelQuietly } from "./ivs.ts";
-
-const Id = z
-  .string()
-  .min(1, "must not be empty")
-  .max(64, "must be at most 64 characters")
-  .regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'");
+import { Id } from "./validation.ts";
 
 export const CreateSessionBody = z.strictObject({ showId: Id, episodeId: Id.optional() });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
-
-/** A session as the API shows it: the stored document, which never holds a stream key. */
-export const view = (s: Session) => s;
 
 /** The seed's messages for the channel registry, answered as they are. */
 export const ChannelMessages = {

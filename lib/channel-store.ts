@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import {
   CHANNEL_PARTITION,
   type ChannelState,
@@ -9,6 +9,7 @@ import {
   PersistentChannel,
 } from "./channel.ts";
 import { dynamo } from "./clients.ts";
+import { type ConditionalUpdate, conditionalUpdate } from "./conditional-update.ts";
 import { config } from "./config.ts";
 import { nowIso } from "./session.ts";
 
@@ -96,47 +97,15 @@ export async function deleteAssignment(hostUserId: string): Promise<void> {
 }
 
 /**
- * Moves a channel between registry states under a condition; returns the new record, or
- * undefined when the channel is missing or the condition does not hold.
+ * Updates a channel record under a condition; returns the new record, or undefined when the
+ * channel is missing or the condition does not hold.
  */
 export async function updateChannel(
   channelId: string,
-  update: {
-    set: Record<string, unknown>;
-    remove?: string[];
-    condition?: string;
-    values?: Record<string, unknown>;
-  },
+  update: ConditionalUpdate,
 ): Promise<PersistentChannel | undefined> {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ...update.values };
-  const sets = Object.entries({ ...update.set, updatedAt: nowIso() }).map(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    return `#s${i} = :s${i}`;
-  });
-  const removes = (update.remove ?? []).map((k, i) => {
-    names[`#r${i}`] = k;
-    return `#r${i}`;
-  });
-  for (const n of update.condition?.match(/#[A-Za-z]+/g) ?? []) names[n] = n.slice(1);
-  try {
-    const res = await dynamo().send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: channelKey(channelId),
-        UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-        ConditionExpression: ["attribute_exists(pk)", update.condition].filter(Boolean).join(" AND "),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return PersistentChannel.parse(strip(res.Attributes ?? {}));
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return undefined;
-    throw err;
-  }
+  const item = await conditionalUpdate(channelKey(channelId), update);
+  return item ? PersistentChannel.parse(item) : undefined;
 }
 
 /**
@@ -146,8 +115,10 @@ export async function updateChannel(
 export const claimChannel = (channelId: string, sessionId: string, hostUserId: string) =>
   updateChannel(channelId, {
     set: { state: "LIVE" satisfies ChannelState, currentSessionId: sessionId },
-    condition: "#state = :idle AND #hostUserId = :host",
-    values: { ":idle": "IDLE", ":host": hostUserId },
+    condition: {
+      expression: "#state = :idle AND #hostUserId = :host",
+      values: { ":idle": "IDLE", ":host": hostUserId },
+    },
   });
 
 /** LIVE for `staleHolder` -> LIVE for `sessionId`, for a claim whose session is gone or ended. */
@@ -159,8 +130,10 @@ export const takeOverChannel = (
 ) =>
   updateChannel(channelId, {
     set: { currentSessionId: sessionId },
-    condition: "#state = :live AND #currentSessionId = :stale AND #hostUserId = :host",
-    values: { ":live": "LIVE", ":stale": staleHolder, ":host": hostUserId },
+    condition: {
+      expression: "#state = :live AND #currentSessionId = :stale AND #hostUserId = :host",
+      values: { ":live": "LIVE", ":stale": staleHolder, ":host": hostUserId },
+    },
   });
 
 /** LIVE -> IDLE, only if `sessionId` still holds the channel. */
@@ -168,6 +141,8 @@ export const releaseChannel = (channelId: string, sessionId: string) =>
   updateChannel(channelId, {
     set: { state: "IDLE" satisfies ChannelState },
     remove: ["currentSessionId"],
-    condition: "#state = :live AND #currentSessionId = :session",
-    values: { ":live": "LIVE", ":session": sessionId },
+    condition: {
+      expression: "#state = :live AND #currentSessionId = :session",
+      values: { ":live": "LIVE", ":session": sessionId },
+    },
   });

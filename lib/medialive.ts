@@ -68,6 +68,19 @@ export async function channelState(channelId: string, signal?: AbortSignal): Pro
   }
 }
 
+/** The input's state, or "DELETED" when MediaLive no longer knows it. */
+export async function inputState(inputId: string, signal?: AbortSignal): Promise<string> {
+  try {
+    const res = await medialive().send(new DescribeInputCommand({ InputId: inputId }), {
+      abortSignal: signal,
+    });
+    return res.State ?? "UNKNOWN";
+  } catch (err) {
+    if (isNotFound(err)) return "DELETED";
+    throw err;
+  }
+}
+
 /** The input, or undefined when it is gone (deleted or being deleted). */
 export async function liveInput(inputId: string, signal?: AbortSignal): Promise<Input | undefined> {
   try {

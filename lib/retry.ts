@@ -1,3 +1,5 @@
+import { GO_LIVE_TIMEOUT_MINUTES } from "./waits.ts";
+
 /**
  * Retry policies, in one place for every state machine (cdklabs/construct-hub habit).
  * AWS SDK clients in tasks are built with `maxAttempts: 1` so that every retry of an AWS call
@@ -92,7 +94,7 @@ export const IVS_CHANNEL_BUSY_RETRY: RetryPolicy = {
 export const SESSION_BUSY_RETRY: RetryPolicy = {
   errors: ["SessionBusy"],
   intervalSeconds: 30,
-  maxAttempts: 250,
+  maxAttempts: Math.ceil((GO_LIVE_TIMEOUT_MINUTES * 60) / 30) + 10,
   backoffRate: 1,
   jitter: false,
 };

@@ -69,3 +69,5 @@ export const WAIT_INPUT_DETACHED: WaitSpec = {
  */
 export const GO_LIVE_TIMEOUT_MINUTES = 120;
 export const STOP_STREAMING_TIMEOUT_MINUTES = 30;
+/** end-session: waiting for a go-live to settle (up to its whole timeout) plus the teardown. */
+export const END_SESSION_TIMEOUT_MINUTES = GO_LIVE_TIMEOUT_MINUTES + 120;

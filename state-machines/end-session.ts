@@ -7,14 +7,12 @@ import {
   SESSION_BUSY_RETRY,
   TAKEOVER_PENDING_RETRY,
 } from "../lib/retry.ts";
+import { END_SESSION_TIMEOUT_MINUTES } from "../lib/waits.ts";
 import { Lifecycle, type LifecycleProps, type TaskFunctions } from "./lifecycle.ts";
 import { MediaLiveTeardown } from "./medialive-teardown.ts";
 import { EXECUTION, taskState } from "./task-state.ts";
 
 const { stringAt } = sfn.JsonPath;
-
-/** Budget for a whole end-session: waiting for a go-live to settle (up to its 2 h timeout) plus the teardown. */
-export const END_SESSION_TIMEOUT_MINUTES = 240;
 
 /**
  * end-session: claim the session (waiting for a go-live or stop under way to settle), then, in

@@ -1,7 +1,5 @@
-import { DescribeInputCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
-import { medialive } from "../lib/clients.ts";
-import { isNotFound } from "../lib/errors.ts";
+import { inputState } from "../lib/medialive.ts";
 import { type TaskContext, taskHandler } from "../lib/task.ts";
 
 export const DescribeInputInput = z.object({ inputId: z.string().min(1) });
@@ -16,15 +14,7 @@ export async function describeInput(
   input: DescribeInputInput,
   { signal }: TaskContext,
 ): Promise<DescribeInputOutput> {
-  try {
-    const res = await medialive().send(new DescribeInputCommand({ InputId: input.inputId }), {
-      abortSignal: signal,
-    });
-    return { state: res.State ?? "UNKNOWN" };
-  } catch (err) {
-    if (isNotFound(err)) return { state: "DELETED" };
-    throw err;
-  }
+  return { state: await inputState(input.inputId, signal) };
 }
 
 export const handler = taskHandler("describe-input", DescribeInputInput, describeInput);

@@ -16,7 +16,7 @@ import { config } from "../lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "../lib/errors.ts";
 import { getIvsChannel, resolveStreamKey } from "../lib/ivs.ts";
 import { logger } from "../lib/logger.ts";
-import { findChannelsByTags, isGone, liveInput } from "../lib/medialive.ts";
+import { findChannelsByTags, inputState, isGone } from "../lib/medialive.ts";
 import { Tags } from "../lib/session.ts";
 import { ownedByGoLive, updateSession } from "../lib/session-store.ts";
 import { type TaskContext, taskHandler } from "../lib/task.ts";
@@ -142,12 +142,9 @@ export async function ensureChannel(
   if (!found) {
     // MediaLive attaches only a DETACHED input: a new one may still be CREATING, and one whose
     // failed channel is being deleted stays ATTACHED for a while. Retried by the state.
-    const inputState = (await liveInput(input.inputId, signal))?.State ?? "DELETED";
-    if (inputState !== "DETACHED") {
-      throw new TaskError(
-        TaskErrors.ChannelNotReady,
-        `Input ${input.inputId} is ${inputState}, not DETACHED yet`,
-      );
+    const state = await inputState(input.inputId, signal);
+    if (state !== "DETACHED") {
+      throw new TaskError(TaskErrors.ChannelNotReady, `Input ${input.inputId} is ${state}, not DETACHED yet`);
     }
     const { ingestEndpoint } = await getIvsChannel(input.programChannelArn, signal);
     const streamKey = await resolveStreamKey(input.programChannelArn, signal);

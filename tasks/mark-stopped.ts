@@ -15,9 +15,6 @@ export interface MarkStoppedOutput {
   readonly stoppedAt: string;
 }
 
-/** Seconds of the broadcast this stop ends (see `uncountedBroadcastSeconds`). */
-export const broadcastSeconds = uncountedBroadcastSeconds;
-
 /**
  * stopping -> idle, adding the broadcast's duration to `streaming.totalStreamedSeconds` in the
  * same conditional write (a retry after success finds the session idle and adds nothing). The
@@ -42,7 +39,7 @@ export async function markStopped(input: MarkStoppedInput): Promise<MarkStoppedO
         "streaming.isLive": false,
         "streaming.stoppedAt": now.toISOString(),
         "streaming.totalStreamedSeconds":
-          current.streaming.totalStreamedSeconds + broadcastSeconds(current, now),
+          current.streaming.totalStreamedSeconds + uncountedBroadcastSeconds(current, now),
       },
       remove: ["streaming.error", "streaming.playbackUrl"],
       condition: {

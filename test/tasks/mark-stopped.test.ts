@@ -3,7 +3,8 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TaskErrors } from "../../lib/errors.ts";
-import { broadcastSeconds, markStopped } from "../../tasks/mark-stopped.ts";
+import { uncountedBroadcastSeconds as broadcastSeconds } from "../../lib/session.ts";
+import { markStopped } from "../../tasks/mark-stopped.ts";
 import {
   decodeUpdates,
   executionArnOf,

@@ -1,0 +1,76 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { dynamo } from "./clients.ts";
+import { config } from "./config.ts";
+
+/**
+ * A condition on the current item. `#name` placeholders stand for the attribute of the same name
+ * unless `names` maps them otherwise; `:value` placeholders come from `values`.
+ */
+export interface Condition {
+  readonly expression: string;
+  readonly names?: Record<string, string>;
+  readonly values?: Record<string, unknown>;
+}
+
+export interface ConditionalUpdate {
+  /** Dotted attribute paths (e.g. "streaming.status") to set; undefined values are skipped. */
+  readonly set?: Record<string, unknown>;
+  /** Dotted attribute paths to remove. */
+  readonly remove?: readonly string[];
+  readonly condition?: Condition;
+}
+
+/**
+ * The one conditional update every castflow record goes through: sets `updatedAt`, requires the
+ * item to exist and the condition to hold, and returns the new item (key attributes stripped),
+ * or undefined when the item is missing or the condition failed; the caller decides what that
+ * means.
+ */
+export async function conditionalUpdate(
+  key: Record<string, string>,
+  update: ConditionalUpdate,
+): Promise<Record<string, unknown> | undefined> {
+  const names: Record<string, string> = {};
+  for (const token of update.condition?.expression.match(/#[A-Za-z0-9_]+/g) ?? [])
+    names[token] = token.slice(1);
+  Object.assign(names, update.condition?.names);
+  const values: Record<string, unknown> = { ...update.condition?.values };
+  const pathExpr = (path: string) =>
+    path
+      .split(".")
+      .map((part) => {
+        const placeholder = `#${part.replace(/[^A-Za-z0-9_]/g, "_")}`;
+        names[placeholder] = part;
+        return placeholder;
+      })
+      .join(".");
+  const sets: string[] = [];
+  for (const [path, value] of Object.entries({ ...update.set, updatedAt: new Date().toISOString() })) {
+    if (value === undefined) continue;
+    const placeholder = `:v${sets.length}`;
+    values[placeholder] = value;
+    sets.push(`${pathExpr(path)} = ${placeholder}`);
+  }
+  const removes = (update.remove ?? []).map(pathExpr);
+  try {
+    const res = await dynamo().send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: key,
+        UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+        ConditionExpression: ["attribute_exists(pk)", update.condition?.expression]
+          .filter(Boolean)
+          .join(" AND "),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    const { pk: _pk, sk: _sk, ...item } = res.Attributes ?? {};
+    return item;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
+  }
+}
