@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import * as z from "zod";
-import { ChannelState, type HostAssignment, ivsChannelId, type PersistentChannel } from "../lib/channel.ts";
+import { createIvsChannel, deleteIvsChannel, deleteIvsChannelQuietly } from "#lib/aws/ivs.ts";
+import {
+  ChannelState,
+  type HostAssignment,
+  ivsChannelId,
+  type PersistentChannel,
+} from "#lib/channels/model.ts";
 import {
   deleteAssignment,
   deleteChannelRecord,
@@ -11,14 +17,13 @@ import {
   putAssignment,
   putNewChannel,
   updateChannel,
-} from "../lib/channel-store.ts";
-import { errorName } from "../lib/errors.ts";
-import { logger } from "../lib/logger.ts";
-import { nowIso } from "../lib/session.ts";
-import { getSession } from "../lib/session-store.ts";
+} from "#lib/channels/store.ts";
+import { errorName } from "#lib/errors.ts";
+import { logger } from "#lib/logger.ts";
+import { nowIso } from "#lib/sessions/model.ts";
+import { getSession } from "#lib/sessions/store.ts";
 import type { Caller } from "./auth.ts";
 import { ApiError, conflict, notFound } from "./http.ts";
-import { createIvsChannel, deleteIvsChannel, deleteIvsChannelQuietly } from "./ivs.ts";
 import { Id } from "./validation.ts";
 
 export const CreateChannelBody = z.strictObject({
@@ -71,6 +76,7 @@ export async function createPersistentChannel(
     totalStreamingMinutes: 0,
     createdAt: now,
     updatedAt: now,
+    version: 0,
   };
   try {
     await putNewChannel(channel);
@@ -230,7 +236,7 @@ export async function deletePersistentChannel(channelId: string) {
   });
   if (!parked) throw liveConflict();
   try {
-    await deleteIvsChannel(channel.channelArn);
+    await deleteIvsChannel(channel.channelArn, { endStreamFirst: false });
   } catch (err) {
     // Back to where it was, unless an admin changed it meanwhile.
     await updateChannel(channelId, {

@@ -5,9 +5,13 @@ import {
   type HistoryEvent,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import { sfn } from "../lib/clients.ts";
-import { errorName, publicErrorMessage } from "../lib/errors.ts";
-import { executionIsClosed } from "../lib/executions.ts";
+import type * as z from "zod";
+import { sfn } from "#lib/aws/clients.ts";
+import { executionIsClosed } from "#lib/aws/executions.ts";
+import { stateMachineArn as stateMachineArnOf } from "#lib/config.ts";
+import { errorName, publicErrorMessage } from "#lib/errors.ts";
+import { executionName, type Lifecycle } from "#state-machines/workflow/lifecycle.ts";
+import { ApiError } from "./http.ts";
 
 export interface StartedExecution {
   readonly executionArn: string;
@@ -16,30 +20,40 @@ export interface StartedExecution {
 }
 
 /**
- * Starts `<base>-<n>`, or returns the execution already running under that name with the same
- * input (Step Functions' own idempotency: concurrent callers computing the same name and input
- * get one execution). A name already used by a closed execution moves on to n+1.
+ * Starts an execution of `lifecycle` named `<lifecycle>-<key>-<n>`, from `n = after + 1`, or
+ * returns the execution already running under that name with the same input (Step Functions'
+ * own idempotency: concurrent callers computing the same name and input get one execution). A
+ * name a closed execution holds (names stay reserved for 90 days) moves on to the next `n`; the
+ * caller stores the `n` it got on its record, so the next start begins past every used name and
+ * names never run out.
  */
-export async function startNamedExecution(
-  stateMachineArn: string,
-  base: string,
-  first: number,
-  input: (n: number) => Record<string, unknown>,
+export async function startLifecycle<I extends z.ZodType>(
+  lifecycle: Lifecycle<I>,
+  after: number,
+  input: (n: number) => z.input<I>,
 ): Promise<StartedExecution & { readonly n: number }> {
-  for (let n = first; n < first + 20; n++) {
-    const name = `${base}-${n}`;
+  const stateMachineArn = stateMachineArnOf(lifecycle.name);
+  for (let n = after + 1; ; n++) {
+    const payload = lifecycle.input.parse(input(n));
+    const name = executionName(lifecycle, lifecycle.key(payload), n);
     try {
       const res = await sfn().send(
-        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input(n)) }),
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(payload) }),
       );
       if (!res.executionArn) throw new Error("StartExecution returned no executionArn");
       return { executionArn: res.executionArn, executionName: name, startDate: iso(res.startDate), n };
     } catch (err) {
       if (errorName(err) !== "ExecutionAlreadyExists") throw err;
+      if (n - after >= MAX_NAME_PROBES) {
+        // Only reachable if something else starts executions under castflow's names.
+        throw new ApiError(503, "unavailable", "Could not find a free execution name; retry shortly");
+      }
     }
   }
-  throw new Error(`No free execution name for ${base} after 20 attempts`);
 }
+
+/** Names tried past the record's counter before giving up for this request. */
+const MAX_NAME_PROBES = 100;
 
 export async function isRunning(executionArn: string | undefined): Promise<boolean> {
   return executionArn !== undefined && !(await executionIsClosed(executionArn));

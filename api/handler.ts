@@ -1,10 +1,10 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type * as z from "zod";
-import { config } from "../lib/config.ts";
-import { errorName } from "../lib/errors.ts";
-import { logger, withInvocationLogger } from "../lib/logger.ts";
-import { describeIssues } from "../lib/task.ts";
+import { config } from "#lib/config.ts";
+import { errorName, TaskErrors } from "#lib/errors.ts";
+import { logger, withInvocationLogger } from "#lib/logger.ts";
+import { describeIssues } from "#tasks/define.ts";
 import { type Caller, callerOf } from "./auth.ts";
 import {
   AssignChannelBody,
@@ -69,13 +69,9 @@ function parseBody<S extends z.ZodType>(event: Event, schema: S): z.infer<S> {
 
 /** The state machines this API starts; an execution ARN of any other is not ours to show. */
 function ownExecution(executionArn: string): boolean {
-  const c = config();
-  const machines = [
-    c.GO_LIVE_STATE_MACHINE_ARN,
-    c.STOP_STREAMING_STATE_MACHINE_ARN,
-    c.END_SESSION_STATE_MACHINE_ARN,
-  ];
-  return machines.some((m) => m && executionArn.startsWith(`${m.replace(":stateMachine:", ":execution:")}:`));
+  return Object.values(config().STATE_MACHINE_ARNS).some((m) =>
+    executionArn.startsWith(`${m.replace(":stateMachine:", ":execution:")}:`),
+  );
 }
 
 type Route = (event: Event, caller: Caller, params: string[]) => Promise<APIGatewayProxyResultV2>;
@@ -207,6 +203,11 @@ export async function route(event: Event): Promise<APIGatewayProxyResultV2> {
     return await match.route(event, caller, params);
   } catch (err) {
     if (err instanceof ApiError) return errorResponse(err);
+    if (errorName(err) === TaskErrors.IvsUnavailable) {
+      return errorResponse(
+        new ApiError(503, "unavailable", "Streaming capacity is temporarily unavailable; retry shortly"),
+      );
+    }
     logger.error("Unhandled API error", {
       error: errorName(err),
       message: err instanceof Error ? err.message : "",

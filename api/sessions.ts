@@ -1,21 +1,25 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
+import { createIvsChannel, deleteIvsChannelQuietly } from "#lib/aws/ivs.ts";
 import {
   claimChannel,
   getAssignment,
   getChannel,
   releaseChannel,
   takeOverChannel,
-} from "../lib/channel-store.ts";
-import { config } from "../lib/config.ts";
-import { errorName } from "../lib/errors.ts";
-import { logger } from "../lib/logger.ts";
-import { executionNameBase, type NewSession, nowIso, Session, Tags } from "../lib/session.ts";
-import { getSession, putNewSession } from "../lib/session-store.ts";
+} from "#lib/channels/store.ts";
+import { config } from "#lib/config.ts";
+import { errorName } from "#lib/errors.ts";
+import { logger } from "#lib/logger.ts";
+import { type NewSession, nowIso, Session, Tags } from "#lib/sessions/model.ts";
+import { getSession, putNewSession, updateSession } from "#lib/sessions/store.ts";
+import { endSession as endSessionLifecycle } from "#state-machines/sessions/end-session/lifecycle.ts";
+import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
+import { stopStreaming as stopStreamingLifecycle } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
+import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import type { Caller } from "./auth.ts";
-import { isRunning, startNamedExecution } from "./executions.ts";
+import { isRunning, startLifecycle } from "./executions.ts";
 import { ApiError, conflict, notFound } from "./http.ts";
-import { createIvsChannel, deleteIvsChannelQuietly } from "./ivs.ts";
 import { Id } from "./validation.ts";
 
 export const CreateSessionBody = z.strictObject({ showId: Id, episodeId: Id.optional() });
@@ -169,16 +173,26 @@ export async function sessionFor(caller: Caller, sessionId: string): Promise<Ses
 
 export type LifecycleResponse = { status: 200 | 202; body: Record<string, unknown> };
 
-/** Going live or stopping is for active sessions only: 409 once the session is ending or ended. */
-function requireActive(session: Session): void {
+/**
+ * Going live or stopping is for active sessions only: 409 once the session is ending or ended,
+ * and from the moment `DELETE` started its end (the end waits for a go-live or stop under way to
+ * settle, so the record stays `active` until then).
+ */
+async function requireActive(session: Session): Promise<void> {
   if (session.status !== "active") {
     throw conflict(`The session is ${session.status}`, { status: session.status });
+  }
+  if (session.endRequest && (await isRunning(session.endRequest.executionArn))) {
+    throw conflict("The session is ending", {
+      status: "ending",
+      executionArn: session.endRequest.executionArn,
+    });
   }
 }
 
 /** POST /sessions/{id}/streaming/start */
 export async function startStreaming(session: Session): Promise<LifecycleResponse> {
-  requireActive(session);
+  await requireActive(session);
   const { streaming, sessionId } = session;
   if (streaming.status === "live") {
     return {
@@ -197,13 +211,14 @@ export async function startStreaming(session: Session): Promise<LifecycleRespons
   if (streaming.status === "starting" && (await isRunning(streaming.executionArn))) {
     return { status: 202, body: { sessionId, status: "starting", executionArn: streaming.executionArn } };
   }
-  const arn = config().GO_LIVE_STATE_MACHINE_ARN;
-  if (!arn) throw new Error("GO_LIVE_STATE_MACHINE_ARN is not set");
-  const started = await startNamedExecution(
-    arn,
-    executionNameBase.goLive(sessionId),
-    streaming.attempt + 1,
-    (n) => ({ sessionId, attempt: n }),
+  const started = await start(
+    session,
+    goLive,
+    Math.max(streaming.attempt, counter(session, goLive)),
+    (n) => ({
+      sessionId,
+      attempt: n,
+    }),
   );
   return {
     status: 202,
@@ -219,7 +234,7 @@ export async function startStreaming(session: Session): Promise<LifecycleRespons
 
 /** POST /sessions/{id}/streaming/stop */
 export async function stopStreaming(session: Session): Promise<LifecycleResponse> {
-  requireActive(session);
+  await requireActive(session);
   const { streaming, sessionId } = session;
   if (streaming.status === "idle") return { status: 200, body: { sessionId, status: "idle" } };
   if (streaming.status === "starting" && (await isRunning(streaming.executionArn))) {
@@ -228,12 +243,10 @@ export async function stopStreaming(session: Session): Promise<LifecycleResponse
   if (streaming.status === "stopping" && (await isRunning(streaming.stopExecutionArn))) {
     return { status: 202, body: { sessionId, status: "stopping", executionArn: streaming.stopExecutionArn } };
   }
-  const arn = config().STOP_STREAMING_STATE_MACHINE_ARN;
-  if (!arn) throw new Error("STOP_STREAMING_STATE_MACHINE_ARN is not set");
-  const started = await startNamedExecution(
-    arn,
-    executionNameBase.stopStreaming(sessionId),
-    Math.max(streaming.attempt, 1),
+  const started = await start(
+    session,
+    stopStreamingLifecycle,
+    counter(session, stopStreamingLifecycle),
     (n) => ({
       sessionId,
       attempt: n,
@@ -269,11 +282,17 @@ export async function endSession(session: Session): Promise<LifecycleResponse> {
   if (session.status === "ending" && (await isRunning(session.end?.executionArn))) {
     return { status: 202, body: { sessionId, status: "ending", executionArn: session.end?.executionArn } };
   }
-  const arn = config().END_SESSION_STATE_MACHINE_ARN;
-  if (!arn) throw new Error("END_SESSION_STATE_MACHINE_ARN is not set");
-  const started = await startNamedExecution(arn, executionNameBase.endSession(sessionId), 1, () => ({
+  const started = await start(session, endSessionLifecycle, counter(session, endSessionLifecycle), () => ({
     sessionId,
   }));
+  // Recorded at once: from now on start and stop answer 409, even while the end still waits for
+  // a go-live under way to settle (the record stays `active` until end-session claims it).
+  // The end runs either way: a failed write only loses the early 409.
+  await updateSession(sessionId, {
+    set: { endRequest: { executionArn: started.executionArn, requestedAt: nowIso() } },
+  }).catch((err: unknown) =>
+    logger.warn("Could not record the end request", { sessionId, error: errorName(err) }),
+  );
   return {
     status: 202,
     body: {
@@ -284,4 +303,36 @@ export async function endSession(session: Session): Promise<LifecycleResponse> {
       startDate: started.startDate,
     },
   };
+}
+
+/** The last execution number `lifecycle` used for the session (0 before the first). */
+const counter = (session: Session, lifecycle: Lifecycle) => session.executionCounters?.[lifecycle.name] ?? 0;
+
+/**
+ * Starts `lifecycle` for the session past its counter and stores the number it got, so the
+ * next start begins past every name used (names stay reserved for 90 days). The counter write
+ * only ever raises the number; losing it to a race costs one more name probe, nothing else.
+ */
+async function start<I extends z.ZodType>(
+  session: Session,
+  lifecycle: Lifecycle<I>,
+  after: number,
+  input: (n: number) => z.input<I>,
+) {
+  const started = await startLifecycle(lifecycle, after, input);
+  const counters = { ...session.executionCounters, [lifecycle.name]: started.n };
+  await updateSession(session.sessionId, {
+    set: { executionCounters: counters },
+    condition: {
+      expression: "attribute_not_exists(#executionCounters.#lifecycle) OR #executionCounters.#lifecycle < :n",
+      names: { "#lifecycle": lifecycle.name },
+      values: { ":n": started.n },
+    },
+  }).catch((err: unknown) =>
+    logger.warn("Could not record the execution counter", {
+      sessionId: session.sessionId,
+      error: errorName(err),
+    }),
+  );
+  return started;
 }

@@ -10,10 +10,10 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from "@aws-sdk/client-sfn";
 import { build } from "esbuild";
-import { PROJECT_ROOT } from "../infra/task-function.ts";
-import { TASK_NAMES } from "../lib/task-catalog.ts";
-import { startLocalRuntime } from "../local/runtime.ts";
-import { BASE_SECONDS } from "../local/simulator/index.ts";
+import { PROJECT_ROOT } from "#infra/task-function.ts";
+import { stackDefinitions } from "#local/definitions.ts";
+import { startLocalRuntime } from "#local/runtime.ts";
+import { BASE_SECONDS } from "#local/simulator/index.ts";
 
 const TIME_SCALE = Number(process.env.CASTFLOW_TIME_SCALE ?? 0.01);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -127,9 +127,11 @@ console.log(
 // Bundles as CastflowFunction builds them (ESM, minified, node22; the AWS SDK v3 comes with the runtime).
 console.log("\nTask bundle sizes (minified ESM, @aws-sdk/* provided by the Lambda runtime)\n");
 const sizes: [string, number][] = [];
-for (const name of [...TASK_NAMES, "api"]) {
-  const entry =
-    name === "api" ? join(PROJECT_ROOT, "api/handler.ts") : join(PROJECT_ROOT, `tasks/${name}.ts`);
+const entries: [string, string][] = [
+  ...[...stackDefinitions().functions.values()].map((t): [string, string] => [t.name, t.entry]),
+  ["api", join(PROJECT_ROOT, "api/handler.ts")],
+];
+for (const [name, entry] of entries) {
   const out = await build({
     entryPoints: [entry],
     bundle: true,

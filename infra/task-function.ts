@@ -1,4 +1,4 @@
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -9,7 +9,7 @@ import type { Construct } from "constructs";
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface CastflowFunctionProps {
-  /** Source file relative to the project root, e.g. `tasks/claim-session.ts`. */
+  /** Source file, absolute or relative to the project root (e.g. `api/handler.ts`). */
   readonly entry: string;
   readonly environment?: Record<string, string>;
   /** Default: 30 seconds (tasks never wait: waiting is the state machine's job). */
@@ -25,7 +25,7 @@ export interface CastflowFunctionProps {
 export class CastflowFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: CastflowFunctionProps) {
     super(scope, id, {
-      entry: join(PROJECT_ROOT, props.entry),
+      entry: isAbsolute(props.entry) ? props.entry : join(PROJECT_ROOT, props.entry),
       handler: "handler",
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),

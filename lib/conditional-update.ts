@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { dynamo } from "./clients.ts";
+import { dynamo } from "./aws/clients.ts";
 import { config } from "./config.ts";
 
 /**
@@ -22,10 +22,11 @@ export interface ConditionalUpdate {
 }
 
 /**
- * The one conditional update every castflow record goes through: sets `updatedAt`, requires the
- * item to exist and the condition to hold, and returns the new item (key attributes stripped),
- * or undefined when the item is missing or the condition failed; the caller decides what that
- * means.
+ * The one conditional update every castflow record goes through: sets `updatedAt`, adds one to
+ * the record's `version` (its optimistic lock: a read-modify-write conditions on the version it
+ * read, see `atVersion`), requires the item to exist and the condition to hold, and returns the
+ * new item (key attributes stripped), or undefined when the item is missing or the condition
+ * failed; the caller decides what that means.
  */
 export async function conditionalUpdate(
   key: Record<string, string>,
@@ -52,6 +53,10 @@ export async function conditionalUpdate(
     values[placeholder] = value;
     sets.push(`${pathExpr(path)} = ${placeholder}`);
   }
+  names["#version"] = "version";
+  values[":zero"] = 0;
+  values[":one"] = 1;
+  sets.push("#version = if_not_exists(#version, :zero) + :one");
   const removes = (update.remove ?? []).map(pathExpr);
   try {
     const res = await dynamo().send(
@@ -73,4 +78,27 @@ export async function conditionalUpdate(
     if (err instanceof ConditionalCheckFailedException) return undefined;
     throw err;
   }
+}
+
+/**
+ * Condition: the record is still at the version that was read (records written before versions
+ * existed count as version 0). Two writers that read the same version cannot both succeed,
+ * however close in time they write.
+ */
+export function atVersion(version: number): Condition {
+  return {
+    expression:
+      version === 0 ? "attribute_not_exists(#version) OR #version = :readVersion" : "#version = :readVersion",
+    names: { "#version": "version" },
+    values: { ":readVersion": version },
+  };
+}
+
+/** Both conditions. */
+export function allOf(...conditions: Condition[]): Condition {
+  return {
+    expression: conditions.map((c) => `(${c.expression})`).join(" AND "),
+    names: Object.assign({}, ...conditions.map((c) => c.names ?? {})),
+    values: Object.assign({}, ...conditions.map((c) => c.values ?? {})),
+  };
 }

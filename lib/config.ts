@@ -2,18 +2,32 @@ import * as z from "zod";
 
 /**
  * Task and API configuration, read from the environment once, on first use (so tests and the
- * local runtime can set the environment before any handler runs).
+ * local runtime can set the environment before any handler runs). Nothing has a production
+ * fallback: the stack sets every value, and a function missing one fails on its cold start with
+ * the names of the missing settings (see `defineTask`).
  */
 const ConfigSchema = z.object({
   TABLE_NAME: z.string().min(1),
-  AWS_REGION: z.string().min(1).default("us-east-1"),
-  RECORDING_BUCKET: z.string().min(1).default("castflow-recordings"),
-  MEDIALIVE_ROLE_ARN: z.string().min(1).default("arn:aws:iam::000000000000:role/castflow-medialive"),
+  AWS_REGION: z.string().min(1),
+  RECORDING_BUCKET: z.string().min(1),
+  MEDIALIVE_ROLE_ARN: z.string().startsWith("arn:", "must be an IAM role ARN"),
   /** CIDR allowed to push RTMP into session inputs. */
   INPUT_ALLOWED_CIDR: z.string().min(1).default("0.0.0.0/0"),
-  GO_LIVE_STATE_MACHINE_ARN: z.string().optional(),
-  STOP_STREAMING_STATE_MACHINE_ARN: z.string().optional(),
-  END_SESSION_STATE_MACHINE_ARN: z.string().optional(),
+  /**
+   * `{"<lifecycle name>": "<state machine ARN>"}` for every lifecycle of the registry
+   * (`state-machines/registry.ts`): what the API starts and whose executions it may show.
+   */
+  STATE_MACHINE_ARNS: z
+    .string()
+    .default("{}")
+    .transform((raw, ctx) => {
+      try {
+        return z.record(z.string(), z.string().startsWith("arn:")).parse(JSON.parse(raw));
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object of state machine ARNs" });
+        return z.NEVER;
+      }
+    }),
   /** Seconds after an owning execution closed before another may take its session over. */
   TAKEOVER_GRACE_SECONDS: z.coerce.number().nonnegative().default(90),
   /** Hosts without a persistent channel get a per-session program channel ("true"), or 403 ("false"). */
@@ -25,6 +39,11 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** A setting is missing or invalid: the function cannot work, and says which setting. */
+export class ConfigurationError extends Error {
+  override readonly name = "ConfigurationError";
+}
+
 let cached: Config | undefined;
 
 export function config(): Config {
@@ -32,11 +51,18 @@ export function config(): Config {
     const parsed = ConfigSchema.safeParse(process.env);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-      throw new Error(`castflow configuration is invalid: ${issues}`);
+      throw new ConfigurationError(`castflow configuration is invalid: ${issues}`);
     }
     cached = parsed.data;
   }
   return cached;
+}
+
+/** The ARN of a lifecycle's state machine; a ConfigurationError when the stack did not set it. */
+export function stateMachineArn(lifecycle: string): string {
+  const arn = config().STATE_MACHINE_ARNS[lifecycle];
+  if (!arn) throw new ConfigurationError(`STATE_MACHINE_ARNS has no ARN for the ${lifecycle} lifecycle`);
+  return arn;
 }
 
 /** For tests that change the environment between cases. */

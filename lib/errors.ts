@@ -24,6 +24,8 @@ export const TaskErrors = {
   ProgramChannelMissing: "ProgramChannelMissing",
   /** IVS refused to delete a channel that is still receiving a stream; retried after the stream ends. */
   IvsChannelBusy: "IvsChannelBusy",
+  /** IVS throttled or refused to create a channel (quota): the request may be retried shortly. */
+  IvsUnavailable: "IvsUnavailable",
   /**
    * The execution that owned the session closed only moments ago: a task it started may still be
    * running (StopExecution does not stop a Lambda in flight). Retried until the grace period passed.

@@ -13,15 +13,108 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_READ_BYTES) return "too-large";
-    chunks.push(chunk as Buffer);
+/**
+ * Refusing a request whose body is still arriving (413, or 401 before the body was read) leaves
+ * unread bytes on the connection, so it cannot carry another request. Like nginx (lingering_close:
+ * discard what the client still sends) and Go's net/http (FIN, then a pause before closing),
+ * answer at once with `connection: close`, then, after the answer is flushed, half-close and keep
+ * discarding what the client still sends until it has sent the whole body, or for at most
+ * LINGER_MS / LINGER_BYTES. Draining before answering would let a client make the server read
+ * (and wait) as long as it likes before it learns the request failed; closing at once would make
+ * the kernel reset the connection over the unread bytes, and the reset can destroy the answer
+ * before the client has read it. A keep-alive client (Node's fetch) sees `connection: close` and
+ * opens a new connection for its next request.
+ */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 10 * 1024 * 1024;
+
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  req.resume(); // discard whatever of the body is buffered or still to come
+  // A request without a body (a GET refused synchronously, before the parser has marked it
+  // complete) or whose whole body has arrived leaves nothing unread: the connection can carry the
+  // next request.
+  const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"]) > 0;
+  if (req.complete || !hasBody) {
+    send(res, status, body, headers);
+    return;
   }
-  return Buffer.concat(chunks);
+  const socket = req.socket;
+  // Node calls socket.destroySoon() once a `connection: close` response has been handed to the
+  // socket; its default (end, then destroy as soon as the FIN is written) is the abrupt close above.
+  socket.destroySoon = () => {
+    let flushed = false;
+    let received = 0;
+    const stop = () => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const stopIfDone = () => {
+      if (flushed && req.complete) stop();
+    };
+    const timer = setTimeout(stop, LINGER_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+    // Runs after the HTTP parser's own listener, so req.complete already counts this chunk.
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > LINGER_BYTES) stop();
+      else stopIfDone();
+    });
+    req.once("end", stopIfDone);
+    socket.once("end", stop); // the client has closed its side: nothing more to read
+    socket.end(() => {
+      flushed = true;
+      stopIfDone();
+    });
+  };
+  send(res, status, body, { ...headers, connection: "close" });
+}
+
+/** Reads up to MAX_READ_BYTES; past that, stops collecting (the caller refuses the request). */
+function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_READ_BYTES) {
+        // Not `return` out of a for-await loop: that destroys the request, and with it the
+        // socket, before the 413 is written.
+        cleanup();
+        resolve("too-large");
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error("The request was closed before its body was complete"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
 }
 
 /**
@@ -41,7 +134,8 @@ export function createApiServer(verify: ClaimsVerifier, principal?: Principal): 
         if (!token) throw new Error("missing");
         claims = await verify(token);
       } catch {
-        send(
+        refuse(
+          req,
           res,
           401,
           { error: { code: "unauthorized", message: "A valid bearer token is required" } },
@@ -53,7 +147,9 @@ export function createApiServer(verify: ClaimsVerifier, principal?: Principal): 
       }
       const body = await readBody(req);
       if (body === "too-large") {
-        send(res, 413, { error: { code: "payload_too_large", message: "The request body is too large" } });
+        refuse(req, res, 413, {
+          error: { code: "payload_too_large", message: "The request body is too large" },
+        });
         return;
       }
       const headers: Record<string, string> = {};

@@ -1,9 +1,10 @@
 import { App, Stack } from "aws-cdk-lib";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import type { CfnStateMachine } from "aws-cdk-lib/aws-stepfunctions";
-import { buildApp } from "../infra/build-app.ts";
-import type { CastflowStack } from "../infra/castflow-stack.ts";
-import { TASK_NAME_ENV, type TaskName } from "../lib/task-catalog.ts";
+import { buildApp } from "#infra/build-app.ts";
+import type { CastflowStack } from "#infra/castflow-stack.ts";
+import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
+import type { AnyTask } from "#tasks/define.ts";
 
 export const LOCAL_REGION = "us-east-1";
 export const LOCAL_ACCOUNT = "000000000000";
@@ -11,7 +12,7 @@ export const LOCAL_ACCOUNT = "000000000000";
 export interface LocalDefinition {
   /** The deployed state machine name, e.g. `castflow-dev-go-live`. */
   readonly name: string;
-  /** The construct it comes from. */
+  /** The lifecycle it runs. */
   readonly lifecycle: Lifecycle;
   /** The ASL exactly as the stack deploys it, with function ARNs resolved to local ones. */
   readonly definition: Record<string, unknown>;
@@ -20,12 +21,9 @@ export interface LocalDefinition {
 export interface StackDefinitions {
   readonly stack: CastflowStack;
   readonly machines: LocalDefinition[];
-  /** Local function ARN -> task name (the `tasks/<name>.ts` module behind it). */
-  readonly functions: Map<string, TaskName>;
+  /** Local function ARN -> the task behind it. */
+  readonly functions: Map<string, AnyTask>;
 }
-
-export const LIFECYCLES = ["goLive", "stopStreaming", "endSession"] as const;
-export type Lifecycle = (typeof LIFECYCLES)[number];
 
 export const localFunctionArn = (logicalId: string) =>
   `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
@@ -71,22 +69,18 @@ function resolveIntrinsics(value: Json): Json {
 export function stackDefinitions(context: Record<string, unknown> = {}): StackDefinitions {
   const app = new App({ context: { "aws:cdk:bundling-stacks": [], ...context } });
   const { stack } = buildApp(app);
-  const functions = new Map<string, TaskName>();
-  for (const [name, fn] of Object.entries(stack.taskFunctions)) {
+  const functions = new Map<string, AnyTask>();
+  for (const [task, fn] of stack.taskFunctions) {
     const cfn = fn.node.defaultChild as CfnFunction;
-    const env = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
-    if (env?.variables?.[TASK_NAME_ENV] !== name)
-      throw new Error(`Function for task ${name} is not tagged with ${TASK_NAME_ENV}`);
-    functions.set(localFunctionArn(Stack.of(fn).getLogicalId(cfn)), name as TaskName);
+    functions.set(localFunctionArn(Stack.of(fn).getLogicalId(cfn)), task);
   }
-  const machines: LocalDefinition[] = LIFECYCLES.map((lifecycle) => {
-    const sm = stack[lifecycle].stateMachine;
-    const cfn = sm.node.defaultChild as CfnStateMachine;
+  const machines: LocalDefinition[] = [...stack.machines.values()].map((m) => {
+    const cfn = m.stateMachine.node.defaultChild as CfnStateMachine;
     const resolved = resolveIntrinsics(stack.resolve(cfn.definitionString) as Json);
     if (typeof resolved !== "string")
-      throw new Error(`Definition of ${lifecycle} did not resolve to a string`);
+      throw new Error(`Definition of ${m.lifecycle.name} did not resolve to a string`);
     const name = stack.resolve(cfn.stateMachineName) as string;
-    return { name, lifecycle, definition: JSON.parse(resolved) as Record<string, unknown> };
+    return { name, lifecycle: m.lifecycle, definition: JSON.parse(resolved) as Record<string, unknown> };
   });
   return { stack, machines, functions };
 }

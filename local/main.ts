@@ -58,7 +58,7 @@ Try this (in another terminal):
   curl -s ${api}/sessions/<sessionId> -H "authorization: Bearer $TOKEN"
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/stop -H "authorization: Bearer $TOKEN"
   curl -s ${simulator}/_sim/resources
-  aws stepfunctions list-executions --endpoint-url ${sfn} --state-machine-arn ${runtime.stateMachineArns.goLive}
+  aws stepfunctions list-executions --endpoint-url ${sfn} --state-machine-arn ${runtime.stateMachineArns["go-live"]}
 
 Ctrl-C stops everything.`);
 

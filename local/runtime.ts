@@ -4,10 +4,9 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
-import { resetConfig } from "../lib/config.ts";
-import { TASK_NAMES, type TaskName } from "../lib/task-catalog.ts";
+import { resetConfig } from "#lib/config.ts";
 import { createApiServer } from "./api-server.ts";
-import { type Lifecycle, stackDefinitions } from "./definitions.ts";
+import { stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
 import { grantedActions, installIamEnforcement, type Principal, runAs } from "./iam.ts";
@@ -57,7 +56,8 @@ export interface LocalEndpoints {
 
 export interface LocalRuntime {
   readonly endpoints: LocalEndpoints;
-  readonly stateMachineArns: Readonly<Record<Lifecycle, string>>;
+  /** Lifecycle name -> the local state machine's ARN. */
+  readonly stateMachineArns: Readonly<Record<string, string>>;
   readonly sfn: SfnService;
   readonly simulator: Simulator;
   readonly tableName: string;
@@ -65,19 +65,6 @@ export interface LocalRuntime {
   /** A bearer token for the local API. */
   token(userId: string, options?: { admin?: boolean }): Promise<string>;
   stop(): Promise<void>;
-}
-
-type TaskHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-/** Loads `tasks/<name>.ts` on first use (after the environment points the SDK at the stand-ins). */
-const handlers = new Map<TaskName, Promise<TaskHandler>>();
-function taskHandler(name: TaskName): Promise<TaskHandler> {
-  let h = handlers.get(name);
-  if (!h) {
-    h = import(`../tasks/${name}.ts`).then((m: { handler: TaskHandler }) => m.handler);
-    handlers.set(name, h);
-  }
-  return h;
 }
 
 function lambdaContext(functionName: string): Context {
@@ -151,10 +138,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Each task may call only what its role is granted in the stack (see local/iam.ts).
     const enforce = options.enforceIam ?? true;
     if (enforce) installIamEnforcement();
-    const principals = new Map<TaskName, Principal>(
-      TASK_NAMES.map((n) => [
-        n,
-        { name: `castflow-${n}`, actions: grantedActions(stack, stack.taskFunctions[n]) },
+    const principals = new Map(
+      [...stack.taskFunctions].map(([task, fn]) => [
+        task,
+        { name: `castflow-${task.name}`, actions: grantedActions(stack, fn) } satisfies Principal,
       ]),
     );
     const apiPrincipal: Principal = {
@@ -166,16 +153,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       timeScale,
       ...(stateDir ? { statePath: join(stateDir, "executions.json") } : {}),
       invokeTask: async ({ resource, input }) => {
-        const name = functions.get(resource);
-        if (!name)
+        const task = functions.get(resource);
+        if (!task)
           throw Object.assign(new Error(`No task behind ${resource}`), {
             name: "Lambda.ResourceNotFoundException",
           });
-        const handler = await taskHandler(name);
         // Lambda passes JSON across the wire: no shared references between state and task.
         const event = JSON.parse(JSON.stringify(input));
-        const run = () => handler(event, lambdaContext(`castflow-${name}`));
-        const principal = principals.get(name);
+        const run = () => task.handler(event, lambdaContext(`castflow-${task.name}`));
+        const principal = principals.get(task);
         const result = enforce && principal ? await runAs(principal, run) : await run();
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       },
@@ -183,16 +169,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stops.push(() => sfn.close());
     const sfnListening = await sfn.listen(options.ports?.sfn ?? 0, host);
 
-    const arnOf = (lifecycle: Lifecycle) => {
-      const m = machines.find((x) => x.lifecycle === lifecycle);
-      if (!m) throw new Error(`The stack has no ${lifecycle} state machine`);
-      return sfn.stateMachineArn(m.name);
-    };
-    const stateMachineArns = {
-      goLive: arnOf("goLive"),
-      stopStreaming: arnOf("stopStreaming"),
-      endSession: arnOf("endSession"),
-    };
+    const stateMachineArns = Object.fromEntries(
+      machines.map((m) => [m.lifecycle.name, sfn.stateMachineArn(m.name)]),
+    );
 
     Object.assign(process.env, {
       // DynamoDB Local accepts only letters and digits in the access key id.
@@ -208,17 +187,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       TABLE_NAME: tableName,
       RECORDING_BUCKET: "castflow-local-recordings",
       MEDIALIVE_ROLE_ARN: "arn:aws:iam::000000000000:role/castflow-local-medialive",
-      GO_LIVE_STATE_MACHINE_ARN: stateMachineArns.goLive,
-      STOP_STREAMING_STATE_MACHINE_ARN: stateMachineArns.stopStreaming,
-      END_SESSION_STATE_MACHINE_ARN: stateMachineArns.endSession,
+      STATE_MACHINE_ARNS: JSON.stringify(stateMachineArns),
       LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? true),
       // Real seconds, like the rest of the simulated time, follow the time scale.
       TAKEOVER_GRACE_SECONDS: String(90 * timeScale),
     });
     resetConfig();
     await ensureTable(new DynamoDBClient({ endpoint: dynamodbEndpoint }), tableName);
-    // Load every handler now, after the environment is set, so a broken task fails the start.
-    await Promise.all(TASK_NAMES.map(taskHandler));
 
     const issuerPath = join(
       stateDir ?? join(process.env.TMPDIR ?? "/tmp", `castflow-${process.pid}`),

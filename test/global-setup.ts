@@ -1,6 +1,6 @@
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";
-import { startDynamoDbLocal } from "../local/dynamodb.ts";
+import { startDynamoDbLocal } from "#local/dynamodb.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

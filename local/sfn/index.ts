@@ -13,6 +13,7 @@ export {
 } from "./errors.ts";
 export { currentStateName, type HistoryEventLike, type HistoryEventRecord } from "./history.ts";
 export {
+  type AbortedExecution,
   createSfnService,
   type ExecutionDescription,
   type LocalStateMachine,

@@ -15,7 +15,7 @@ import {
   sendJson,
 } from "./http.ts";
 import { createIvs } from "./ivs.ts";
-import { createMediaLive } from "./medialive.ts";
+import { createMediaLive } from "./medialive/index.ts";
 import { createSsm } from "./ssm.ts";
 import { type JsonObject, type SimContext, Store } from "./store.ts";
 

@@ -7,7 +7,7 @@ import {
   type RestRoute,
   type ServiceHandler,
 } from "./http.ts";
-import type { RtmpTarget } from "./medialive.ts";
+import type { RtmpTarget } from "./medialive/index.ts";
 import { paginate, toInt } from "./pagination.ts";
 import {
   asString,
@@ -100,7 +100,11 @@ export function createIvs(ctx: SimContext, rtmpTargets: () => RtmpTarget[]): Ivs
   function throttle(operation: string): void {
     if (!THROTTLED_OPERATIONS.has(operation)) return;
     const now = Date.now();
-    const recent = (calls.get(operation) ?? []).filter((t) => now - t < 1000);
+    // The one-second window follows the time scale, like every other simulated duration and the
+    // Step Functions retry intervals: the ratio between a retry's backoff and the limit's window
+    // stays what it is on AWS.
+    const windowMs = 1000 * store.timeScale;
+    const recent = (calls.get(operation) ?? []).filter((t) => now - t < windowMs);
     if (recent.length >= IVS_TPS_LIMIT) {
       calls.set(operation, recent);
       throw err("ThrottlingException", `Rate exceeded for ${operation}: ${IVS_TPS_LIMIT} TPS`);

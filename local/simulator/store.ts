@@ -16,6 +16,10 @@ export function isObject(v: unknown): v is JsonObject {
 export function asString(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
+/** The objects of a JSON array (anything else: none). */
+export function asObjects(v: unknown): JsonObject[] {
+  return Array.isArray(v) ? v.filter(isObject) : [];
+}
 export function asTags(v: unknown): Tags {
   const out: Tags = {};
   if (isObject(v)) for (const [k, val] of Object.entries(v)) if (typeof val === "string") out[k] = val;

@@ -10,9 +10,9 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { channelKey, hostKey } from "../../lib/channel.ts";
-import { sessionKey } from "../../lib/session.ts";
-import { decodeUpdates, makeSession, useTestEnv } from "../tasks/helpers.ts";
+import { channelKey, hostKey } from "#lib/channels/model.ts";
+import { sessionKey } from "#lib/sessions/model.ts";
+import { decodeUpdates, makeSession, useTestEnv } from "#test/tasks/helpers.ts";
 import {
   ADMIN_CLAIMS,
   assignmentItem,

@@ -6,13 +6,14 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "../../api/handler.ts";
-import type { Session } from "../../lib/session.ts";
+import { MAX_BODY_BYTES } from "#api/handler.ts";
+import type { Session } from "#lib/sessions/model.ts";
 import {
   awsError,
+  decodeUpdates,
   executionArnOf,
   GO_LIVE_SM,
   item,
@@ -21,7 +22,7 @@ import {
   STOP_SM,
   TABLE,
   useTestEnv,
-} from "../tasks/helpers.ts";
+} from "#test/tasks/helpers.ts";
 import { request as buildRequest, type Claims, call, HOST } from "./helpers.ts";
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -308,8 +309,11 @@ describe("API route()", () => {
       expect(sfn.calls()).toHaveLength(0);
     });
 
-    it("starts stop-streaming for a live session (202)", async () => {
-      givenSession(makeSession({ streaming: { status: "live", isLive: true, attempt: 2 } }));
+    it("starts stop-streaming past the session's counter and records the number it used (202)", async () => {
+      givenSession({
+        ...makeSession({ streaming: { status: "live", isLive: true, attempt: 2 } }),
+        executionCounters: { "go-live": 2, "stop-streaming": 1 },
+      });
       sfn
         .on(StartExecutionCommand)
         .resolves({ executionArn: executionArnOf(STOP_SM, "stop-streaming-s1-2"), startDate: new Date() });
@@ -320,6 +324,27 @@ describe("API route()", () => {
       const startInput = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
       expect(startInput?.stateMachineArn).toBe(STOP_SM);
       expect(startInput?.name).toBe("stop-streaming-s1-2");
+      const [counter] = decodeUpdates(ddb.commandCalls(UpdateCommand));
+      expect(counter?.set).toMatchObject({ executionCounters: { "go-live": 2, "stop-streaming": 2 } });
+    });
+
+    it("never runs out of execution names: 30 closed ones in a row are skipped, not answered with 500", async () => {
+      // Names of closed executions stay reserved for 90 days (ExecutionAlreadyExists).
+      givenSession(makeSession({ streaming: { status: "live", isLive: true, attempt: 1 } }));
+      const taken = Object.assign(new Error("taken"), { name: "ExecutionAlreadyExists" });
+      const start = sfn.on(StartExecutionCommand);
+      for (let i = 0; i < 30; i++) start.rejectsOnce(taken);
+      start.resolves({
+        executionArn: executionArnOf(STOP_SM, "stop-streaming-s1-31"),
+        startDate: new Date(),
+      });
+
+      const res = await call(request("POST", "/sessions/s1/streaming/stop"));
+
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ executionName: "stop-streaming-s1-31" });
+      const [counter] = decodeUpdates(ddb.commandCalls(UpdateCommand));
+      expect(counter?.set).toMatchObject({ executionCounters: { "stop-streaming": 31 } });
     });
   });
 

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { route } from "../../api/handler.ts";
-import { channelKey, hostKey, type PersistentChannel } from "../../lib/channel.ts";
+import { route } from "#api/handler.ts";
+import { channelKey, hostKey, type PersistentChannel } from "#lib/channels/model.ts";
 
 export const HOST = "user-host";
 export const ADMIN_CLAIMS: Claims = { sub: "admin-user", groups: ["admin"] };
@@ -88,6 +88,7 @@ export function makeChannel(overrides: Partial<PersistentChannel> = {}): Persist
     totalStreamingMinutes: 0,
     createdAt: "2025-01-01T00:00:00.000Z",
     updatedAt: "2025-01-01T00:00:00.000Z",
+    version: 1,
     ...overrides,
   };
 }

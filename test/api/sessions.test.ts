@@ -10,10 +10,17 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { channelKey, hostKey } from "../../lib/channel.ts";
-import { resetConfig } from "../../lib/config.ts";
-import type { CleanupResult, Session } from "../../lib/session.ts";
-import { awsError, decodeUpdates, executionArnOf, item, makeSession, useTestEnv } from "../tasks/helpers.ts";
+import { channelKey, hostKey } from "#lib/channels/model.ts";
+import { resetConfig } from "#lib/config.ts";
+import type { CleanupResult, Session } from "#lib/sessions/model.ts";
+import {
+  awsError,
+  decodeUpdates,
+  executionArnOf,
+  item,
+  makeSession,
+  useTestEnv,
+} from "#test/tasks/helpers.ts";
 import { assignmentItem, CHANNEL_ID, call, channelItem, HOST, makeChannel, request } from "./helpers.ts";
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -215,15 +222,6 @@ describe("API: sessions", () => {
   describe("DELETE /sessions/{id}", () => {
     const ok: CleanupResult = { attempted: true, success: true, error: null };
     const endArn = (n: number) => executionArnOf(END_SM, `end-session-s1-${n}`);
-
-    beforeEach(() => {
-      process.env.END_SESSION_STATE_MACHINE_ARN = END_SM;
-      resetConfig();
-    });
-    afterEach(() => {
-      delete process.env.END_SESSION_STATE_MACHINE_ARN;
-      resetConfig();
-    });
 
     it("answers 200 for a session that ended with everything cleaned up, starting nothing", async () => {
       givenSession({

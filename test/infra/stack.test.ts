@@ -1,11 +1,12 @@
 import { createRequire } from "node:module";
-import { App } from "aws-cdk-lib";
+import { App, type CfnElement } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../infra/build-app.ts";
-import { LAMBDA_SERVICE_ERRORS, TRANSIENT_AWS_ERRORS } from "../../lib/retry.ts";
-import { TASK_NAMES } from "../../lib/task-catalog.ts";
-import { stackDefinitions } from "../../local/definitions.ts";
+import { buildApp } from "#infra/build-app.ts";
+import type { CastflowStack } from "#infra/castflow-stack.ts";
+import { stackDefinitions } from "#local/definitions.ts";
+import { LAMBDA_SERVICE_ERRORS, TRANSIENT_AWS_ERRORS } from "#state-machines/workflow/retry.ts";
+import * as deleteIvsChannel from "#tasks/channels/delete-ivs-channel.ts";
 
 type Asl = Record<string, unknown>;
 type AslState = Record<string, unknown> & { Type: string };
@@ -23,11 +24,13 @@ function allStates(def: Asl): [string, AslState][] {
 
 const { machines } = stackDefinitions();
 let template: Template;
+let stack: CastflowStack;
 
 beforeAll(() => {
   // Prepare: the stack as `cdk synth` builds it, minus esbuild bundling.
   const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
-  template = Template.fromStack(buildApp(app).stack);
+  stack = buildApp(app).stack;
+  template = Template.fromStack(stack);
 });
 
 describe("state machine definitions", () => {
@@ -78,7 +81,7 @@ describe("state machine definitions", () => {
   });
 
   it("go-live compensates every failure after the claim and never leaves the session starting", () => {
-    const goLive = machines.find((m) => m.lifecycle === "goLive")?.definition as Asl;
+    const goLive = machines.find((m) => m.lifecycle.name === "go-live")?.definition as Asl;
     const states = Object.fromEntries(allStates(goLive));
     const bringUp = states["Bring Channel Up"] as AslState;
     expect(bringUp.Type).toBe("Parallel");
@@ -115,7 +118,7 @@ describe("state machine definitions", () => {
   });
 
   it("end-session runs its parts independently, releases the channel last, and fails visibly", () => {
-    const end = machines.find((m) => m.lifecycle === "endSession")?.definition as Asl;
+    const end = machines.find((m) => m.lifecycle.name === "end-session")?.definition as Asl;
     const states = Object.fromEntries(allStates(end));
     const release = states["Release Session Resources"] as AslState;
     expect(release.Type).toBe("Parallel");
@@ -136,7 +139,7 @@ describe("state machine definitions", () => {
   });
 
   it("waits for RUNNING at least 12 minutes, polling every 5 s", () => {
-    const goLive = machines.find((m) => m.lifecycle === "goLive")?.definition as Asl;
+    const goLive = machines.find((m) => m.lifecycle.name === "go-live")?.definition as Asl;
     const states = Object.fromEntries(allStates(goLive));
     const pause = states["Wait For Channel Running: Pause"] as AslState;
     expect(pause.Seconds).toBe(5);
@@ -148,13 +151,24 @@ describe("state machine definitions", () => {
 });
 
 describe("stack", () => {
-  it("runs every task on Node.js 22, arm64, with tracing and its task name", () => {
-    for (const name of TASK_NAMES) {
-      template.hasResourceProperties("AWS::Lambda::Function", {
+  it("runs every task on Node.js 22, arm64, with tracing and every setting its config requires", () => {
+    const fns = Object.values(template.findResources("AWS::Lambda::Function")).filter((f) =>
+      (f.Properties as { Runtime?: string }).Runtime?.startsWith("nodejs"),
+    );
+    // One function per task a machine uses, plus the API.
+    expect(fns.length).toBe(stack.taskFunctions.size + 1);
+    for (const fn of fns) {
+      expect(fn.Properties).toMatchObject({
         Runtime: "nodejs22.x",
         Architectures: ["arm64"],
         TracingConfig: { Mode: "Active" },
-        Environment: { Variables: Match.objectLike({ CASTFLOW_TASK: name }) },
+        Environment: {
+          Variables: expect.objectContaining({
+            TABLE_NAME: expect.anything(),
+            RECORDING_BUCKET: expect.anything(),
+            MEDIALIVE_ROLE_ARN: expect.anything(),
+          }),
+        },
       });
     }
   });
@@ -219,6 +233,12 @@ describe("stack", () => {
   });
 
   it("lets tasks and the API delete or stop only IVS channels castflow created, and read only its executions", () => {
+    const roleCondition = (roles: string[]) => ({
+      StringEquals: {
+        "aws:ResourceTag/castflow:managed-by": "castflow",
+        "aws:ResourceTag/castflow:role": roles,
+      },
+    });
     const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
       (p) =>
         (
@@ -233,10 +253,22 @@ describe("stack", () => {
       statements.filter((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]).includes(action));
     for (const action of ["ivs:DeleteChannel", "ivs:StopStream"]) {
       expect(granting(action).length).toBeGreaterThan(0);
-      for (const st of granting(action)) {
-        expect(st.Condition).toEqual({ StringEquals: { "aws:ResourceTag/castflow:managed-by": "castflow" } });
-      }
+      for (const st of granting(action))
+        expect(st.Condition).toMatchObject({ StringEquals: expect.anything() });
     }
+    // A task may delete or stop only a session's own channels (relay, program): never a host's
+    // persistent channel. Only the API (an admin's DELETE /admin/channels) deletes those.
+    const fn = stack.taskFunctions.get(deleteIvsChannel.task);
+    const policy = fn?.role?.node.tryFindChild("DefaultPolicy")?.node.defaultChild as CfnElement | undefined;
+    expect(policy, "the delete-ivs-channel task's policy").toBeDefined();
+    const relayStatements = (
+      template.findResources("AWS::IAM::Policy")[stack.getLogicalId(policy as CfnElement)]?.Properties as {
+        PolicyDocument: { Statement: { Action: string | string[]; Condition?: unknown }[] };
+      }
+    ).PolicyDocument.Statement;
+    const deleting = relayStatements.filter((st) => [st.Action].flat().includes("ivs:DeleteChannel"));
+    expect(deleting).toHaveLength(1);
+    expect(deleting[0]?.Condition).toEqual(roleCondition(["relay", "program"]));
     for (const st of granting("states:DescribeExecution")) {
       expect(JSON.stringify(st.Resource)).toMatch(
         /execution:castflow-dev-(go-live|stop-streaming|end-session):\*/,

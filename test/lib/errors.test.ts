@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { causeMessage, isNetworkError, publicErrorMessage, TaskErrors } from "../../lib/errors.ts";
-import { taskHandler } from "../../lib/task.ts";
+import { causeMessage, isNetworkError, publicErrorMessage, TaskErrors } from "#lib/errors.ts";
+import { taskHandler } from "#tasks/define.ts";
+import { useTestEnv } from "#test/tasks/helpers.ts";
 
 const lambdaContext = {
   callbackWaitsForEmptyEventLoop: false,
@@ -50,6 +51,7 @@ describe("socket errors", () => {
   });
 
   it("become a named NetworkError in a task, which the state retries", async () => {
+    useTestEnv();
     const handler = taskHandler("probe", z.object({ sessionId: z.string() }), async () => {
       throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
     });

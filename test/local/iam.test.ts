@@ -1,9 +1,12 @@
 import { ListChannelsCommand, MediaLiveClient, StartChannelCommand } from "@aws-sdk/client-medialive";
 import { App } from "aws-cdk-lib";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../infra/build-app.ts";
-import { grantedActions, installIamEnforcement, runAs } from "../../local/iam.ts";
-import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
+import { buildApp } from "#infra/build-app.ts";
+import { grantedActions, installIamEnforcement, runAs } from "#local/iam.ts";
+import { type Simulator, startSimulator } from "#local/simulator/index.ts";
+import * as startChannel from "#tasks/medialive/start-channel.ts";
+import * as markLive from "#tasks/sessions/mark-live.ts";
 
 let sim: Simulator;
 let ml: MediaLiveClient;
@@ -25,10 +28,10 @@ afterAll(async () => {
 describe("local IAM enforcement", () => {
   it("reads each function's granted actions from the stack", () => {
     const { stack } = buildApp(new App({ context: { "aws:cdk:bundling-stacks": [] } }));
-    const start = grantedActions(stack, stack.taskFunctions["start-channel"]);
+    const start = grantedActions(stack, stack.taskFunctions.get(startChannel.task) as IFunction);
     expect(start).toEqual(expect.arrayContaining(["medialive:StartChannel", "medialive:DescribeChannel"]));
     expect(start).not.toContain("medialive:DeleteChannel");
-    expect(grantedActions(stack, stack.taskFunctions["mark-live"])).toEqual(
+    expect(grantedActions(stack, stack.taskFunctions.get(markLive.task) as IFunction)).toEqual(
       expect.arrayContaining(["dynamodb:UpdateItem", "dynamodb:GetItem"]),
     );
   });

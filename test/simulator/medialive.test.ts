@@ -33,6 +33,20 @@ import {
 let sim: Simulator;
 let ml: ReturnType<typeof clients>["ml"];
 
+/**
+ * The simulator's answer to a create beyond a default quota (us-east-1). Name and status follow the
+ * MediaLive service model (429 TooManyRequestsException, "Limit exceeded"); the wording is the
+ * simulator's own (unverified against AWS, see local/simulator/medialive/errors.ts).
+ */
+const QUOTA_MESSAGES = {
+  channels:
+    'Limit exceeded: this account has reached its quota of 5 channels in us-east-1 (MediaLive service quota "Channels"). Delete unused channels or request a quota increase.',
+  pushInputs:
+    'Limit exceeded: this account has reached its quota of 5 push inputs in us-east-1 (MediaLive service quota "Inputs of type push (not including VPC push inputs)"). Delete unused push inputs or request a quota increase.',
+  inputSecurityGroups:
+    'Limit exceeded: this account has reached its quota of 5 input security groups in us-east-1 (MediaLive service quota "Input security groups"). Delete unused input security groups or request a quota increase.',
+};
+
 beforeAll(async () => {
   // 0.002: CREATING 20 ms, STARTING 150 ms, STOPPING 60 ms, DELETING 40 ms, DELETED kept 1.2 s.
   sim = await startSimulator({ timeScale: 0.002 });
@@ -313,16 +327,58 @@ describe("MediaLive inputs", () => {
     );
   });
 
-  it("enforces the 5 push input quota", async () => {
+  it("enforces the 5 push input quota with a quota-naming 429 TooManyRequestsException", async () => {
     for (let i = 0; i < 5; i++)
       await ml.send(
         new CreateInputCommand({ Type: "RTMP_PUSH", Destinations: [{ StreamName: `live/${i}` }] }),
       );
-    await expectAwsError(
+    const e = await expectAwsError(
       ml.send(new CreateInputCommand({ Type: "RTMP_PUSH", Destinations: [{ StreamName: "live/6" }] })),
       "TooManyRequestsException",
       429,
     );
+    expect(e.message).toBe(QUOTA_MESSAGES.pushInputs);
+    expect(sim.resources().medialive.inputs).toHaveLength(5);
+    // Pull inputs have their own quota (100): still allowed.
+    const pull = await ml.send(
+      new CreateInputCommand({ Type: "URL_PULL", Sources: [{ Url: "https://example.com/a.m3u8" }] }),
+    );
+    expect(pull.Input?.Type).toBe("URL_PULL");
+  });
+
+  it("enforces the 5 input security group quota; a deleted group frees its slot", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const g = await ml.send(
+        new CreateInputSecurityGroupCommand({ WhitelistRules: [{ Cidr: `192.0.2.${i}/32` }] }),
+      );
+      ids.push(g.SecurityGroup?.Id ?? "");
+    }
+    const e = await expectAwsError(
+      ml.send(new CreateInputSecurityGroupCommand({ WhitelistRules: [{ Cidr: "0.0.0.0/0" }] })),
+      "TooManyRequestsException",
+      429,
+    );
+    expect(e.message).toBe(QUOTA_MESSAGES.inputSecurityGroups);
+    await ml.send(new DeleteInputSecurityGroupCommand({ InputSecurityGroupId: ids[0] }));
+    const again = await ml.send(
+      new CreateInputSecurityGroupCommand({ WhitelistRules: [{ Cidr: "0.0.0.0/0" }] }),
+    );
+    expect(again.SecurityGroup?.State).toBe("IDLE");
+  });
+
+  it("answers a quota breach on the wire as restJson1: x-amzn-ErrorType and a {message} body", async () => {
+    for (let i = 0; i < 5; i++)
+      await ml.send(new CreateInputSecurityGroupCommand({ WhitelistRules: [{ Cidr: "0.0.0.0/0" }] }));
+    const res = await fetch(`${sim.url}/prod/inputSecurityGroups`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ whitelistRules: [{ cidr: "0.0.0.0/0" }] }),
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("x-amzn-errortype")).toBe("TooManyRequestsException");
+    const body = (await res.json()) as { message?: string };
+    expect(body.message).toBe(QUOTA_MESSAGES.inputSecurityGroups);
   });
 
   it("tracks input security groups in use and refuses to delete one in use", async () => {
@@ -380,10 +436,27 @@ describe("MediaLive lists, tags and quotas", () => {
       () => ml.send(new DescribeInputCommand({ InputId: pull.Input?.Id })),
       (i) => i.State === "DETACHED",
     );
-    await expectAwsError(
+    const e = await expectAwsError(
       ml.send(new CreateChannelCommand(channelInput(pull.Input?.Id ?? ""))),
       "TooManyRequestsException",
       429,
     );
+    expect(e.message).toBe(QUOTA_MESSAGES.channels);
+    // A quota breach is not throttling: the message names the quota, and nothing was created.
+    expect(e.message).toMatch(/limit exceeded.*quota/i);
+    expect((await ml.send(new ListChannelsCommand({}))).Channels).toHaveLength(5);
+  });
+
+  it("replays a known CreateChannel RequestId at the quota instead of refusing it", async () => {
+    const inputs: string[] = [];
+    for (let i = 0; i < 5; i++) inputs.push(await pushInput());
+    const first = await ml.send(
+      new CreateChannelCommand(channelInput(inputs[0] ?? "", { RequestId: "quota-replay" })),
+    );
+    for (const id of inputs.slice(1)) await ml.send(new CreateChannelCommand(channelInput(id)));
+    const replay = await ml.send(
+      new CreateChannelCommand(channelInput(inputs[0] ?? "", { RequestId: "quota-replay" })),
+    );
+    expect(replay.Channel?.Id).toBe(first.Channel?.Id);
   });
 });

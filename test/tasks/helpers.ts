@@ -1,15 +1,16 @@
 import type { UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "aws-lambda";
-import { resetConfig } from "../../lib/config.ts";
-import { logger } from "../../lib/logger.ts";
-import { type Session, sessionKey } from "../../lib/session.ts";
-import type { TaskContext } from "../../lib/task.ts";
+import { resetConfig } from "#lib/config.ts";
+import { logger } from "#lib/logger.ts";
+import { type Session, sessionKey } from "#lib/sessions/model.ts";
+import type { TaskContext } from "#tasks/define.ts";
 
 export const TABLE = "test-table";
 export const RECORDING_BUCKET = "castflow-test-recordings";
 export const ROLE_ARN = "arn:aws:iam::000000000000:role/castflow-medialive-test";
 export const GO_LIVE_SM = "arn:aws:states:us-east-1:000000000000:stateMachine:castflow-dev-go-live";
 export const STOP_SM = "arn:aws:states:us-east-1:000000000000:stateMachine:castflow-dev-stop-streaming";
+export const END_SM = "arn:aws:states:us-east-1:000000000000:stateMachine:castflow-dev-end-session";
 export const PROGRAM_CHANNEL_ARN = "arn:aws:ivs:us-east-1:000000000000:channel/prog1";
 
 export const executionArnOf = (stateMachineArn: string, name: string) =>
@@ -21,8 +22,11 @@ export function useTestEnv(): void {
   process.env.AWS_REGION = "us-east-1";
   process.env.RECORDING_BUCKET = RECORDING_BUCKET;
   process.env.MEDIALIVE_ROLE_ARN = ROLE_ARN;
-  process.env.GO_LIVE_STATE_MACHINE_ARN = GO_LIVE_SM;
-  process.env.STOP_STREAMING_STATE_MACHINE_ARN = STOP_SM;
+  process.env.STATE_MACHINE_ARNS = JSON.stringify({
+    "go-live": GO_LIVE_SM,
+    "stop-streaming": STOP_SM,
+    "end-session": END_SM,
+  });
   process.env.LEGACY_PROGRAM_CHANNELS = "true";
   resetConfig();
   logger.setLogLevel("SILENT");
@@ -61,6 +65,7 @@ export function makeSession(overrides: SessionOverrides = {}): Session {
     showId: "show-1",
     createdAt: "2025-01-01T00:00:00.000Z",
     updatedAt: "2025-01-01T00:00:00.000Z",
+    version: 1,
     status: "active",
     ivs: {
       programChannelArn: PROGRAM_CHANNEL_ARN,

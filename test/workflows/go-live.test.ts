@@ -249,9 +249,9 @@ describe("go-live on the local runtime", () => {
 
   it("takes over a go-live that died after starting the channel, without starting it twice", async () => {
     const sessionId = await t.createSession();
-    // Hold the IVS look-ups (Ensure Channel, then Confirm Program Channel): the second hold is
-    // reached with the channel already RUNNING.
-    await t.fault({ service: "ivs", operation: "GetChannel", delayMs: 800, times: 2 });
+    // Hold the channel polls, so the execution is still waiting on one when the channel is
+    // already RUNNING (and billed): that is when it dies.
+    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
     const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
     await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
     await t.abort(first.body.executionArn);
@@ -265,7 +265,7 @@ describe("go-live on the local runtime", () => {
 
   it("lets the host stop a session left starting by a dead go-live", async () => {
     const sessionId = await t.createSession();
-    await t.fault({ service: "ivs", operation: "GetChannel", delayMs: 800, times: 2 });
+    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
     const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
     await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
     await t.abort(first.body.executionArn);

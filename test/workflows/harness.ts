@@ -6,8 +6,8 @@ import {
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
-import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from "../../local/runtime.ts";
-import type { ExecutionDescription } from "../../local/sfn/index.ts";
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from "#local/runtime.ts";
+import type { ExecutionDescription } from "#local/sfn/index.ts";
 
 export interface ApiResponse {
   readonly status: number;

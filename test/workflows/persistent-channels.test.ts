@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { toMinutes } from "../../lib/channel.ts";
-import { putAssignment } from "../../lib/channel-store.ts";
+import { toMinutes } from "#lib/channels/model.ts";
+import { putAssignment } from "#lib/channels/store.ts";
 import { useLocalRuntime } from "./harness.ts";
 
 // Hosts without a persistent channel are refused here (the legacy fallback is off).

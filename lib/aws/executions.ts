@@ -1,0 +1,41 @@
+import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
+import { config } from "#lib/config.ts";
+import { errorName, TaskError, TaskErrors } from "#lib/errors.ts";
+import { sfn } from "./clients.ts";
+
+/** Seconds since the execution closed; undefined while it runs; Infinity if Step Functions does not know it. */
+export async function closedForSeconds(executionArn: string): Promise<number | undefined> {
+  try {
+    const res = await sfn().send(
+      new DescribeExecutionCommand({ executionArn, includedData: "METADATA_ONLY" }),
+    );
+    if (res.status === "RUNNING") return undefined;
+    return res.stopDate ? (Date.now() - res.stopDate.getTime()) / 1000 : Number.POSITIVE_INFINITY;
+  } catch (err) {
+    if (errorName(err) === "ExecutionDoesNotExist") return Number.POSITIVE_INFINITY;
+    throw err;
+  }
+}
+
+/** True when the execution can no longer make progress (closed, or unknown to Step Functions). */
+export async function executionIsClosed(executionArn: string): Promise<boolean> {
+  return (await closedForSeconds(executionArn)) !== undefined;
+}
+
+/**
+ * Whether a session owned by `executionArn` may be taken over: false while it runs; true once it
+ * closed more than TAKEOVER_GRACE_SECONDS ago; `TakeoverPending` (retried by the state) in between,
+ * because StopExecution does not stop a Lambda already running for it.
+ */
+export async function mayTakeOver(executionArn: string): Promise<boolean> {
+  const closedFor = await closedForSeconds(executionArn);
+  if (closedFor === undefined) return false;
+  const grace = config().TAKEOVER_GRACE_SECONDS;
+  if (closedFor < grace) {
+    throw new TaskError(
+      TaskErrors.TakeoverPending,
+      `${executionArn} closed ${closedFor.toFixed(1)} s ago; taking over after ${grace} s`,
+    );
+  }
+  return true;
+}

@@ -1,0 +1,98 @@
+import {
+  type ChannelSummary,
+  DescribeChannelCommand,
+  DescribeInputCommand,
+  type Input,
+  type InputSecurityGroup,
+  paginateListChannels,
+  paginateListInputSecurityGroups,
+  paginateListInputs,
+} from "@aws-sdk/client-medialive";
+import { isNotFound } from "#lib/errors.ts";
+import { medialive } from "./clients.ts";
+
+/** States in which a channel or input is on its way out and must not be reused. */
+const GONE = new Set(["DELETING", "DELETED"]);
+
+const hasTags = (tags: Record<string, string> | undefined, wanted: Record<string, string>) =>
+  Object.entries(wanted).every(([k, v]) => tags?.[k] === v);
+
+/** Live channels carrying all the given tags (ListChannels pages include tags). */
+export async function findChannelsByTags(
+  tags: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<ChannelSummary[]> {
+  const found: ChannelSummary[] = [];
+  for await (const page of paginateListChannels({ client: medialive() }, {}, { abortSignal: signal })) {
+    for (const ch of page.Channels ?? []) {
+      if (!GONE.has(ch.State ?? "") && hasTags(ch.Tags, tags)) found.push(ch);
+    }
+  }
+  return found;
+}
+
+export async function findInputsByTags(tags: Record<string, string>, signal?: AbortSignal): Promise<Input[]> {
+  const found: Input[] = [];
+  for await (const page of paginateListInputs({ client: medialive() }, {}, { abortSignal: signal })) {
+    for (const input of page.Inputs ?? []) {
+      if (!GONE.has(input.State ?? "") && hasTags(input.Tags, tags)) found.push(input);
+    }
+  }
+  return found;
+}
+
+export async function findInputSecurityGroupsByTags(
+  tags: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<InputSecurityGroup[]> {
+  const found: InputSecurityGroup[] = [];
+  const pages = paginateListInputSecurityGroups({ client: medialive() }, {}, { abortSignal: signal });
+  for await (const page of pages) {
+    for (const sg of page.InputSecurityGroups ?? []) {
+      if (!GONE.has(sg.State ?? "") && hasTags(sg.Tags, tags)) found.push(sg);
+    }
+  }
+  return found;
+}
+
+/** The channel's state, or "DELETED" when MediaLive no longer knows it. */
+export async function channelState(channelId: string, signal?: AbortSignal): Promise<string> {
+  try {
+    const res = await medialive().send(new DescribeChannelCommand({ ChannelId: channelId }), {
+      abortSignal: signal,
+    });
+    return res.State ?? "UNKNOWN";
+  } catch (err) {
+    if (isNotFound(err)) return "DELETED";
+    throw err;
+  }
+}
+
+/** The input's state, or "DELETED" when MediaLive no longer knows it. */
+export async function inputState(inputId: string, signal?: AbortSignal): Promise<string> {
+  try {
+    const res = await medialive().send(new DescribeInputCommand({ InputId: inputId }), {
+      abortSignal: signal,
+    });
+    return res.State ?? "UNKNOWN";
+  } catch (err) {
+    if (isNotFound(err)) return "DELETED";
+    throw err;
+  }
+}
+
+/** The input, or undefined when it is gone (deleted or being deleted). */
+export async function liveInput(inputId: string, signal?: AbortSignal): Promise<Input | undefined> {
+  try {
+    const res = await medialive().send(new DescribeInputCommand({ InputId: inputId }), {
+      abortSignal: signal,
+    });
+    if (GONE.has(res.State ?? "")) return undefined;
+    return res;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export const isGone = (state: string | undefined) => GONE.has(state ?? "");

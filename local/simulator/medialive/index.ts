@@ -1,0 +1,46 @@
+/**
+ * The simulated MediaLive service, split the way moto splits one:
+ * - routes.ts: URL patterns -> operations and success statuses;
+ * - responses.ts: request parsing and answer rendering (the wire protocol);
+ * - models.ts: resources, state machine, timed transitions, quotas (validation.ts: channel specs);
+ * - errors.ts: error names, statuses and the shapes of validation and quota errors.
+ */
+import type { OperationCall, OperationResult, ServiceHandler } from "../http.ts";
+import type { JsonObject, MlChannel, SimContext } from "../store.ts";
+import { ERROR_STATUS } from "./errors.ts";
+import { MediaLiveBackend, type RtmpTarget } from "./models.ts";
+import { MediaLiveResponses } from "./responses.ts";
+import { matchRoute, OPERATIONS } from "./routes.ts";
+
+export { MEDIALIVE_QUOTAS, type RtmpTarget } from "./models.ts";
+
+export interface MediaLiveService extends ServiceHandler {
+  /** RTMP(S) pushes of RUNNING channels, for the IVS liveness link. */
+  rtmpTargets(): RtmpTarget[];
+  view(): { channels: JsonObject[]; inputs: JsonObject[]; inputSecurityGroups: JsonObject[] };
+  /**
+   * Puts a channel in a state at once, cancelling its pending transitions: how tests reach the
+   * states AWS produces on its own (CREATE_FAILED, RECOVERING, ...). False if there is no such channel.
+   */
+  forceChannelState(id: string, state: MlChannel["state"]): boolean;
+}
+
+export function createMediaLive(ctx: SimContext, onChannelsChanged: () => void): MediaLiveService {
+  const backend = new MediaLiveBackend(ctx, onChannelsChanged);
+  const responses = new MediaLiveResponses(backend);
+  return {
+    name: "medialive",
+    protocol: "restJson1",
+    operations: OPERATIONS,
+    errorStatus: (name) => ERROR_STATUS[name],
+    match: (method, pathname) => matchRoute(method, pathname),
+    invoke: (call: OperationCall): OperationResult => responses.dispatch(call),
+    rtmpTargets: () => backend.rtmpTargets(),
+    forceChannelState: (id, state) => backend.forceChannelState(id, state),
+    view: () => ({
+      channels: backend.allChannels().map((c) => responses.channel(c)),
+      inputs: backend.allInputs().map((i) => responses.input(i)),
+      inputSecurityGroups: backend.allInputSecurityGroups().map((g) => responses.inputSecurityGroup(g)),
+    }),
+  };
+}

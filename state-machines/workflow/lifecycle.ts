@@ -1,0 +1,44 @@
+import type * as z from "zod";
+
+/**
+ * A lifecycle, declared once: its name, its execution input, the record it works on, its
+ * timeout and what settles it when an execution is aborted. This half has no CDK in it, so the
+ * API can import it to start executions; the state machine builder (`defineMachine`) lives next
+ * to it in the lifecycle's folder, and `state-machines/registry.ts` lists both.
+ *
+ * Derived from the name: the state machine `castflow-<stage>-<name>`, execution names
+ * `<name>-<key>-<n>`, the ARN the API finds under `STATE_MACHINE_ARNS[name]`.
+ */
+export interface Lifecycle<I extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  /** The execution input. */
+  readonly input: I;
+  /** The id of the record an execution works on (execution names are `<name>-<key>-<n>`). */
+  readonly key: (input: z.output<I>) => string;
+  readonly timeoutMinutes: number;
+  /**
+   * The lifecycle that brings a record back to a settled state when an execution of this one
+   * was aborted half-way (the local runtime runs it after a restart). Default: none.
+   */
+  readonly settledBy?: string;
+}
+
+export function defineLifecycle<I extends z.ZodType>(lifecycle: Lifecycle<I>): Lifecycle<I> {
+  if (!/^[a-z][a-z0-9-]*$/.test(lifecycle.name))
+    throw new Error(`Lifecycle name ${lifecycle.name} is not kebab-case`);
+  return lifecycle;
+}
+
+/** `<lifecycle>-<key>-<n>`: readable in the console, and the same for concurrent requests. */
+export function executionName(lifecycle: Pick<Lifecycle, "name">, key: string, n: number): string {
+  return `${lifecycle.name}-${key}-${n}`;
+}
+
+/** The lifecycle an execution name belongs to, and its counter. */
+export function parseExecutionName(name: string, lifecycles: readonly Pick<Lifecycle, "name">[]) {
+  for (const l of lifecycles) {
+    const m = new RegExp(`^${l.name}-(.+)-(\\d+)$`).exec(name);
+    if (m) return { lifecycle: l.name, key: m[1] as string, n: Number(m[2]) };
+  }
+  return undefined;
+}

@@ -1,0 +1,94 @@
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type { Construct } from "constructs";
+import * as deleteChannel from "#tasks/medialive/delete-channel.ts";
+import * as deleteInput from "#tasks/medialive/delete-input.ts";
+import * as describeChannel from "#tasks/medialive/describe-channel.ts";
+import * as describeInput from "#tasks/medialive/describe-input.ts";
+import * as stopChannel from "#tasks/medialive/stop-channel.ts";
+import { CHANNEL_NOT_READY_RETRY } from "./retry.ts";
+import { present, type Ref } from "./state.ts";
+import { type TaskFunctions, taskState } from "./task-state.ts";
+import { WaitForState } from "./wait-for-state.ts";
+import { WAIT_CHANNEL_STOPPED, WAIT_INPUT_DETACHED } from "./waits.ts";
+
+export interface MediaLiveTeardownProps {
+  readonly fns: TaskFunctions;
+  /** The channel to stop (a string, or absent/null for none). */
+  readonly stopChannelId: Ref<string | null | undefined>;
+  /** The channel to delete after it stopped (absent/null: keep it). */
+  readonly deleteChannelId: Ref<string | null | undefined>;
+  /** The input to delete once detached (absent/null: keep it). */
+  readonly deleteInputId: Ref<string | null | undefined>;
+  /** State titles that differ between lifecycles. */
+  readonly titles: {
+    readonly channelChoice: string;
+    readonly deleteChannel: string;
+    readonly inputChoice: string;
+    readonly deleteInput: string;
+    readonly done: string;
+  };
+  /** Prefix for every state name, so the fragment can be used twice in one machine. Default: none. */
+  readonly prefix?: string;
+}
+
+/**
+ * MediaLive teardown in the order MediaLive requires (aws-facts.md): stop, wait IDLE, delete the
+ * channel, wait until its input is DETACHED, delete the input. Each step is skipped when its id
+ * is absent, and each is idempotent, so the fragment can be run again after a partial failure.
+ * The waiters end in Fail states: wrap the fragment in a Parallel to catch them.
+ */
+export class MediaLiveTeardown extends sfn.StateMachineFragment {
+  readonly startState: sfn.State;
+  readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, props: MediaLiveTeardownProps) {
+    super(scope, id);
+    const { fns, titles } = props;
+    // Each id is a string wherever it is used: the Choices below skip a step when it is not.
+    const stopId = present(props.stopChannelId);
+    const channelId = present(props.deleteChannelId);
+    const inputId = present(props.deleteInputId);
+    const stop = taskState(this, fns, "Stop Channel", {
+      task: stopChannel.task,
+      payload: { channelId: stopId },
+      resultPath: sfn.JsonPath.DISCARD,
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    });
+    const waitStopped = new WaitForState(this, "WaitStopped", {
+      spec: WAIT_CHANNEL_STOPPED,
+      fns,
+      awaited: { describe: describeChannel.task, channelId: stopId },
+    });
+    const deleteChannelState = taskState(this, fns, titles.deleteChannel, {
+      task: deleteChannel.task,
+      payload: { channelId },
+      resultPath: sfn.JsonPath.DISCARD,
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    });
+    const waitDetached = new WaitForState(this, "WaitDetached", {
+      spec: WAIT_INPUT_DETACHED,
+      fns,
+      awaited: { describe: describeInput.task, inputId },
+    });
+    const deleteInputState = taskState(this, fns, titles.deleteInput, {
+      task: deleteInput.task,
+      payload: { inputId },
+      resultPath: sfn.JsonPath.DISCARD,
+      extraRetries: [CHANNEL_NOT_READY_RETRY],
+    });
+    const done = new sfn.Pass(this, titles.done, { resultPath: sfn.JsonPath.DISCARD });
+
+    const inputChoice = new sfn.Choice(this, titles.inputChoice)
+      .when(sfn.Condition.isString(inputId.path), waitDetached.next(deleteInputState).next(done))
+      .otherwise(done);
+    const channelChoice = new sfn.Choice(this, titles.channelChoice)
+      .when(sfn.Condition.isString(channelId.path), deleteChannelState.next(inputChoice))
+      .otherwise(inputChoice);
+    const stopChoice = new sfn.Choice(this, "Channel To Stop?")
+      .when(sfn.Condition.isString(stopId.path), stop.next(waitStopped).next(channelChoice))
+      .otherwise(channelChoice);
+    this.startState = stopChoice;
+    this.endStates = [done];
+    if (props.prefix) this.prefixStates(props.prefix);
+  }
+}

@@ -1,0 +1,119 @@
+import { Duration } from "aws-cdk-lib";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import type { Construct } from "constructs";
+import { TaskErrors } from "#lib/errors.ts";
+import type { AnyTask, TaskDefinition, TaskInput } from "#tasks/define.ts";
+import { LAMBDA_SERVICE_RETRY, type RetryPolicy, TAKEOVER_PENDING_RETRY, TRANSIENT_RETRY } from "./retry.ts";
+import { type Exact, isRef, type Payload, type Ref } from "./state.ts";
+
+export { EXECUTION } from "./state.ts";
+
+/**
+ * The Lambda functions behind tasks, made by the stack on first use: a state machine gets (and
+ * its role may invoke) only the functions of the tasks it uses.
+ */
+export interface TaskFunctions {
+  functionFor(task: AnyTask): IFunction;
+}
+
+export function retryProps(policy: RetryPolicy): sfn.RetryProps {
+  return {
+    errors: [...policy.errors],
+    interval: Duration.seconds(policy.intervalSeconds),
+    maxAttempts: policy.maxAttempts,
+    backoffRate: policy.backoffRate,
+    ...(policy.maxDelaySeconds !== undefined ? { maxDelay: Duration.seconds(policy.maxDelaySeconds) } : {}),
+    ...(policy.jitter ? { jitterStrategy: sfn.JitterType.FULL } : {}),
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any task, whatever its schema
+type SomeTask = TaskDefinition<any, unknown>;
+
+export interface TaskStateProps<T extends SomeTask, P> {
+  readonly task: T;
+  /** The task's input: exactly its fields, each a literal or a `Ref` into the state. */
+  readonly payload: Exact<P, TaskInput<T>>;
+  /** Where the task's result goes in the state (`DISCARD` keeps the state as it was). */
+  readonly resultPath: string;
+  /** Retries beyond the standard Lambda-service and throttling/5xx ones, tried first. */
+  readonly extraRetries?: readonly RetryPolicy[];
+  /** Default: 60 s (the task Lambdas time out at 30 s). */
+  readonly timeout?: Duration;
+}
+
+/** Turns refs into JSONPath selections (`"field.$": "$.path"`); arrays with refs become `States.Array`. */
+export function renderPayload(value: unknown): unknown {
+  if (isRef(value)) return sfn.JsonPath.stringAt((value as Ref<unknown>).path);
+  if (Array.isArray(value)) {
+    if (!value.some(isRef)) return value.map(renderPayload);
+    return sfn.JsonPath.array(
+      ...value.map((v) => {
+        if (!isRef(v)) throw new Error("A payload array is either all references or all literals");
+        return sfn.JsonPath.stringAt(v.path);
+      }),
+    );
+  }
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderPayload(v)]));
+  }
+  return value;
+}
+
+/**
+ * A Lambda task with castflow's retry policy: the Lambda service errors AWS recommends
+ * retrying, then throttling and 5xx of the AWS APIs behind it with jittered backoff. Errors
+ * that are not listed (validation, not found, wrong state) are not retried.
+ */
+export function taskState<T extends SomeTask, P extends Payload<TaskInput<T>>>(
+  scope: Construct,
+  fns: TaskFunctions,
+  title: string,
+  props: TaskStateProps<T, P>,
+): tasks.LambdaInvoke {
+  const state = new tasks.LambdaInvoke(scope, title, {
+    lambdaFunction: fns.functionFor(props.task),
+    payload: sfn.TaskInput.fromObject(renderPayload(props.payload) as Record<string, unknown>),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    resultPath: props.resultPath,
+    taskTimeout: sfn.Timeout.duration(props.timeout ?? Duration.seconds(60)),
+  });
+  for (const policy of props.extraRetries ?? []) state.addRetry(retryProps(policy));
+  state.addRetry(retryProps(LAMBDA_SERVICE_RETRY));
+  state.addRetry(retryProps(TRANSIENT_RETRY));
+  return state;
+}
+
+/**
+ * The first state of a lifecycle: claims the session (retrying `TakeoverPending`). `SessionBusy`
+ * (another lifecycle owns the session) ends in **Session Busy**, a Succeed: nothing was touched
+ * and a late double request is no failure of the system, so it does not trip the alarm. Any other
+ * error ends in the Fail state `failTitle`.
+ */
+export function claimState<T extends SomeTask, P extends Payload<TaskInput<T>>>(
+  scope: Construct,
+  fns: TaskFunctions,
+  title: string,
+  props: Omit<TaskStateProps<T, P>, "resultPath"> & { readonly failTitle: string },
+): tasks.LambdaInvoke {
+  const claim = taskState(scope, fns, title, {
+    ...props,
+    resultPath: "$.claim",
+    extraRetries: [...(props.extraRetries ?? []), TAKEOVER_PENDING_RETRY],
+  });
+  claim.addCatch(new sfn.Succeed(scope, "Session Busy", { comment: "Another lifecycle owns the session." }), {
+    errors: [TaskErrors.SessionBusy],
+    resultPath: "$.error",
+  });
+  claim.addCatch(
+    new sfn.Fail(scope, props.failTitle, { errorPath: "$.error.Error", causePath: "$.error.Cause" }),
+    {
+      errors: ["States.ALL"],
+      resultPath: "$.error",
+    },
+  );
+  return claim;
+}

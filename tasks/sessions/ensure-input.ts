@@ -1,0 +1,124 @@
+import { CreateInputCommand, CreateInputSecurityGroupCommand, type Input } from "@aws-sdk/client-medialive";
+import * as z from "zod";
+import { medialive } from "#lib/aws/clients.ts";
+import { findInputSecurityGroupsByTags, findInputsByTags, liveInput } from "#lib/aws/medialive.ts";
+import { config } from "#lib/config.ts";
+import { TaskError, TaskErrors } from "#lib/errors.ts";
+import { logger } from "#lib/logger.ts";
+import { type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
+import { ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
+import { defineTask, type TaskContext } from "#tasks/define.ts";
+
+export const EnsureInputInput = z.object({
+  sessionId: z.string().min(1),
+  executionArn: z.string().min(1),
+  executionName: z.string().min(1),
+  /** The input already recorded on the session (from Claim Session). */
+  inputId: z.string().nullable(),
+});
+export type EnsureInputInput = z.infer<typeof EnsureInputInput>;
+
+export interface EnsureInputOutput {
+  readonly inputId: string;
+  readonly inputSecurityGroupId: string;
+  /** True when this execution created the input (compensation deletes only those). */
+  readonly created: boolean;
+}
+
+/**
+ * One input security group is shared by every session input: MediaLive allows 5 per region by
+ * default (aws-facts.md), far fewer than sessions. Get-or-create by tag (the API has no token).
+ */
+async function ensureSecurityGroup(signal: AbortSignal): Promise<string> {
+  const wanted = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
+  const [existing] = await findInputSecurityGroupsByTags(wanted, signal);
+  if (existing?.Id) return existing.Id;
+  const res = await medialive().send(
+    new CreateInputSecurityGroupCommand({
+      WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
+      Tags: wanted,
+    }),
+    { abortSignal: signal },
+  );
+  const id = res.SecurityGroup?.Id;
+  if (!id) throw new Error("CreateInputSecurityGroup returned no id");
+  return id;
+}
+
+/** `rtmp://1.2.3.4:1935/castflow/<sessionId>` -> `{ url: "rtmp://1.2.3.4:1935/castflow", streamName: "<sessionId>" }`. */
+export function rtmpEndpoints(input: Input): RtmpEndpoint[] {
+  return (input.Destinations ?? []).flatMap((d) => {
+    if (!d.Url) return [];
+    const cut = d.Url.lastIndexOf("/");
+    return [{ url: d.Url.slice(0, cut), streamName: d.Url.slice(cut + 1) }];
+  });
+}
+
+/**
+ * Gets or creates the session's RTMP_PUSH input and records it on the session before anything
+ * waits, so a crash cannot lose it. Look-up order: the id on the session, then the session tag,
+ * then create with a RequestId derived from the execution (a retried create returns the same input).
+ */
+export async function ensureInput(
+  input: EnsureInputInput,
+  { signal }: TaskContext,
+): Promise<EnsureInputOutput> {
+  const { sessionId, executionArn, executionName } = input;
+  let found: Input | undefined = input.inputId ? await liveInput(input.inputId, signal) : undefined;
+  if (!found) [found] = await findInputsByTags({ [Tags.sessionId]: sessionId }, signal);
+  const inputSecurityGroupId = await ensureSecurityGroup(signal);
+  if (!found) {
+    const res = await medialive().send(
+      new CreateInputCommand({
+        Name: `castflow-${sessionId}-host`,
+        Type: "RTMP_PUSH",
+        Destinations: [{ StreamName: `castflow/${sessionId}` }],
+        InputSecurityGroups: [inputSecurityGroupId],
+        RequestId: `${executionName}-input`,
+        Tags: { [Tags.managedBy]: "castflow", [Tags.sessionId]: sessionId, [Tags.createdBy]: executionName },
+      }),
+      { abortSignal: signal },
+    );
+    found = res.Input;
+    logger.info("Created MediaLive input", { inputId: found?.Id });
+  }
+  if (!found?.Id) throw new Error("MediaLive returned an input without an id");
+  const saved = await updateSession(sessionId, {
+    set: {
+      "mediaLive.inputIds.host": found.Id,
+      "mediaLive.inputSecurityGroupId": inputSecurityGroupId,
+      "mediaLive.rtmpEndpoints.host": rtmpEndpoints(found),
+    },
+    condition: ownedByGoLive(executionArn),
+  });
+  if (!saved)
+    throw new TaskError(
+      TaskErrors.SessionClaimLost,
+      `Session ${sessionId} is no longer owned by this go-live`,
+    );
+  return { inputId: found.Id, inputSecurityGroupId, created: found.Tags?.[Tags.createdBy] === executionName };
+}
+
+/** The task, declared once: input, grants and handler. */
+export const task = defineTask({
+  name: "ensure-input",
+  entry: import.meta.url,
+  input: EnsureInputInput,
+  table: "write",
+  grants: [
+    {
+      actions: [
+        "medialive:CreateInput",
+        "medialive:DescribeInput",
+        "medialive:ListInputs",
+        "medialive:CreateInputSecurityGroup",
+        "medialive:ListInputSecurityGroups",
+        "medialive:CreateTags",
+      ],
+      on: "*",
+    },
+  ],
+  run: ensureInput,
+});
+
+export const handler = task.handler;

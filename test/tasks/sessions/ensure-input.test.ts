@@ -1,0 +1,141 @@
+import {
+  CreateInputCommand,
+  CreateInputSecurityGroupCommand,
+  DescribeInputCommand,
+  ListInputSecurityGroupsCommand,
+  ListInputsCommand,
+  MediaLiveClient,
+} from "@aws-sdk/client-medialive";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { TaskErrors } from "#lib/errors.ts";
+import { Tags } from "#lib/sessions/model.ts";
+import { ensureInput, handler } from "#tasks/sessions/ensure-input.ts";
+import {
+  decodeUpdates,
+  executionArnOf,
+  GO_LIVE_SM,
+  item,
+  lambdaContext,
+  makeSession,
+  taskContext,
+  useTestEnv,
+} from "#test/tasks/helpers.ts";
+
+const ml = mockClient(MediaLiveClient);
+const ddb = mockClient(DynamoDBDocumentClient);
+
+const executionName = "go-live-s1-1";
+const executionArn = executionArnOf(GO_LIVE_SM, executionName);
+const baseInput = { sessionId: "s1", executionArn, executionName, inputId: null };
+const sharedGroupTags = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
+const createdInput = {
+  Id: "7654321",
+  State: "CREATING" as const,
+  Destinations: [{ Url: "rtmp://203.0.113.10:1935/castflow/s1", Ip: "203.0.113.10", Port: "1935" }],
+  Tags: { [Tags.sessionId]: "s1", [Tags.createdBy]: executionName },
+};
+
+describe("ensure-input", () => {
+  beforeEach(() => {
+    ml.reset();
+    ddb.reset();
+    useTestEnv();
+    ddb.on(UpdateCommand).resolves({
+      Attributes: item(makeSession({ streaming: { status: "starting", executionArn, attempt: 1 } })),
+    });
+    ml.on(ListInputsCommand).resolves({ Inputs: [] });
+    ml.on(CreateInputCommand).resolves({ Input: createdInput });
+  });
+
+  it("creates an RTMP_PUSH input in the shared security group found by tag", async () => {
+    // Prepare
+    ml.on(ListInputSecurityGroupsCommand).resolves({
+      InputSecurityGroups: [
+        { Id: "sg-other", State: "IDLE", Tags: { [Tags.managedBy]: "castflow" } },
+        { Id: "sg-shared", State: "IN_USE", Tags: sharedGroupTags },
+      ],
+    });
+
+    // Act
+    const out = await ensureInput(baseInput, taskContext());
+
+    // Assess
+    expect(ml.commandCalls(CreateInputSecurityGroupCommand)).toHaveLength(0);
+    const creates = ml.commandCalls(CreateInputCommand);
+    expect(creates).toHaveLength(1);
+    const req = creates[0]?.args[0].input;
+    expect(req?.Type).toBe("RTMP_PUSH");
+    expect(req?.RequestId).toBe(`${executionName}-input`);
+    expect(req?.InputSecurityGroups).toEqual(["sg-shared"]);
+    expect(req?.Tags).toMatchObject({ [Tags.sessionId]: "s1", [Tags.createdBy]: executionName });
+    expect(out).toEqual({ inputId: "7654321", inputSecurityGroupId: "sg-shared", created: true });
+  });
+
+  it("records the input and its RTMP endpoint split at the last '/', owned by this execution", async () => {
+    ml.on(ListInputSecurityGroupsCommand).resolves({
+      InputSecurityGroups: [{ Id: "sg-shared", State: "IDLE", Tags: sharedGroupTags }],
+    });
+
+    await ensureInput(baseInput, taskContext());
+
+    const [update] = decodeUpdates(ddb.commandCalls(UpdateCommand));
+    expect(update?.set).toMatchObject({
+      "mediaLive.inputIds.host": "7654321",
+      "mediaLive.inputSecurityGroupId": "sg-shared",
+      "mediaLive.rtmpEndpoints.host": [{ url: "rtmp://203.0.113.10:1935/castflow", streamName: "s1" }],
+    });
+    expect(update?.condition).toContain('streaming.status = "starting"');
+    expect(update?.condition).toContain(`streaming.executionArn = ${JSON.stringify(executionArn)}`);
+  });
+
+  it("creates the shared security group once when none is tagged", async () => {
+    ml.on(ListInputSecurityGroupsCommand).resolves({
+      InputSecurityGroups: [{ Id: "sg-deleted", State: "DELETED", Tags: sharedGroupTags }],
+    });
+    ml.on(CreateInputSecurityGroupCommand).resolves({ SecurityGroup: { Id: "sg-new" } });
+
+    const out = await ensureInput(baseInput, taskContext());
+
+    const groups = ml.commandCalls(CreateInputSecurityGroupCommand);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]?.args[0].input.Tags).toEqual(sharedGroupTags);
+    expect(groups[0]?.args[0].input.WhitelistRules).toEqual([{ Cidr: "0.0.0.0/0" }]);
+    expect(ml.commandCalls(CreateInputCommand)[0]?.args[0].input.InputSecurityGroups).toEqual(["sg-new"]);
+    expect(out.inputSecurityGroupId).toBe("sg-new");
+  });
+
+  it("reuses the recorded input when it still exists", async () => {
+    ml.on(DescribeInputCommand, { InputId: "1112223" }).resolves({
+      Id: "1112223",
+      State: "DETACHED",
+      Destinations: [{ Url: "rtmp://203.0.113.20:1935/castflow/s1" }],
+      Tags: { [Tags.sessionId]: "s1", [Tags.createdBy]: "go-live-s1-0" },
+    });
+    ml.on(ListInputSecurityGroupsCommand).resolves({
+      InputSecurityGroups: [{ Id: "sg-shared", State: "IN_USE", Tags: sharedGroupTags }],
+    });
+
+    const out = await ensureInput({ ...baseInput, inputId: "1112223" }, taskContext());
+
+    expect(out).toEqual({ inputId: "1112223", inputSecurityGroupId: "sg-shared", created: false });
+    expect(ml.commandCalls(CreateInputCommand)).toHaveLength(0);
+    expect(ml.commandCalls(ListInputsCommand)).toHaveLength(0);
+    const [update] = decodeUpdates(ddb.commandCalls(UpdateCommand));
+    expect(update?.set).toMatchObject({
+      "mediaLive.inputIds.host": "1112223",
+      "mediaLive.rtmpEndpoints.host": [{ url: "rtmp://203.0.113.20:1935/castflow", streamName: "s1" }],
+    });
+  });
+
+  it("handler: bad input fails with InvalidTaskInput naming the field", async () => {
+    const err: unknown = await handler({ ...baseInput, executionName: "" }, lambdaContext).catch(
+      (e: unknown) => e,
+    );
+
+    expect((err as Error).name).toBe(TaskErrors.InvalidTaskInput);
+    expect((err as Error).message).toContain("executionName");
+    expect(ml.calls()).toHaveLength(0);
+  });
+});
