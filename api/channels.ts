@@ -38,7 +38,8 @@ export const CreateChannelBody = z.strictObject({
 export const AssignChannelBody = z.strictObject({ channelId: Id });
 export const ChannelStateBody = z.strictObject({
   newState: ChannelState,
-  sessionId: Id.optional(),
+  /** `null` (what the seeds' recovery call sends) means the same as leaving it out. */
+  sessionId: Id.nullish().transform((v) => v ?? undefined),
   /** IDLE only: free the channel even though the session holding it has not ended. */
   force: z.boolean().optional(),
 });

@@ -64,21 +64,27 @@ const iso = (d: Date | undefined) => (d ?? new Date()).toISOString();
 const ENTERED = /StateEntered$/;
 const EXITED = /StateExited$/;
 
+/** Newest events read to find an execution's current state: one page, never the whole history. */
+export const CURRENT_STATE_PAGE = 100;
+
 /**
- * The state an execution is in: the most recently entered state that has not exited yet
- * (the innermost one, inside a Parallel). Undefined once the execution has closed.
+ * The state an execution is in, from its newest events first (GetExecutionHistory with
+ * `reverseOrder`): the most recently entered state that has not exited since (the innermost
+ * one, inside a Parallel). Undefined when none is open in these events.
  */
-export function currentState(events: readonly HistoryEvent[]): string | undefined {
-  const open: string[] = [];
-  for (const e of events) {
-    if (ENTERED.test(e.type ?? "") && e.stateEnteredEventDetails?.name)
-      open.push(e.stateEnteredEventDetails.name);
-    if (EXITED.test(e.type ?? "") && e.stateExitedEventDetails?.name) {
-      const i = open.lastIndexOf(e.stateExitedEventDetails.name);
-      if (i >= 0) open.splice(i, 1);
+export function currentState(newestFirst: readonly HistoryEvent[]): string | undefined {
+  const exited = new Map<string, number>();
+  for (const e of newestFirst) {
+    const exitedName = EXITED.test(e.type ?? "") ? e.stateExitedEventDetails?.name : undefined;
+    if (exitedName) exited.set(exitedName, (exited.get(exitedName) ?? 0) + 1);
+    const enteredName = ENTERED.test(e.type ?? "") ? e.stateEnteredEventDetails?.name : undefined;
+    if (enteredName) {
+      const n = exited.get(enteredName) ?? 0;
+      if (n === 0) return enteredName;
+      exited.set(enteredName, n - 1);
     }
   }
-  return open.at(-1);
+  return undefined;
 }
 
 export interface ExecutionView {
@@ -105,21 +111,16 @@ export async function describeExecution(executionArn: string): Promise<Execution
   }
   let currentStateName: string | undefined;
   if (d.status === "RUNNING") {
-    const events: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await sfn().send(
-        new GetExecutionHistoryCommand({
-          executionArn,
-          includeExecutionData: false,
-          maxResults: 1000,
-          nextToken,
-        }),
-      );
-      events.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    currentStateName = currentState(events);
+    // A go-live has hundreds of events and clients poll: read only the newest page.
+    const page = await sfn().send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        includeExecutionData: false,
+        reverseOrder: true,
+        maxResults: CURRENT_STATE_PAGE,
+      }),
+    );
+    currentStateName = currentState(page.events ?? []);
   }
   const parse = (s: string | undefined): unknown => {
     if (s === undefined) return undefined;

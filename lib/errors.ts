@@ -31,6 +31,11 @@ export const TaskErrors = {
    * running (StopExecution does not stop a Lambda in flight). Retried until the grace period passed.
    */
   TakeoverPending: "TakeoverPending",
+  /**
+   * Another execution is creating a resource every session shares (the input security group):
+   * retried until it is there, so concurrent first go-lives create one, not two.
+   */
+  SharedResourcePending: "SharedResourcePending",
   /** The connection to an AWS API failed (reset, refused, DNS): retried like a 5xx. */
   NetworkError: "NetworkError",
   /** A DynamoDB transaction lost to a concurrent write on the same item: retried. */

@@ -1,9 +1,16 @@
-import { CreateInputCommand, CreateInputSecurityGroupCommand, type Input } from "@aws-sdk/client-medialive";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  CreateInputCommand,
+  CreateInputSecurityGroupCommand,
+  DescribeInputSecurityGroupCommand,
+  type Input,
+} from "@aws-sdk/client-medialive";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { medialive } from "#lib/aws/clients.ts";
+import { dynamo, medialive } from "#lib/aws/clients.ts";
 import { findInputSecurityGroupsByTags, findInputsByTags, liveInput } from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
-import { TaskError, TaskErrors } from "#lib/errors.ts";
+import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
 import { ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
@@ -25,23 +32,82 @@ export interface EnsureInputOutput {
   readonly created: boolean;
 }
 
+/** The record that makes the shared input security group a singleton (MediaLive has no token). */
+const GROUP_KEY = { pk: "CONFIG", sk: "INPUT_SECURITY_GROUP#session-ingest" };
+/** How long one execution may hold the right to create the group before another takes it over. */
+const CREATE_LEASE_MS = 60_000;
+const GROUP_TAGS = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
+
+async function groupExists(id: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    const res = await medialive().send(new DescribeInputSecurityGroupCommand({ InputSecurityGroupId: id }), {
+      abortSignal: signal,
+    });
+    return res.State !== "DELETED";
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+const recordGroup = (id: string) =>
+  dynamo().send(
+    new PutCommand({
+      TableName: config().TABLE_NAME,
+      Item: { ...GROUP_KEY, groupId: id, updatedAt: new Date().toISOString() },
+    }),
+  );
+
 /**
  * One input security group is shared by every session input: MediaLive allows 5 per region by
- * default (aws-facts.md), far fewer than sessions. Get-or-create by tag (the API has no token).
+ * default (aws-facts.md), far fewer than sessions. CreateInputSecurityGroup has no token, so the
+ * group is a singleton through a DynamoDB record: its id once it exists, and before that a
+ * creation lease that exactly one execution wins (conditional put). The others fail with
+ * `SharedResourcePending`, retried by the state, and find the group when they come back. A
+ * winner that died is succeeded after the lease, and the group it may have created is found by
+ * tag before anything is created again.
  */
-async function ensureSecurityGroup(signal: AbortSignal): Promise<string> {
-  const wanted = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
-  const [existing] = await findInputSecurityGroupsByTags(wanted, signal);
-  if (existing?.Id) return existing.Id;
+async function ensureSecurityGroup(executionName: string, signal: AbortSignal): Promise<string> {
+  const { Item: record } = await dynamo().send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: GROUP_KEY, ConsistentRead: true }),
+  );
+  if (typeof record?.groupId === "string" && (await groupExists(record.groupId, signal)))
+    return record.groupId;
+  const [existing] = await findInputSecurityGroupsByTags(GROUP_TAGS, signal);
+  if (existing?.Id) {
+    await recordGroup(existing.Id);
+    return existing.Id;
+  }
+  const now = Date.now();
+  try {
+    await dynamo().send(
+      new PutCommand({
+        TableName: config().TABLE_NAME,
+        Item: { ...GROUP_KEY, creator: executionName, leaseUntil: now + CREATE_LEASE_MS },
+        // Free (no record, or a recorded group that is gone), expired, or already ours (a retry).
+        ConditionExpression:
+          "attribute_not_exists(pk) OR attribute_exists(groupId) OR leaseUntil < :now OR creator = :me",
+        ExpressionAttributeValues: { ":now": now, ":me": executionName },
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    throw new TaskError(
+      TaskErrors.SharedResourcePending,
+      "Another go-live is creating the shared input security group; trying again shortly",
+    );
+  }
   const res = await medialive().send(
     new CreateInputSecurityGroupCommand({
       WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
-      Tags: wanted,
+      Tags: { ...GROUP_TAGS, [Tags.createdBy]: executionName },
     }),
     { abortSignal: signal },
   );
   const id = res.SecurityGroup?.Id;
   if (!id) throw new Error("CreateInputSecurityGroup returned no id");
+  await recordGroup(id);
+  logger.info("Created the shared input security group", { inputSecurityGroupId: id });
   return id;
 }
 
@@ -66,7 +132,7 @@ export async function ensureInput(
   const { sessionId, executionArn, executionName } = input;
   let found: Input | undefined = input.inputId ? await liveInput(input.inputId, signal) : undefined;
   if (!found) [found] = await findInputsByTags({ [Tags.sessionId]: sessionId }, signal);
-  const inputSecurityGroupId = await ensureSecurityGroup(signal);
+  const inputSecurityGroupId = await ensureSecurityGroup(executionName, signal);
   if (!found) {
     const res = await medialive().send(
       new CreateInputCommand({
@@ -112,6 +178,7 @@ export const task = defineTask({
         "medialive:DescribeInput",
         "medialive:ListInputs",
         "medialive:CreateInputSecurityGroup",
+        "medialive:DescribeInputSecurityGroup",
         "medialive:ListInputSecurityGroups",
         "medialive:CreateTags",
       ],

@@ -143,6 +143,22 @@ describe("API: persistent channel registry", () => {
       expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
     });
 
+    it('accepts the seeds\' recovery call {"newState":"IDLE","sessionId":null} as "no session given"', async () => {
+      holder("ended");
+      ddb.on(UpdateCommand).resolves({ Attributes: channelItem(makeChannel({ state: "IDLE" })) });
+
+      const res = await call(
+        request("PUT", `/admin/channels/${CHANNEL_ID}/state`, {
+          body: { newState: "IDLE", sessionId: null },
+          ...admin,
+        }),
+      );
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ state: "IDLE" });
+      expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    });
+
     it("refuses an unknown state with 400 naming newState", async () => {
       const res = await call(
         request("PUT", `/admin/channels/${CHANNEL_ID}/state`, { body: { newState: "BROKEN" }, ...admin }),

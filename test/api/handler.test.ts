@@ -391,27 +391,35 @@ describe("API route()", () => {
         startDate: new Date("2025-01-01T00:00:00Z"),
         input: JSON.stringify({ sessionId: "s1", attempt: 1 }),
       });
+      // Newest first, as asked for: a poll that ended in the Wait, the Parallel still open.
       sfn.on(GetExecutionHistoryCommand).resolves({
         events: [
           {
-            id: 1,
+            id: 6,
             timestamp: new Date(),
-            type: "TaskStateEntered",
-            stateEnteredEventDetails: { name: "Claim Session" },
+            type: "WaitStateEntered",
+            stateEnteredEventDetails: { name: "Wait For Channel Running: Pause" },
           },
           {
-            id: 2,
+            id: 5,
             timestamp: new Date(),
             type: "TaskStateExited",
-            stateExitedEventDetails: { name: "Claim Session" },
+            stateExitedEventDetails: { name: "Wait For Channel Running: Poll" },
+          },
+          {
+            id: 4,
+            timestamp: new Date(),
+            type: "TaskStateEntered",
+            stateEnteredEventDetails: { name: "Wait For Channel Running: Poll" },
           },
           {
             id: 3,
             timestamp: new Date(),
-            type: "WaitStateEntered",
-            stateEnteredEventDetails: { name: "Wait For Channel Running" },
+            type: "ParallelStateEntered",
+            stateEnteredEventDetails: { name: "Bring Channel Up" },
           },
         ],
+        nextToken: "older-events",
       });
 
       const res = await call(request("GET", path(arn)));
@@ -420,9 +428,13 @@ describe("API route()", () => {
       expect(res.body).toMatchObject({
         sessionId: "s1",
         status: "RUNNING",
-        currentState: "Wait For Channel Running",
+        currentState: "Wait For Channel Running: Pause",
       });
       expect(res.body).not.toHaveProperty("input");
+      // One page, newest first: never the whole history on a poll.
+      const reads = sfn.commandCalls(GetExecutionHistoryCommand);
+      expect(reads).toHaveLength(1);
+      expect(reads[0]?.args[0].input).toMatchObject({ reverseOrder: true, maxResults: 100 });
     });
 
     it("answers 404 for an execution of another host's session", async () => {

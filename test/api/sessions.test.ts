@@ -9,7 +9,7 @@ import {
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { channelKey, hostKey } from "#lib/channels/model.ts";
 import { resetConfig } from "#lib/config.ts";
 import type { CleanupResult, Session } from "#lib/sessions/model.ts";
@@ -17,6 +17,7 @@ import {
   awsError,
   decodeUpdates,
   executionArnOf,
+  GO_LIVE_SM,
   item,
   makeSession,
   useTestEnv,
@@ -265,6 +266,42 @@ describe("API: sessions", () => {
       expect(starts[0]?.stateMachineArn).toBe(END_SM);
       expect(starts[0]?.name).toBe("end-session-s1-1");
       expect(starts[0]?.input).toBe(JSON.stringify({ sessionId: "s1" }));
+    });
+
+    it("records the end request at once, so a start while the end waits for a go-live answers 409", async () => {
+      // Prepare: a go-live is under way; the end will wait for it, so the record stays active.
+      const starting = makeSession({
+        streaming: {
+          status: "starting",
+          attempt: 1,
+          executionArn: executionArnOf(GO_LIVE_SM, "go-live-s1-1"),
+        },
+      });
+      givenSession(starting);
+      sfn.on(StartExecutionCommand).resolves({ executionArn: endArn(1), startDate: new Date() });
+      ddb.on(UpdateCommand).resolves({ Attributes: item(starting) });
+
+      // Act
+      const ended = await call(request("DELETE", "/sessions/s1"));
+
+      // Assess: the request is on the record...
+      expect(ended.status).toBe(202);
+      const writes = decodeUpdates(ddb.commandCalls(UpdateCommand));
+      expect(writes.map((w) => w.set)).toContainEqual(
+        expect.objectContaining({ endRequest: expect.objectContaining({ executionArn: endArn(1) }) }),
+      );
+      // ...and with it there, start and stop answer 409 while that end runs.
+      givenSession({
+        ...starting,
+        endRequest: { executionArn: endArn(1), requestedAt: "2025-01-01T00:00:00Z" },
+      });
+      sfn.on(DescribeExecutionCommand).resolves({ status: "RUNNING" });
+      sfn.on(StartExecutionCommand).rejects(new Error("must not start"));
+      const startAgain = await call(request("POST", "/sessions/s1/streaming/start"));
+      expect(startAgain.status).toBe(409);
+      expect(startAgain.error?.message).toContain("ending");
+      const stop = await call(request("POST", "/sessions/s1/streaming/stop"));
+      expect(stop.status).toBe(409);
     });
 
     it("ends again a session whose clean-up failed in part (202)", async () => {

@@ -173,6 +173,14 @@ describe("stack", () => {
     }
   });
 
+  it("outputs the ARN of every lifecycle's state machine, end-session included", () => {
+    const outputs = Object.keys(template.findOutputs("*"));
+    for (const name of ["GoLive", "StopStreaming", "EndSession"]) {
+      expect(outputs).toContain(`${name}StateMachineArn`);
+    }
+    expect(outputs.filter((o) => o.endsWith("StateMachineArn"))).toHaveLength(stack.machines.size);
+  });
+
   it("state machines are Standard, traced, time-limited and log without execution data", () => {
     const sms = template.findResources("AWS::StepFunctions::StateMachine");
     expect(Object.keys(sms)).toHaveLength(3);
@@ -261,8 +269,10 @@ describe("stack", () => {
     const fn = stack.taskFunctions.get(deleteIvsChannel.task);
     const policy = fn?.role?.node.tryFindChild("DefaultPolicy")?.node.defaultChild as CfnElement | undefined;
     expect(policy, "the delete-ivs-channel task's policy").toBeDefined();
+    const policyResource =
+      template.findResources("AWS::IAM::Policy")[stack.getLogicalId(policy as CfnElement)];
     const relayStatements = (
-      template.findResources("AWS::IAM::Policy")[stack.getLogicalId(policy as CfnElement)]?.Properties as {
+      (policyResource ?? { Properties: { PolicyDocument: { Statement: [] } } }).Properties as {
         PolicyDocument: { Statement: { Action: string | string[]; Condition?: unknown }[] };
       }
     ).PolicyDocument.Statement;

@@ -109,6 +109,56 @@ describe("go-live on the local runtime", () => {
     );
   });
 
+  it("re-points a reused channel that is still running on a rotated key: stop, update, start", async () => {
+    const sessionId = await t.createSession();
+    // A go-live dies with its channel RUNNING (billed) and the session left `starting`.
+    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
+    const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+    await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
+    await t.abort(first.body.executionArn);
+    await t.sim("DELETE", "/_sim/faults");
+    const { programChannelArn } = (await t.session(sessionId)).ivs;
+    const ivs = new IvsClient({
+      endpoint: t.h.rt.endpoints.simulator,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
+    });
+    const [old] =
+      (await ivs.send(new ListStreamKeysCommand({ channelArn: programChannelArn }))).streamKeys ?? [];
+    await ivs.send(new DeleteStreamKeyCommand({ arn: String(old?.arn) }));
+    const fresh = await ivs.send(new CreateStreamKeyCommand({ channelArn: programChannelArn }));
+
+    const { start, execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("SUCCEEDED");
+    // Explicit in the history: the running channel was stopped to be updated, then started.
+    const entered = (await t.history(start.body.executionArn))
+      .filter((e) => e.type?.endsWith("StateEntered"))
+      .map((e) => e.stateEnteredEventDetails?.name);
+    expect(entered).toEqual(
+      expect.arrayContaining(["Stop Channel To Repoint", "Repoint Program Destination", "Start Channel"]),
+    );
+    expect(entered.indexOf("Stop Channel To Repoint")).toBeLessThan(entered.lastIndexOf("Start Channel"));
+    expect(await t.calls("medialive", "UpdateChannel")).toBe(1);
+    expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(
+      String(fresh.streamKey?.value),
+    );
+    expect(t.liveMediaLive().channels[0]?.state).toBe("RUNNING");
+    expect(t.h.rt.simulator.resources().ivs.streams).toContainEqual(
+      expect.objectContaining({ channelArn: programChannelArn, state: "LIVE" }),
+    );
+  });
+
+  it("confirms the IVS program channel before anything billable: a missing one creates and starts nothing", async () => {
+    const sessionId = await t.createSession();
+    await t.fault({ service: "ivs", operation: "GetChannel", error: "ResourceNotFoundException", times: 1 });
+    const { execution } = await t.goLive(sessionId);
+    expect(execution.status).toBe("FAILED");
+    expect(execution.error).toBe("ProgramChannelMissing");
+    expect(await t.calls("medialive", "CreateChannel")).toBe(0);
+    expect(await t.calls("medialive", "StartChannel")).toBe(0);
+    expect((await t.session(sessionId)).streaming.status).toBe("error");
+  });
+
   it("answers 200 with the playback URL when already live, and starts nothing", async () => {
     const sessionId = await t.createSession();
     await t.goLive(sessionId);
@@ -202,6 +252,19 @@ describe("go-live on the local runtime", () => {
     // Going live again from `error` works and still uses the same channel.
     expect((await t.goLive(sessionId)).execution.status).toBe("SUCCEEDED");
     expect((await t.session(sessionId)).mediaLive.channelId).toBe(channelId);
+  });
+
+  it("creates one shared input security group when first go-lives run at the same time", async () => {
+    const sessions = await Promise.all([t.createSession(), t.createSession(), t.createSession()]);
+    // Slow look-ups, so every go-live has looked (and found none) before any has created one.
+    await t.fault({ service: "medialive", operation: "ListInputSecurityGroups", delayMs: 300, times: 3 });
+    const results = await Promise.all(sessions.map((id) => t.goLive(id)));
+    expect(results.map((r) => r.execution.status)).toEqual(["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]);
+    const groups = t.h.rt.simulator
+      .resources()
+      .medialive.inputSecurityGroups.filter((g) => !["DELETED", "DELETING"].includes(String(g.state)));
+    expect(groups).toHaveLength(1);
+    expect(await t.calls("medialive", "CreateInputSecurityGroup")).toBe(1);
   });
 
   it("creates one channel when CreateChannel's answer is lost and the task is retried", async () => {

@@ -2,7 +2,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
-import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { CHANNEL_NOT_READY_RETRY, SHARED_RESOURCE_PENDING_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
 import { claimState, type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
@@ -70,6 +70,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
     task: ensureInput.task,
     payload: { ...session, inputId: s.at("claim.inputId") },
     resultPath: s.path("input"),
+    extraRetries: [SHARED_RESOURCE_PENDING_RETRY],
   });
   const ensure = (title: string) =>
     taskState(scope, fns, title, {

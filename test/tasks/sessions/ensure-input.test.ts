@@ -1,12 +1,14 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   CreateInputCommand,
   CreateInputSecurityGroupCommand,
   DescribeInputCommand,
+  DescribeInputSecurityGroupCommand,
   ListInputSecurityGroupsCommand,
   ListInputsCommand,
   MediaLiveClient,
 } from "@aws-sdk/client-medialive";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TaskErrors } from "#lib/errors.ts";
@@ -47,6 +49,9 @@ describe("ensure-input", () => {
     });
     ml.on(ListInputsCommand).resolves({ Inputs: [] });
     ml.on(CreateInputCommand).resolves({ Input: createdInput });
+    // No group recorded yet; the creation lease is free.
+    ddb.on(GetCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
   });
 
   it("creates an RTMP_PUSH input in the shared security group found by tag", async () => {
@@ -100,10 +105,46 @@ describe("ensure-input", () => {
 
     const groups = ml.commandCalls(CreateInputSecurityGroupCommand);
     expect(groups).toHaveLength(1);
-    expect(groups[0]?.args[0].input.Tags).toEqual(sharedGroupTags);
+    expect(groups[0]?.args[0].input.Tags).toEqual({ ...sharedGroupTags, [Tags.createdBy]: executionName });
     expect(groups[0]?.args[0].input.WhitelistRules).toEqual([{ Cidr: "0.0.0.0/0" }]);
     expect(ml.commandCalls(CreateInputCommand)[0]?.args[0].input.InputSecurityGroups).toEqual(["sg-new"]);
     expect(out.inputSecurityGroupId).toBe("sg-new");
+  });
+
+  it("creates the group only after winning its creation lease, and records its id", async () => {
+    ml.on(ListInputSecurityGroupsCommand).resolves({ InputSecurityGroups: [] });
+    ml.on(CreateInputSecurityGroupCommand).resolves({ SecurityGroup: { Id: "sg-new" } });
+
+    await ensureInput(baseInput, taskContext());
+
+    const [lease, recorded] = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(lease?.Item).toMatchObject({ creator: executionName });
+    expect(lease?.ConditionExpression).toContain("attribute_not_exists(pk)");
+    expect(recorded?.Item).toMatchObject({ groupId: "sg-new" });
+  });
+
+  it("waits (SharedResourcePending) while another go-live holds the creation lease: never a second group", async () => {
+    ml.on(ListInputSecurityGroupsCommand).resolves({ InputSecurityGroups: [] });
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: "held", $metadata: {} }));
+
+    await expect(ensureInput(baseInput, taskContext())).rejects.toMatchObject({
+      name: TaskErrors.SharedResourcePending,
+    });
+    expect(ml.commandCalls(CreateInputSecurityGroupCommand)).toHaveLength(0);
+    expect(ml.commandCalls(CreateInputCommand)).toHaveLength(0);
+  });
+
+  it("uses the recorded group while it exists, without listing groups", async () => {
+    ddb.on(GetCommand).resolves({ Item: { groupId: "sg-recorded" } });
+    ml.on(DescribeInputSecurityGroupCommand, { InputSecurityGroupId: "sg-recorded" }).resolves({
+      Id: "sg-recorded",
+      State: "IN_USE",
+    });
+
+    const out = await ensureInput(baseInput, taskContext());
+
+    expect(out.inputSecurityGroupId).toBe("sg-recorded");
+    expect(ml.commandCalls(ListInputSecurityGroupsCommand)).toHaveLength(0);
   });
 
   it("reuses the recorded input when it still exists", async () => {

@@ -1,0 +1,114 @@
+import { App, Stack } from "aws-cdk-lib";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { describe, expect, it } from "vitest";
+import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
+import { EXECUTION, jsonPath, refs } from "#state-machines/workflow/state.ts";
+import { type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
+import type { TaskOutput } from "#tasks/define.ts";
+import * as startChannel from "#tasks/medialive/start-channel.ts";
+import * as claimSession from "#tasks/sessions/claim-session.ts";
+import * as markLive from "#tasks/sessions/mark-live.ts";
+
+type State = {
+  readonly sessionId: string;
+  readonly attempt: number;
+  readonly claim: TaskOutput<typeof claimSession.task>;
+  readonly live: TaskOutput<typeof markLive.task>;
+};
+const s = refs<State>();
+
+/** A scope with stand-in functions, enough to build states. */
+function scope(): { stack: Stack; fns: TaskFunctions } {
+  const stack = new Stack(new App(), "Contract");
+  const fn = lambda.Function.fromFunctionArn(stack, "Fn", "arn:aws:lambda:us-east-1:000000000000:function:f");
+  return { stack, fns: { functionFor: () => fn } };
+}
+
+/**
+ * The contract is checked by `tsc` (npm run typecheck, in CI): each `@ts-expect-error` below must
+ * be an error, or the type-check fails with "Unused '@ts-expect-error' directive". The function
+ * is never called; the test beside it only shows the well-typed states build.
+ */
+function illTypedStates(): void {
+  const { stack, fns } = scope();
+  taskState(stack, fns, "Unknown Field", {
+    task: startChannel.task,
+    // @ts-expect-error start-channel takes no `sessionId`
+    payload: { channelId: s.at("claim.channelId"), sessionId: s.at("sessionId") },
+    resultPath: "$.x",
+  });
+  taskState(stack, fns, "Wrong Type", {
+    task: claimSession.task,
+    payload: {
+      sessionId: s.at("sessionId"),
+      executionArn: EXECUTION.executionArn,
+      // @ts-expect-error `attempt` is a number; `sessionId` is a string
+      attempt: s.at("sessionId"),
+    },
+    resultPath: "$.x",
+  });
+  taskState(stack, fns, "Missing Field", {
+    task: markLive.task,
+    // @ts-expect-error mark-live needs `playbackUrl`
+    payload: { sessionId: s.at("sessionId"), executionArn: EXECUTION.executionArn },
+    resultPath: "$.x",
+  });
+  // @ts-expect-error claim-session returns no `playbackUrl`
+  s.at("claim.playbackUrl");
+  // @ts-expect-error the state has no `channel` result
+  s.at("channel.channelId");
+}
+void illTypedStates;
+
+describe("the payload contract", () => {
+  it("renders refs as JSONPath selections and literals as they are", () => {
+    const { stack, fns } = scope();
+    const state = taskState(stack, fns, "Mark Session Live", {
+      task: markLive.task,
+      payload: {
+        sessionId: s.at("sessionId"),
+        executionArn: EXECUTION.executionArn,
+        playbackUrl: s.at("live.playbackUrl"),
+      },
+      resultPath: s.path("live"),
+    });
+    const rendered = stack.resolve(state.toStateJson()) as {
+      Parameters: Record<string, unknown>;
+    };
+    expect(rendered.Parameters).toEqual({
+      "sessionId.$": "$.sessionId",
+      "executionArn.$": "$$.Execution.Id",
+      "playbackUrl.$": "$.live.playbackUrl",
+    });
+    expect(jsonPath("parts.0.success")).toBe("$.parts[0].success");
+  });
+
+  it("lets one fragment be used twice in a machine when each use has its own prefix", () => {
+    const { stack, fns } = scope();
+    const teardown = (id: string, prefix: string) =>
+      new MediaLiveTeardown(stack, id, {
+        fns,
+        stopChannelId: s.at("claim.channelId"),
+        deleteChannelId: s.at("claim.channelId"),
+        deleteInputId: s.at("claim.inputId"),
+        titles: {
+          channelChoice: "Delete Channel?",
+          deleteChannel: "Delete Channel",
+          inputChoice: "Delete Input?",
+          deleteInput: "Delete Input",
+          done: "Done",
+        },
+        prefix,
+      });
+    const chain = teardown("First", "First: ").next(teardown("Second", "Second: "));
+    const machine = new sfn.StateMachine(stack, "Twice", {
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+    });
+    const states = JSON.stringify(
+      stack.resolve((machine.node.defaultChild as sfn.CfnStateMachine).definitionString),
+    );
+    expect(states).toContain("First: Stop Channel");
+    expect(states).toContain("Second: Wait For Channel Stopped: Poll");
+  });
+});
