@@ -18,7 +18,11 @@ import { BASE_SECONDS } from "#local/simulator/index.ts";
 const TIME_SCALE = Number(process.env.CASTFLOW_TIME_SCALE ?? 0.01);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-const rt = await startLocalRuntime({ timeScale: TIME_SCALE, tableName: `bench-${randomUUID()}` });
+const rt = await startLocalRuntime({
+  timeScale: TIME_SCALE,
+  tableName: `bench-${randomUUID()}`,
+  legacyProgramChannels: true,
+});
 const sfn = new SFNClient({ endpoint: rt.endpoints.sfn, region: "us-east-1" });
 const adminToken = await rt.token("bench-admin", { admin: true });
 

@@ -118,7 +118,10 @@ export function isNetworkError(err: unknown): boolean {
   return NETWORK_CODES.has(code) || NETWORK_CODES.has(causeCode);
 }
 
-const OWN_ERRORS = new Set<string>([...Object.values(TaskErrors), "SessionEndIncomplete"]);
+const OWN_ERRORS = new Set<string>([...Object.values(TaskErrors), "SessionEndIncomplete", "ConfigurationError"]);
+
+/** castflow's own errors: its task errors, and those of its local runtime (`castflow.*`). */
+const isOwnError = (code: string) => OWN_ERRORS.has(code) || code.startsWith("castflow.");
 
 /**
  * The message a host may see for an error (session records, API responses). castflow's own errors
@@ -126,6 +129,6 @@ const OWN_ERRORS = new Set<string>([...Object.values(TaskErrors), "SessionEndInc
  * shown: the details stay in the execution history and logs, for operators.
  */
 export function publicErrorMessage(code: string, cause: string | undefined): string {
-  if (OWN_ERRORS.has(code) || code.startsWith("States.")) return causeMessage(cause).slice(0, 1000);
+  if (isOwnError(code) || code.startsWith("States.")) return causeMessage(cause).slice(0, 1000);
   return `An AWS call failed with ${code}; the execution history has the details`;
 }

@@ -6,8 +6,12 @@ import { DEFAULT_TIME_SCALE, startLocalRuntime } from "./runtime.ts";
 
 /**
  * `npm start`: the embedded local runtime. Options:
- *   --clean            start from empty state (deletes .castflow/)
- *   --api-port N       API port (default 4566); --sfn-port, --simulator-port, --dynamodb-port likewise
+ *   --clean                    start from empty state (deletes .castflow/)
+ *   --api-port N               API port (default 4566); --sfn-port, --simulator-port, --dynamodb-port likewise
+ *   --demo-host ID             host given a persistent channel at start, if it has none (default host-1;
+ *                              --demo-host "" for none)
+ *   --legacy-program-channels  hosts without a channel get a program channel per session (default: off,
+ *                              as in the deployed stack, where they get 403)
  * Environment: CASTFLOW_TIME_SCALE (default 0.05), POWERTOOLS_LOG_LEVEL (task logs; default INFO).
  */
 const { values } = parseArgs({
@@ -17,6 +21,8 @@ const { values } = parseArgs({
     "sfn-port": { type: "string", default: "4567" },
     "simulator-port": { type: "string", default: "4568" },
     "dynamodb-port": { type: "string", default: "4569" },
+    "demo-host": { type: "string", default: "host-1" },
+    "legacy-program-channels": { type: "boolean", default: false },
   },
 });
 
@@ -33,6 +39,7 @@ if (values.clean) rmSync(STATE_DIR, { recursive: true, force: true });
 
 const runtime = await startLocalRuntime({
   stateDir: STATE_DIR,
+  legacyProgramChannels: values["legacy-program-channels"],
   ports: {
     api: port("api-port", values["api-port"]),
     sfn: port("sfn-port", values["sfn-port"]),
@@ -41,6 +48,30 @@ const runtime = await startLocalRuntime({
   },
 });
 const { api, sfn, simulator, dynamodb } = runtime.endpoints;
+
+/**
+ * The demo host gets a persistent channel through the admin API, as an operator would give one
+ * (the deployed stack refuses sessions to hosts without one): the quick start works at once.
+ */
+async function provisionDemoHost(host: string): Promise<string> {
+  const admin = await runtime.token("castflow-local-admin", { admin: true });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, ...(body ? { "content-type": "application/json" } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const existing = await call("GET", `/hosts/${encodeURIComponent(host)}/channel`);
+  const channel =
+    existing.status === 200
+      ? (existing.body.channel as Record<string, unknown> | undefined)
+      : (await call("POST", "/admin/channels", { name: host, hostUserId: host })).body;
+  return `${host} streams to persistent channel ${String(channel?.channelId)} (playback ${String(channel?.playbackUrl)})`;
+}
+const demoHost = values["demo-host"];
+const demoLine = demoHost ? await provisionDemoHost(demoHost) : 'no demo host (--demo-host "")';
 const scale = runtime.timeScale;
 console.log(`castflow local runtime is up (time scale ${scale}${scale === DEFAULT_TIME_SCALE ? ", the default" : ""})
 
@@ -50,15 +81,19 @@ console.log(`castflow local runtime is up (time scale ${scale}${scale === DEFAUL
   DynamoDB     ${dynamodb}
   State        ${STATE_DIR}  (endpoints in ${join(STATE_DIR, "local.json")})
 
+Demo host    ${demoLine}
+
 Try this (in another terminal):
-  TOKEN=$(npm run -s dev-token -- host-1)
+  TOKEN=$(npm run -s dev-token -- ${demoHost || "host-1"})
   curl -s -X POST ${api}/sessions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"showId":"demo"}'
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/start -H "authorization: Bearer $TOKEN"
   curl -s ${api}/executions/<url-encoded executionArn> -H "authorization: Bearer $TOKEN"
   curl -s ${api}/sessions/<sessionId> -H "authorization: Bearer $TOKEN"
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/stop -H "authorization: Bearer $TOKEN"
+  curl -s -X DELETE ${api}/sessions/<sessionId> -H "authorization: Bearer $TOKEN"
   curl -s ${simulator}/_sim/resources
-  aws stepfunctions list-executions --endpoint-url ${sfn} --state-machine-arn ${runtime.stateMachineArns["go-live"]}
+  AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+    aws stepfunctions list-executions --endpoint-url ${sfn} --state-machine-arn ${runtime.stateMachineArns["go-live"]}
 
 Ctrl-C stops everything.`);
 

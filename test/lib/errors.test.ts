@@ -32,6 +32,15 @@ describe("errors shown to hosts", () => {
     expect(aws).not.toContain("123456789012");
   });
 
+  it("never calls the local runtime's own errors AWS errors", () => {
+    const restarted = publicErrorMessage(
+      "castflow.LocalRuntimeRestarted",
+      "The local Step Functions runtime stopped while this execution was running",
+    );
+    expect(restarted).not.toContain("AWS call");
+    expect(restarted).toContain("local Step Functions runtime stopped");
+  });
+
   it("reads the message out of a Lambda error's JSON Cause", () => {
     const cause = JSON.stringify({
       errorType: "ChannelFailed",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useLocalRuntime } from "./harness.ts";
 
-const t = useLocalRuntime();
+const t = useLocalRuntime({ legacyProgramChannels: true });
 
 async function raw(path: string, init: RequestInit = {}) {
   const res = await fetch(`${t.h.rt.endpoints.api}${path}`, init);

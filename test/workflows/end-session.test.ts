@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
-const t = useLocalRuntime();
+const t = useLocalRuntime({ legacyProgramChannels: true });
 const newHost = () => `host-${randomUUID().slice(0, 8)}`;
 const relays = () =>
   t.h.rt.simulator.resources().ivs.channels.filter((c) => String(c.name).startsWith("castflow-relay-"));

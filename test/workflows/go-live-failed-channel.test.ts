@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
 // Channels stay CREATING until a test moves them on, so it can fail their creation.
-const t = useLocalRuntime({ simulatorDurations: { channelCreate: 36_000 } });
+const t = useLocalRuntime({ legacyProgramChannels: true, simulatorDurations: { channelCreate: 36_000 } });
 
 const creatingChannel = (except: string[] = []) =>
   eventually(async () =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
 // A channel that would take 10 hours to start: far beyond go-live's 12.5-minute budget.
-const t = useLocalRuntime({ simulatorDurations: { channelStart: 36_000 } });
+const t = useLocalRuntime({ legacyProgramChannels: true, simulatorDurations: { channelStart: 36_000 } });
 
 describe("go-live when the channel does not start in time", () => {
   it("times out, stops the late channel once it can, deletes what it created and records the timeout", async () => {

@@ -7,7 +7,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
-const t = useLocalRuntime();
+const t = useLocalRuntime({ legacyProgramChannels: true });
 
 describe("go-live on the local runtime", () => {
   it("creates input and channel, starts it, and marks the session live with its playback URL", async () => {

@@ -5,7 +5,8 @@ import { putAssignment } from "#lib/channels/store.ts";
 import { useLocalRuntime } from "./harness.ts";
 
 // Hosts without a persistent channel are refused here (the legacy fallback is off).
-const t = useLocalRuntime({ legacyProgramChannels: false });
+// The local runtime's defaults, as production: no per-session program channels.
+const t = useLocalRuntime();
 const newHost = () => `host-${randomUUID().slice(0, 8)}`;
 
 describe("sessions on persistent host channels", () => {

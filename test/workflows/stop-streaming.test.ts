@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useLocalRuntime } from "./harness.ts";
 
-const t = useLocalRuntime();
+const t = useLocalRuntime({ legacyProgramChannels: true });
 
 describe("stop streaming on the local runtime", () => {
   it("stops the channel, waits for IDLE and marks the session idle, keeping channel and input", async () => {
