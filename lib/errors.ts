@@ -36,6 +36,11 @@ export const TaskErrors = {
    * retried until it is there, so concurrent first go-lives create one, not two.
    */
   SharedResourcePending: "SharedResourcePending",
+  /**
+   * An AWS account quota is reached (e.g. MediaLive's 5 channels per region): not retried, since
+   * only deleting resources or raising the quota helps.
+   */
+  QuotaExceeded: "QuotaExceeded",
   /** The connection to an AWS API failed (reset, refused, DNS): retried like a 5xx. */
   NetworkError: "NetworkError",
   /** A DynamoDB transaction lost to a concurrent write on the same item: retried. */
@@ -118,7 +123,11 @@ export function isNetworkError(err: unknown): boolean {
   return NETWORK_CODES.has(code) || NETWORK_CODES.has(causeCode);
 }
 
-const OWN_ERRORS = new Set<string>([...Object.values(TaskErrors), "SessionEndIncomplete", "ConfigurationError"]);
+const OWN_ERRORS = new Set<string>([
+  ...Object.values(TaskErrors),
+  "SessionEndIncomplete",
+  "ConfigurationError",
+]);
 
 /** castflow's own errors: its task errors, and those of its local runtime (`castflow.*`). */
 const isOwnError = (code: string) => OWN_ERRORS.has(code) || code.startsWith("castflow.");

@@ -8,7 +8,7 @@ import {
   paginateListInputSecurityGroups,
   paginateListInputs,
 } from "@aws-sdk/client-medialive";
-import { isNotFound } from "#lib/errors.ts";
+import { errorMessage, errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { medialive } from "./clients.ts";
 
 /** States in which a channel or input is on its way out and must not be reused. */
@@ -96,3 +96,19 @@ export async function liveInput(inputId: string, signal?: AbortSignal): Promise<
 }
 
 export const isGone = (state: string | undefined) => GONE.has(state ?? "");
+
+/**
+ * A MediaLive create refused because an account quota is reached. MediaLive declares no
+ * quota-specific error: a breach most likely arrives as TooManyRequestsException (429), the name
+ * it shares with throttling (*unverified*: no public source quotes a real breach; see
+ * local/simulator/medialive/errors.ts). Told apart by a message that names a quota, it becomes
+ * `QuotaExceeded`, which no state retries: castflow says plainly that the quota is reached
+ * instead of retrying a throttle for minutes. Anything else is returned as it was.
+ */
+export function asQuotaError(err: unknown, what: string): unknown {
+  if (errorName(err) !== "TooManyRequestsException" || !/quota/i.test(errorMessage(err))) return err;
+  return new TaskError(
+    TaskErrors.QuotaExceeded,
+    `MediaLive refused to create ${what}: the account's quota is reached. Delete unused MediaLive resources or request a quota increase.`,
+  );
+}

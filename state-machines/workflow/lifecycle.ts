@@ -17,10 +17,17 @@ export interface Lifecycle<I extends z.ZodType = z.ZodType> {
   readonly key: (input: z.output<I>) => string;
   readonly timeoutMinutes: number;
   /**
-   * The lifecycle that brings a record back to a settled state when an execution of this one
-   * was aborted half-way (the local runtime runs it after a restart). Default: none.
+   * What brings a record back to a settled state when an execution of this lifecycle was aborted
+   * half-way: the lifecycle to run and its input (the local runtime runs it after a restart;
+   * scheduled reconciliation will too); `"itself"`: the same lifecycle with the same input.
+   * Default: nothing.
    */
-  readonly settledBy?: string;
+  readonly settledBy?: Settle<I> | "itself";
+}
+
+export interface Settle<I extends z.ZodType> {
+  readonly lifecycle: Lifecycle;
+  readonly input: (aborted: z.output<I>) => unknown;
 }
 
 export function defineLifecycle<I extends z.ZodType>(lifecycle: Lifecycle<I>): Lifecycle<I> {

@@ -8,7 +8,7 @@ import {
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
 import { getIvsChannel, resolveStreamKey } from "#lib/aws/ivs.ts";
-import { findChannelsByTags, inputState, isGone } from "#lib/aws/medialive.ts";
+import { asQuotaError, findChannelsByTags, inputState, isGone } from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
@@ -173,7 +173,11 @@ export async function ensureChannel(
       requestId,
       tags: { [Tags.managedBy]: "castflow", [Tags.sessionId]: sessionId, [Tags.createdBy]: executionName },
     });
-    const res = await medialive().send(new CreateChannelCommand(request), { abortSignal: signal });
+    const res = await medialive()
+      .send(new CreateChannelCommand(request), { abortSignal: signal })
+      .catch((err: unknown) => {
+        throw asQuotaError(err, "a channel");
+      });
     const ch = res.Channel;
     if (!ch?.Id || !ch.Arn) throw new Error("CreateChannel returned a channel without an id");
     found = { id: ch.Id, arn: ch.Arn, state: ch.State ?? "CREATING", tags: ch.Tags ?? {} };

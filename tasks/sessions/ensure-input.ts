@@ -8,7 +8,12 @@ import {
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { dynamo, medialive } from "#lib/aws/clients.ts";
-import { findInputSecurityGroupsByTags, findInputsByTags, liveInput } from "#lib/aws/medialive.ts";
+import {
+  asQuotaError,
+  findInputSecurityGroupsByTags,
+  findInputsByTags,
+  liveInput,
+} from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
@@ -97,13 +102,17 @@ async function ensureSecurityGroup(executionName: string, signal: AbortSignal): 
       "Another go-live is creating the shared input security group; trying again shortly",
     );
   }
-  const res = await medialive().send(
-    new CreateInputSecurityGroupCommand({
-      WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
-      Tags: { ...GROUP_TAGS, [Tags.createdBy]: executionName },
-    }),
-    { abortSignal: signal },
-  );
+  const res = await medialive()
+    .send(
+      new CreateInputSecurityGroupCommand({
+        WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
+        Tags: { ...GROUP_TAGS, [Tags.createdBy]: executionName },
+      }),
+      { abortSignal: signal },
+    )
+    .catch((err: unknown) => {
+      throw asQuotaError(err, "the input security group");
+    });
   const id = res.SecurityGroup?.Id;
   if (!id) throw new Error("CreateInputSecurityGroup returned no id");
   await recordGroup(id);
@@ -134,17 +143,25 @@ export async function ensureInput(
   if (!found) [found] = await findInputsByTags({ [Tags.sessionId]: sessionId }, signal);
   const inputSecurityGroupId = await ensureSecurityGroup(executionName, signal);
   if (!found) {
-    const res = await medialive().send(
-      new CreateInputCommand({
-        Name: `castflow-${sessionId}-host`,
-        Type: "RTMP_PUSH",
-        Destinations: [{ StreamName: `castflow/${sessionId}` }],
-        InputSecurityGroups: [inputSecurityGroupId],
-        RequestId: `${executionName}-input`,
-        Tags: { [Tags.managedBy]: "castflow", [Tags.sessionId]: sessionId, [Tags.createdBy]: executionName },
-      }),
-      { abortSignal: signal },
-    );
+    const res = await medialive()
+      .send(
+        new CreateInputCommand({
+          Name: `castflow-${sessionId}-host`,
+          Type: "RTMP_PUSH",
+          Destinations: [{ StreamName: `castflow/${sessionId}` }],
+          InputSecurityGroups: [inputSecurityGroupId],
+          RequestId: `${executionName}-input`,
+          Tags: {
+            [Tags.managedBy]: "castflow",
+            [Tags.sessionId]: sessionId,
+            [Tags.createdBy]: executionName,
+          },
+        }),
+        { abortSignal: signal },
+      )
+      .catch((err: unknown) => {
+        throw asQuotaError(err, "an input");
+      });
     found = res.Input;
     logger.info("Created MediaLive input", { inputId: found?.Id });
   }

@@ -267,6 +267,23 @@ describe("go-live on the local runtime", () => {
     expect(await t.calls("medialive", "CreateInputSecurityGroup")).toBe(1);
   });
 
+  it("says plainly that MediaLive's quota is reached instead of retrying it as throttling", async () => {
+    // Five channels is MediaLive's default quota per region; the sixth go-live cannot have one.
+    const sessions = await Promise.all(Array.from({ length: 6 }, () => t.createSession()));
+    for (const id of sessions.slice(0, 5)) expect((await t.goLive(id)).execution.status).toBe("SUCCEEDED");
+    const sixth = sessions[5] as string;
+    const startedAt = Date.now();
+    const { execution } = await t.goLive(sixth);
+    expect(execution.status).toBe("FAILED");
+    expect(execution.error).toBe("QuotaExceeded");
+    // Not retried for minutes (scaled), and nothing of the sixth left behind.
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    const session = await t.session(sixth);
+    expect(session.streaming.error).toMatchObject({ code: "QuotaExceeded", message: expect.stringContaining("quota") });
+    expect(t.liveMediaLive().channels).toHaveLength(5);
+    expect(t.liveMediaLive().inputs).toHaveLength(5);
+  });
+
   it("creates one channel when CreateChannel's answer is lost and the task is retried", async () => {
     const sessionId = await t.createSession();
     await t.fault({

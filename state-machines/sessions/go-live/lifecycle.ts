@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { defineLifecycle } from "#state-machines/workflow/lifecycle.ts";
+import { stopStreaming } from "../stop-streaming/lifecycle.ts";
 import { GO_LIVE_TIMEOUT_MINUTES } from "#state-machines/workflow/waits.ts";
 
 /**
@@ -12,6 +13,7 @@ export const goLive = defineLifecycle({
   input: z.object({ sessionId: z.string().min(1), attempt: z.number().int().positive() }),
   key: (input) => input.sessionId,
   timeoutMinutes: GO_LIVE_TIMEOUT_MINUTES,
-  // A go-live aborted half-way leaves its session `starting` with a channel maybe running.
-  settledBy: "stop-streaming",
+  // A go-live aborted half-way leaves its session `starting`, its channel maybe running: stop it
+  // (stop-streaming takes over a session its dead owner left starting).
+  settledBy: { lifecycle: stopStreaming, input: ({ sessionId, attempt }) => ({ sessionId, attempt }) },
 });

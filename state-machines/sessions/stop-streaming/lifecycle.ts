@@ -7,10 +7,13 @@ import { STOP_STREAMING_TIMEOUT_MINUTES } from "#state-machines/workflow/waits.t
  * IDLE, mark the session idle. Input `{sessionId, attempt}`; executions
  * `stop-streaming-<sessionId>-<n>`.
  */
+const input = z.object({ sessionId: z.string().min(1), attempt: z.number().int().positive() });
+
 export const stopStreaming = defineLifecycle({
   name: "stop-streaming",
-  input: z.object({ sessionId: z.string().min(1), attempt: z.number().int().positive() }),
-  key: (input) => input.sessionId,
+  input,
+  key: (i) => i.sessionId,
   timeoutMinutes: STOP_STREAMING_TIMEOUT_MINUTES,
-  settledBy: "stop-streaming",
+  // An aborted stop leaves the session `stopping`: stopping again takes it over and finishes.
+  settledBy: "itself",
 });
