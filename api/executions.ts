@@ -20,20 +20,20 @@ export interface StartedExecution {
 }
 
 /**
- * Starts an execution of `lifecycle` named `<lifecycle>-<key>-<n>`, from `n = after + 1`, or
- * returns the execution already running under that name with the same input (Step Functions'
- * own idempotency: concurrent callers computing the same name and input get one execution). A
- * name a closed execution holds (names stay reserved for 90 days) moves on to the next `n`; the
- * caller stores the `n` it got on its record, so the next start begins past every used name and
- * names never run out.
+ * Starts an execution of `lifecycle` named `<lifecycle>-<key>-<n>` from `n = from` (at least 1),
+ * or returns the execution already running under that name with the same input (Step Functions'
+ * own idempotency: a repeated or concurrent request gets the one execution). A name a closed
+ * execution holds (names stay reserved for 90 days) moves on to the next `n`; the caller stores
+ * the `n` it got on its record and starts from it next time, so names never run out.
  */
 export async function startLifecycle<I extends z.ZodType>(
   lifecycle: Lifecycle<I>,
-  after: number,
+  from: number,
   input: (n: number) => z.input<I>,
 ): Promise<StartedExecution & { readonly n: number }> {
   const stateMachineArn = stateMachineArnOf(lifecycle.name);
-  for (let n = after + 1; ; n++) {
+  const first = Math.max(from, 1);
+  for (let n = first; ; n++) {
     const payload = lifecycle.input.parse(input(n));
     const name = executionName(lifecycle, lifecycle.key(payload), n);
     try {
@@ -44,7 +44,7 @@ export async function startLifecycle<I extends z.ZodType>(
       return { executionArn: res.executionArn, executionName: name, startDate: iso(res.startDate), n };
     } catch (err) {
       if (errorName(err) !== "ExecutionAlreadyExists") throw err;
-      if (n - after >= MAX_NAME_PROBES) {
+      if (n - first >= MAX_NAME_PROBES) {
         // Only reachable if something else starts executions under castflow's names.
         throw new ApiError(503, "unavailable", "Could not find a free execution name; retry shortly");
       }
@@ -66,6 +66,8 @@ const EXITED = /StateExited$/;
 
 /** Newest events read to find an execution's current state: one page, never the whole history. */
 export const CURRENT_STATE_PAGE = 100;
+/** Pages read at most: a state retried for a long time adds events but no new entry. */
+const CURRENT_STATE_MAX_PAGES = 5;
 
 /**
  * The state an execution is in, from its newest events first (GetExecutionHistory with
@@ -111,16 +113,25 @@ export async function describeExecution(executionArn: string): Promise<Execution
   }
   let currentStateName: string | undefined;
   if (d.status === "RUNNING") {
-    // A go-live has hundreds of events and clients poll: read only the newest page.
-    const page = await sfn().send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        includeExecutionData: false,
-        reverseOrder: true,
-        maxResults: CURRENT_STATE_PAGE,
-      }),
-    );
-    currentStateName = currentState(page.events ?? []);
+    // A go-live has hundreds of events and clients poll: read the newest page, and older ones
+    // only while a long run of retries hides the state's entry (a few pages at most).
+    const newestFirst: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < CURRENT_STATE_MAX_PAGES && currentStateName === undefined; page++) {
+      const res = await sfn().send(
+        new GetExecutionHistoryCommand({
+          executionArn,
+          includeExecutionData: false,
+          reverseOrder: true,
+          maxResults: CURRENT_STATE_PAGE,
+          nextToken,
+        }),
+      );
+      newestFirst.push(...(res.events ?? []));
+      currentStateName = currentState(newestFirst);
+      nextToken = res.nextToken;
+      if (!nextToken) break;
+    }
   }
   const parse = (s: string | undefined): unknown => {
     if (s === undefined) return undefined;

@@ -1,9 +1,12 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type * as z from "zod";
-import { config } from "#lib/config.ts";
+import { config, stateMachineArn } from "#lib/config.ts";
 import { errorName, TaskErrors } from "#lib/errors.ts";
 import { logger, withInvocationLogger } from "#lib/logger.ts";
+import { endSession as endSessionLifecycle } from "#state-machines/sessions/end-session/lifecycle.ts";
+import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
+import { stopStreaming as stopStreamingLifecycle } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import { describeIssues } from "#tasks/define.ts";
 import { type Caller, callerOf } from "./auth.ts";
 import {
@@ -29,6 +32,12 @@ import {
   startStreaming,
   stopStreaming,
 } from "./sessions.ts";
+
+/** The lifecycles this API starts: a deployment without their ARNs fails its cold start. */
+const STARTED_LIFECYCLES = [goLive, stopStreamingLifecycle, endSessionLifecycle];
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
+  for (const lifecycle of STARTED_LIFECYCLES) stateMachineArn(lifecycle.name);
+}
 
 /** Request bodies are small JSON documents; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;

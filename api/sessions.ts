@@ -282,16 +282,21 @@ export async function endSession(session: Session): Promise<LifecycleResponse> {
   if (session.status === "ending" && (await isRunning(session.end?.executionArn))) {
     return { status: 202, body: { sessionId, status: "ending", executionArn: session.end?.executionArn } };
   }
-  const started = await start(session, endSessionLifecycle, counter(session, endSessionLifecycle), () => ({
-    sessionId,
-  }));
-  // Recorded at once: from now on start and stop answer 409, even while the end still waits for
-  // a go-live under way to settle (the record stays `active` until end-session claims it).
-  // The end runs either way: a failed write only loses the early 409.
-  await updateSession(sessionId, {
-    set: { endRequest: { executionArn: started.executionArn, requestedAt: nowIso() } },
-  }).catch((err: unknown) =>
-    logger.warn("Could not record the end request", { sessionId, error: errorName(err) }),
+  if (session.endRequest && (await isRunning(session.endRequest.executionArn))) {
+    return {
+      status: 202,
+      body: { sessionId, status: "ending", executionArn: session.endRequest.executionArn },
+    };
+  }
+  // The request is recorded with the counter, at once: from now on start and stop answer 409, even
+  // while the end still waits for a go-live under way to settle (the record stays `active` until
+  // end-session claims it).
+  const started = await start(
+    session,
+    endSessionLifecycle,
+    counter(session, endSessionLifecycle),
+    () => ({ sessionId }),
+    (executionArn) => ({ endRequest: { executionArn, requestedAt: nowIso() } }),
   );
   return {
     status: 202,
@@ -309,25 +314,26 @@ export async function endSession(session: Session): Promise<LifecycleResponse> {
 const counter = (session: Session, lifecycle: Lifecycle) => session.executionCounters?.[lifecycle.name] ?? 0;
 
 /**
- * Starts `lifecycle` for the session past its counter and stores the number it got, so the
- * next start begins past every name used (names stay reserved for 90 days). The counter write
- * only ever raises the number; losing it to a race costs one more name probe, nothing else.
+ * Starts `lifecycle` for the session from its counter (the running execution under that name is
+ * returned as it is: a repeated request starts nothing) and stores the number it got, with
+ * `alsoSet` in the same write, so the next start skips every name used (reserved for 90 days). A
+ * lost race on the counter costs one more name probe, nothing else; a failed write is logged:
+ * the execution runs either way.
  */
 async function start<I extends z.ZodType>(
   session: Session,
   lifecycle: Lifecycle<I>,
-  after: number,
+  from: number,
   input: (n: number) => z.input<I>,
+  alsoSet: (executionArn: string) => Record<string, unknown> = () => ({}),
 ) {
-  const started = await startLifecycle(lifecycle, after, input);
-  const counters = { ...session.executionCounters, [lifecycle.name]: started.n };
+  const started = await startLifecycle(lifecycle, from, input);
+  const counters = {
+    ...session.executionCounters,
+    [lifecycle.name]: Math.max(started.n, counter(session, lifecycle)),
+  };
   await updateSession(session.sessionId, {
-    set: { executionCounters: counters },
-    condition: {
-      expression: "attribute_not_exists(#executionCounters.#lifecycle) OR #executionCounters.#lifecycle < :n",
-      names: { "#lifecycle": lifecycle.name },
-      values: { ":n": started.n },
-    },
+    set: { executionCounters: counters, ...alsoSet(started.executionArn) },
   }).catch((err: unknown) =>
     logger.warn("Could not record the execution counter", {
       sessionId: session.sessionId,

@@ -2,9 +2,11 @@ import * as z from "zod";
 
 /**
  * Task and API configuration, read from the environment once, on first use (so tests and the
- * local runtime can set the environment before any handler runs). Nothing has a production
- * fallback: the stack sets every value, and a function missing one fails on its cold start with
- * the names of the missing settings (see `defineTask`).
+ * local runtime can set the environment before any handler runs). No table, bucket, role or
+ * state machine has a fallback: the stack sets every one, and a function missing one fails on its
+ * cold start with the names of the missing settings (`defineTask`, and the API handler for its
+ * state machines). The others have defaults that are settings, not stand-ins: the input CIDR
+ * (anywhere: hosts push RTMP from wherever they are), the takeover grace, the legacy fallback (off).
  */
 const ConfigSchema = z.object({
   TABLE_NAME: z.string().min(1),

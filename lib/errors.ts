@@ -24,6 +24,8 @@ export const TaskErrors = {
   ProgramChannelMissing: "ProgramChannelMissing",
   /** IVS refused to delete a channel that is still receiving a stream; retried after the stream ends. */
   IvsChannelBusy: "IvsChannelBusy",
+  /** An IVS channel that must not be deleted here (a host's persistent channel): never retried. */
+  ChannelNotDeletable: "ChannelNotDeletable",
   /** IVS throttled or refused to create a channel (quota): the request may be retried shortly. */
   IvsUnavailable: "IvsUnavailable",
   /**

@@ -177,10 +177,36 @@ const offline = (err: unknown) => errorName(err) === "ChannelNotBroadcasting" ||
  */
 export async function deleteIvsChannel(
   channelArn: string,
-  options: { readonly endStreamFirst?: boolean; readonly signal?: AbortSignal } = {},
+  options: {
+    readonly endStreamFirst?: boolean;
+    /**
+     * Delete only a channel castflow tagged with one of these roles; anything else fails with
+     * `ChannelNotDeletable` before a key is revoked (stream keys carry no tags, so IAM alone
+     * cannot keep a task from revoking a persistent channel's key).
+     */
+    readonly onlyRoles?: readonly IvsChannelRole[];
+    readonly signal?: AbortSignal;
+  } = {},
 ): Promise<DeletedIvsChannel> {
   const { signal } = options;
   const endStreamFirst = options.endStreamFirst ?? true;
+  if (options.onlyRoles) {
+    let tags: Record<string, string> | undefined;
+    try {
+      tags = (await ivs().send(new GetChannelCommand({ arn: channelArn }), { abortSignal: signal })).channel
+        ?.tags;
+    } catch (err) {
+      if (isNotFound(err)) return { deleted: false, stoppedStream: false };
+      throw err;
+    }
+    const role = tags?.[Tags.role];
+    if (tags?.[Tags.managedBy] !== "castflow" || !options.onlyRoles.includes(role as IvsChannelRole)) {
+      throw new TaskError(
+        TaskErrors.ChannelNotDeletable,
+        `IVS channel ${channelArn} is ${role ? `a ${role} channel` : "not a castflow channel"}; only ${options.onlyRoles.join(" or ")} channels are deleted here`,
+      );
+    }
+  }
   let stoppedStream = false;
   if (endStreamFirst)
     try {

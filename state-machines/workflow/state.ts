@@ -33,10 +33,10 @@ export type PathOf<T, D extends number = 5> = [D] extends [never]
 type SubPath<K extends string, V, D extends number> =
   NonNullable<V> extends object ? `${K}.${PathOf<NonNullable<V>, Prev[D]>}` : never;
 
-/** The type at a dotted path of `T`. */
+/** The type at a dotted path of `T`; a parent that may be null or absent makes the value so too. */
 export type ValueAt<T, P extends string> = P extends `${infer K}.${infer Rest}`
   ? K extends keyof T
-    ? ValueAt<NonNullable<T[K]>, Rest>
+    ? ValueAt<NonNullable<T[K]>, Rest> | Extract<T[K], null | undefined>
     : never
   : P extends keyof T
     ? T[P]
@@ -50,9 +50,23 @@ export function jsonPath(dotted: string): string {
     .join("")}`;
 }
 
+declare const slotType: unique symbol;
+
+/**
+ * Where a task's result goes in the state: a field of type `T`. Only a result assignable to `T`
+ * may be written there (`taskState` checks it against the task's output).
+ */
+export interface Slot<T> {
+  readonly path: string;
+  /** Type-level only (contravariant: a slot of `T` takes any value assignable to `T`). */
+  readonly [slotType]?: (value: T) => void;
+}
+
 export interface StateRefs<S> {
   /** A reference to a field of the state. */
   at<P extends PathOf<S>>(path: P): Ref<ValueAt<S, P>>;
+  /** A field of the state as the place a task's result goes. */
+  slot<P extends PathOf<S>>(path: P): Slot<ValueAt<S, P>>;
   /** The JSONPath of a field (for Choice conditions and result paths). */
   path(path: PathOf<S>): string;
 }
@@ -61,6 +75,7 @@ export interface StateRefs<S> {
 export function refs<S>(): StateRefs<S> {
   return {
     at: (path) => ({ path: jsonPath(path) }),
+    slot: (path) => ({ path: jsonPath(path) }),
     path: (path) => jsonPath(path),
   };
 }
@@ -71,8 +86,8 @@ export const EXECUTION = {
   executionName: { path: "$$.Execution.Name" } as Ref<string>,
 } as const;
 
-/** A payload field: a literal value of the input's type, or a reference to one. Arrays may mix both. */
-export type PayloadValue<T> = T | Ref<T> | (T extends readonly (infer E)[] ? readonly (E | Ref<E>)[] : never);
+/** A payload field: a literal value of the input's type, or a reference to one; an array of either. */
+export type PayloadValue<T> = T | Ref<T> | (T extends readonly (infer E)[] ? readonly Ref<E>[] : never);
 
 /** What a task state may pass for a task input `I`: exactly its fields, each a value or a reference. */
 export type Payload<I> = { readonly [K in keyof I]: PayloadValue<I[K]> };

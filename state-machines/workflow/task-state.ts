@@ -4,9 +4,9 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
 import { TaskErrors } from "#lib/errors.ts";
-import type { AnyTask, TaskDefinition, TaskInput } from "#tasks/define.ts";
+import type { AnyTask, TaskDefinition, TaskInput, TaskOutput } from "#tasks/define.ts";
 import { LAMBDA_SERVICE_RETRY, type RetryPolicy, TAKEOVER_PENDING_RETRY, TRANSIENT_RETRY } from "./retry.ts";
-import { type Exact, isRef, type Payload, type Ref } from "./state.ts";
+import { type Exact, isRef, type Payload, type Ref, type Slot } from "./state.ts";
 
 export { EXECUTION } from "./state.ts";
 
@@ -37,7 +37,7 @@ export interface TaskStateProps<T extends SomeTask, P> {
   /** The task's input: exactly its fields, each a literal or a `Ref` into the state. */
   readonly payload: Exact<P, TaskInput<T>>;
   /** Where the task's result goes in the state (`DISCARD` keeps the state as it was). */
-  readonly resultPath: string;
+  readonly resultPath: Slot<TaskOutput<T>> | typeof sfn.JsonPath.DISCARD;
   /** Retries beyond the standard Lambda-service and throttling/5xx ones, tried first. */
   readonly extraRetries?: readonly RetryPolicy[];
   /** Default: 60 s (the task Lambdas time out at 30 s). */
@@ -78,7 +78,7 @@ export function taskState<T extends SomeTask, P extends Payload<TaskInput<T>>>(
     payload: sfn.TaskInput.fromObject(renderPayload(props.payload) as Record<string, unknown>),
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
-    resultPath: props.resultPath,
+    resultPath: typeof props.resultPath === "string" ? props.resultPath : props.resultPath.path,
     taskTimeout: sfn.Timeout.duration(props.timeout ?? Duration.seconds(60)),
   });
   for (const policy of props.extraRetries ?? []) state.addRetry(retryProps(policy));
@@ -101,7 +101,8 @@ export function claimState<T extends SomeTask, P extends Payload<TaskInput<T>>>(
 ): tasks.LambdaInvoke {
   const claim = taskState(scope, fns, title, {
     ...props,
-    resultPath: "$.claim",
+    // Every lifecycle's claim result is at `$.claim`.
+    resultPath: { path: "$.claim" } as Slot<TaskOutput<T>>,
     extraRetries: [...(props.extraRetries ?? []), TAKEOVER_PENDING_RETRY],
   });
   claim.addCatch(new sfn.Succeed(scope, "Session Busy", { comment: "Another lifecycle owns the session." }), {

@@ -4,7 +4,7 @@ import type { Construct } from "constructs";
 import { TaskErrors } from "#lib/errors.ts";
 import type * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import type * as describeInput from "#tasks/medialive/describe-input.ts";
-import { present, type Ref } from "./state.ts";
+import { present, type Ref, type Slot } from "./state.ts";
 import { type TaskFunctions, taskState } from "./task-state.ts";
 import type { WaitSpec } from "./waits.ts";
 
@@ -12,6 +12,9 @@ import type { WaitSpec } from "./waits.ts";
 export type Awaited =
   | { readonly describe: typeof describeChannel.task; readonly channelId: Ref<string | null> }
   | { readonly describe: typeof describeInput.task; readonly inputId: Ref<string | null> };
+
+/** Where each poll's answer goes: `$.wait.observed` (the fragment's own scratch field). */
+const OBSERVED = { path: "$.wait.observed" } as Slot<{ readonly state: string }>;
 
 export interface WaitForStateProps {
   readonly spec: WaitSpec;
@@ -48,12 +51,12 @@ export class WaitForState extends sfn.StateMachineFragment {
         ? taskState(this, props.fns, `${t}: Poll`, {
             task: awaited.describe,
             payload: { channelId: present(awaited.channelId) },
-            resultPath: "$.wait.observed",
+            resultPath: OBSERVED,
           })
         : taskState(this, props.fns, `${t}: Poll`, {
             task: awaited.describe,
             payload: { inputId: present(awaited.inputId) },
-            resultPath: "$.wait.observed",
+            resultPath: OBSERVED,
           });
     const reached = new sfn.Pass(this, `${t}: Reached`, { resultPath: sfn.JsonPath.DISCARD });
     const pause = new sfn.Wait(this, `${t}: Pause`, {

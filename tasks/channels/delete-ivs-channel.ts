@@ -15,7 +15,7 @@ export function deleteIvsChannel(
   input: DeleteIvsChannelInput,
   { signal }: TaskContext,
 ): Promise<DeleteIvsChannelOutput> {
-  return deleteChannel(input.channelArn, { signal });
+  return deleteChannel(input.channelArn, { signal, onlyRoles: ["relay", "program"] });
 }
 
 /** The task, declared once: input, grants and handler. */
@@ -24,7 +24,8 @@ export const task = defineTask({
   entry: import.meta.url,
   input: DeleteIvsChannelInput,
   grants: [
-    { actions: ["ivs:GetStream", "ivs:ListStreamKeys", "ivs:DeleteStreamKey"], on: "ivs" },
+    // GetChannel: the role tag is checked before anything is revoked (stream keys carry no tags).
+    { actions: ["ivs:GetChannel", "ivs:GetStream", "ivs:ListStreamKeys", "ivs:DeleteStreamKey"], on: "ivs" },
     // Stopping and deleting only channels castflow created for one session: never a persistent one.
     { actions: ["ivs:StopStream", "ivs:DeleteChannel"], on: "ivs", onlyRoles: ["relay", "program"] },
   ],

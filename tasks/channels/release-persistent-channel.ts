@@ -49,14 +49,17 @@ async function recordStats(
     Update: {
       TableName: config().TABLE_NAME,
       Key: sessionKey(sessionId),
-      UpdateExpression: "SET #end.#statsRecorded = :true",
+      // Every write moves the record's version (its optimistic lock; lib/conditional-update.ts).
+      UpdateExpression:
+        "SET #end.#statsRecorded = :true, updatedAt = :now, #version = if_not_exists(#version, :zero) + :one",
       ConditionExpression: "attribute_not_exists(#end.#statsRecorded) AND #end.#executionArn = :exec",
       ExpressionAttributeNames: {
         "#end": "end",
         "#statsRecorded": "statsRecorded",
         "#executionArn": "executionArn",
+        "#version": "version",
       },
-      ExpressionAttributeValues: { ":true": true, ":exec": executionArn },
+      ExpressionAttributeValues: { ":true": true, ":exec": executionArn, ":now": now, ":zero": 0, ":one": 1 },
     },
   };
   const channelUpdate = (withRelease: boolean) => ({
@@ -64,15 +67,17 @@ async function recordStats(
       TableName: config().TABLE_NAME,
       Key: channelKey(channelId),
       UpdateExpression: [
-        "SET totalBroadcasts = totalBroadcasts + :b, totalStreamingMinutes = totalStreamingMinutes + :m, updatedAt = :now",
+        "SET totalBroadcasts = totalBroadcasts + :b, totalStreamingMinutes = totalStreamingMinutes + :m, updatedAt = :now, #version = if_not_exists(#version, :zero) + :one",
         broadcast ? ", lastBroadcastAt = :now" : "",
         withRelease ? ", #state = :idle REMOVE currentSessionId" : "",
       ].join(""),
       ConditionExpression: withRelease
         ? "#state = :live AND currentSessionId = :session"
         : "attribute_exists(pk)",
-      ExpressionAttributeNames: withRelease ? { "#state": "state" } : undefined,
+      ExpressionAttributeNames: { "#version": "version", ...(withRelease ? { "#state": "state" } : {}) },
       ExpressionAttributeValues: {
+        ":zero": 0,
+        ":one": 1,
         ":b": broadcast ? 1 : 0,
         ":m": toMinutes(seconds),
         ":now": now,

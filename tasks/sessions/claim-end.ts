@@ -66,6 +66,24 @@ export function streamedSeconds(s: Session, now: Date): number {
  * in part is claimed again, so running end-session again retries the failed parts.
  */
 export async function claimEnd(input: ClaimEndInput): Promise<ClaimEndOutput> {
+  // A write that lands between the read and the claim (the API recording the end request, a
+  // lifecycle settling) moves the version: read again at once rather than wait for the state's
+  // 30 s SessionBusy retry.
+  for (let attempt = 0; attempt < VERSION_RACE_ATTEMPTS; attempt++) {
+    const claimed = await tryClaimEnd(input);
+    if (claimed) return claimed;
+  }
+  throw new TaskError(
+    TaskErrors.SessionBusy,
+    `Session ${input.sessionId} kept changing while being claimed; retrying`,
+  );
+}
+
+/** Reads made before a claim gives up on a record that keeps changing. */
+const VERSION_RACE_ATTEMPTS = 5;
+
+/** One read and claim; undefined when the record changed in between. */
+async function tryClaimEnd(input: ClaimEndInput): Promise<ClaimEndOutput | undefined> {
   const { sessionId, executionArn } = input;
   const session = await getSession(sessionId);
   if (!session) throw sessionNotFound(sessionId);
@@ -104,8 +122,7 @@ export async function claimEnd(input: ClaimEndInput): Promise<ClaimEndOutput> {
     // Nothing moved since the read: the end snapshot (and the busy check) are based on it.
     condition: atVersion(session.version),
   });
-  if (!claimed)
-    throw new TaskError(TaskErrors.SessionBusy, `Session ${sessionId} changed while being claimed; retrying`);
+  if (!claimed) return undefined;
   return output(claimed, false, await untrackedResources(claimed));
 }
 

@@ -46,7 +46,8 @@ export interface EnsureChannelOutput {
   readonly needsRepoint: boolean;
 }
 
-const RUNNING = new Set(["STARTING", "RUNNING", "RECOVERING"]);
+/** States in which MediaLive refuses an edit but the channel will (or does) run: re-point by stop, update, start. */
+const NOT_EDITABLE = new Set(["STARTING", "RUNNING", "RECOVERING", "STOPPING"]);
 
 const FAILED = new Set(["CREATE_FAILED", "UPDATE_FAILED"]);
 
@@ -78,13 +79,17 @@ async function refreshProgramDestination(
   signal: AbortSignal,
 ): Promise<{ state: string; needsRepoint: boolean }> {
   const unchanged = { state: found.state, needsRepoint: false };
-  if ((found.state !== "IDLE" && !RUNNING.has(found.state)) || !found.destinations) return unchanged;
+  if ((found.state !== "IDLE" && !NOT_EDITABLE.has(found.state)) || !found.destinations) return unchanged;
   const { ingestEndpoint } = await getIvsChannel(programChannelArn, signal);
   const wanted = programDestinationSetting(ingestEndpoint, await resolveStreamKey(programChannelArn, signal));
   const current = found.destinations.find((d) => d.Id === PROGRAM_DESTINATION_ID)?.Settings?.[0];
   if (current?.Url === wanted.Url && current.StreamName === wanted.StreamName) return unchanged;
   if (found.state !== "IDLE") {
-    logger.warn("A running reused channel pushes to a stale program destination", { channelId: found.id });
+    // STOPPING too: Wait For Channel Ready would wait it out and start it on the stale key.
+    logger.warn("A reused channel that cannot be edited now pushes to a stale program destination", {
+      channelId: found.id,
+      state: found.state,
+    });
     return { state: found.state, needsRepoint: true };
   }
   const destinations = found.destinations.map((d) =>

@@ -83,24 +83,35 @@ async function ensureSecurityGroup(executionName: string, signal: AbortSignal): 
     await recordGroup(existing.Id);
     return existing.Id;
   }
+  // The lease is taken on exactly what was read, so of executions that read the same record
+  // one wins: none, a recorded group that is gone, an expired lease, or this execution's own.
   const now = Date.now();
+  const pending = () =>
+    new TaskError(
+      TaskErrors.SharedResourcePending,
+      "Another go-live is creating the shared input security group; trying again shortly",
+    );
+  let condition: { expression: string; values: Record<string, unknown> };
+  if (!record) condition = { expression: "attribute_not_exists(pk)", values: {} };
+  else if (typeof record.groupId === "string")
+    condition = { expression: "groupId = :seenGroup", values: { ":seenGroup": record.groupId } };
+  else if (record.creator === executionName)
+    condition = { expression: "creator = :me", values: { ":me": executionName } };
+  else if (typeof record.leaseUntil === "number" && record.leaseUntil < now)
+    condition = { expression: "leaseUntil = :seenLease", values: { ":seenLease": record.leaseUntil } };
+  else throw pending();
   try {
     await dynamo().send(
       new PutCommand({
         TableName: config().TABLE_NAME,
         Item: { ...GROUP_KEY, creator: executionName, leaseUntil: now + CREATE_LEASE_MS },
-        // Free (no record, or a recorded group that is gone), expired, or already ours (a retry).
-        ConditionExpression:
-          "attribute_not_exists(pk) OR attribute_exists(groupId) OR leaseUntil < :now OR creator = :me",
-        ExpressionAttributeValues: { ":now": now, ":me": executionName },
+        ConditionExpression: condition.expression,
+        ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
       }),
     );
   } catch (err) {
     if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    throw new TaskError(
-      TaskErrors.SharedResourcePending,
-      "Another go-live is creating the shared input security group; trying again shortly",
-    );
+    throw pending();
   }
   const res = await medialive()
     .send(

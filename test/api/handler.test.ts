@@ -236,12 +236,13 @@ describe("API route()", () => {
       expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     });
 
-    it("starts go-live-<id>-<attempt+1> with the session and attempt as input (202)", async () => {
-      // Prepare
+    it("starts go-live-<id>-<n> past the closed attempt, with the session and n as input (202)", async () => {
+      // Prepare: attempt 2 has closed; its name stays reserved.
       givenSession(makeSession({ streaming: { status: "idle", isLive: false, attempt: 2 } }));
       const arn = executionArnOf(GO_LIVE_SM, "go-live-s1-3");
       sfn
         .on(StartExecutionCommand)
+        .rejectsOnce(awsError("ExecutionAlreadyExists", "Execution already exists", 400))
         .resolves({ executionArn: arn, startDate: new Date("2025-01-01T00:00:00Z") });
 
       // Act
@@ -255,17 +256,18 @@ describe("API route()", () => {
         executionName: "go-live-s1-3",
       });
       const starts = sfn.commandCalls(StartExecutionCommand);
-      expect(starts).toHaveLength(1);
-      const startInput = starts[0]?.args[0].input;
+      expect(starts.map((c) => c.args[0].input.name)).toEqual(["go-live-s1-2", "go-live-s1-3"]);
+      const startInput = starts[1]?.args[0].input;
       expect(startInput?.stateMachineArn).toBe(GO_LIVE_SM);
       expect(startInput?.name).toBe("go-live-s1-3");
       expect(JSON.parse(startInput?.input ?? "null")).toEqual({ sessionId: "s1", attempt: 3 });
     });
 
-    it("moves on to the next number when the name is taken by a closed execution", async () => {
+    it("moves on to the next number while names are taken by closed executions", async () => {
       givenSession(makeSession({ streaming: { status: "error", isLive: false, attempt: 2 } }));
       sfn
         .on(StartExecutionCommand)
+        .rejectsOnce(awsError("ExecutionAlreadyExists", "Execution already exists", 400))
         .rejectsOnce(awsError("ExecutionAlreadyExists", "Execution already exists", 400))
         .resolves({ executionArn: executionArnOf(GO_LIVE_SM, "go-live-s1-4"), startDate: new Date() });
 
@@ -273,8 +275,8 @@ describe("API route()", () => {
 
       expect(res.status).toBe(202);
       const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
-      expect(starts.map((s) => s.name)).toEqual(["go-live-s1-3", "go-live-s1-4"]);
-      expect(JSON.parse(starts[1]?.input ?? "null")).toEqual({ sessionId: "s1", attempt: 4 });
+      expect(starts.map((s) => s.name)).toEqual(["go-live-s1-2", "go-live-s1-3", "go-live-s1-4"]);
+      expect(JSON.parse(starts[2]?.input ?? "null")).toEqual({ sessionId: "s1", attempt: 4 });
       expect(res.body).toMatchObject({ executionName: "go-live-s1-4" });
     });
   });
@@ -309,23 +311,43 @@ describe("API route()", () => {
       expect(sfn.calls()).toHaveLength(0);
     });
 
-    it("starts stop-streaming past the session's counter and records the number it used (202)", async () => {
+    it("starts stop-streaming from the session's counter, past its closed name, and records the number (202)", async () => {
       givenSession({
         ...makeSession({ streaming: { status: "live", isLive: true, attempt: 2 } }),
         executionCounters: { "go-live": 2, "stop-streaming": 1 },
       });
       sfn
         .on(StartExecutionCommand)
+        .rejectsOnce(awsError("ExecutionAlreadyExists", "Execution already exists", 400))
         .resolves({ executionArn: executionArnOf(STOP_SM, "stop-streaming-s1-2"), startDate: new Date() });
 
       const res = await call(request("POST", "/sessions/s1/streaming/stop"));
 
       expect(res.status).toBe(202);
-      const startInput = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+      const startInput = sfn.commandCalls(StartExecutionCommand)[1]?.args[0].input;
       expect(startInput?.stateMachineArn).toBe(STOP_SM);
       expect(startInput?.name).toBe("stop-streaming-s1-2");
       const [counter] = decodeUpdates(ddb.commandCalls(UpdateCommand));
       expect(counter?.set).toMatchObject({ executionCounters: { "go-live": 2, "stop-streaming": 2 } });
+    });
+
+    it("returns the running execution to a repeated request: the same name and input start nothing new", async () => {
+      // The stop was started (counter 1) but has not claimed the session yet.
+      givenSession({
+        ...makeSession({ streaming: { status: "live", isLive: true, attempt: 1 } }),
+        executionCounters: { "stop-streaming": 1 },
+      });
+      // Step Functions answers a running name with the same input with that execution.
+      sfn
+        .on(StartExecutionCommand)
+        .resolves({ executionArn: executionArnOf(STOP_SM, "stop-streaming-s1-1"), startDate: new Date() });
+
+      const res = await call(request("POST", "/sessions/s1/streaming/stop"));
+
+      expect(res.body).toMatchObject({ executionName: "stop-streaming-s1-1" });
+      expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([
+        "stop-streaming-s1-1",
+      ]);
     });
 
     it("never runs out of execution names: 30 closed ones in a row are skipped, not answered with 500", async () => {

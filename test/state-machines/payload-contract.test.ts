@@ -9,12 +9,14 @@ import type { TaskOutput } from "#tasks/define.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as claimSession from "#tasks/sessions/claim-session.ts";
 import * as markLive from "#tasks/sessions/mark-live.ts";
+import * as recordSessionEnded from "#tasks/sessions/record-session-ended.ts";
 
 type State = {
   readonly sessionId: string;
   readonly attempt: number;
   readonly claim: TaskOutput<typeof claimSession.task>;
   readonly live: TaskOutput<typeof markLive.task>;
+  readonly part: recordSessionEnded.CleanupPart;
 };
 const s = refs<State>();
 
@@ -35,7 +37,7 @@ function illTypedStates(): void {
   taskState(stack, fns, "Unknown Field", {
     task: startChannel.task,
     // @ts-expect-error start-channel takes no `sessionId`
-    payload: { channelId: s.at("claim.channelId"), sessionId: s.at("sessionId") },
+    payload: { channelId: s.at("sessionId"), sessionId: s.at("sessionId") },
     resultPath: "$.x",
   });
   taskState(stack, fns, "Wrong Type", {
@@ -56,6 +58,22 @@ function illTypedStates(): void {
   });
   // @ts-expect-error claim-session returns no `playbackUrl`
   s.at("claim.playbackUrl");
+  taskState(stack, fns, "Wrong Slot", {
+    task: startChannel.task,
+    payload: { channelId: s.at("sessionId") },
+    // @ts-expect-error start-channel's result is not mark-live's: it cannot go where `live` is read
+    resultPath: s.slot("live"),
+  });
+  taskState(stack, fns, "Mixed Array", {
+    task: recordSessionEnded.task,
+    payload: {
+      sessionId: s.at("sessionId"),
+      executionArn: EXECUTION.executionArn,
+      // @ts-expect-error an array is all references or all literals (States.Array takes references)
+      parts: [{ part: "mediaLive", attempted: false, success: true }, s.at("part")],
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
   // @ts-expect-error the state has no `channel` result
   s.at("channel.channelId");
 }
@@ -71,7 +89,7 @@ describe("the payload contract", () => {
         executionArn: EXECUTION.executionArn,
         playbackUrl: s.at("live.playbackUrl"),
       },
-      resultPath: s.path("live"),
+      resultPath: s.slot("live"),
     });
     const rendered = stack.resolve(state.toStateJson()) as {
       Parameters: Record<string, unknown>;

@@ -45,7 +45,7 @@ export const endSessionMachine = defineMachine(endSession, (scope, fns) => {
   const claim = taskState(scope, fns, "Claim Session For End", {
     task: claimEnd.task,
     payload: { sessionId: s.at("sessionId"), executionArn: EXECUTION.executionArn },
-    resultPath: s.path("claim"),
+    resultPath: s.slot("claim"),
     extraRetries: [SESSION_BUSY_RETRY, TAKEOVER_PENDING_RETRY],
   });
   claim.addCatch(
@@ -98,7 +98,7 @@ export const endSessionMachine = defineMachine(endSession, (scope, fns) => {
       executionArn: EXECUTION.executionArn,
       parts: [s.at("parts.0"), s.at("parts.1"), s.at("channelPart")],
     },
-    resultPath: s.path("ended"),
+    resultPath: s.slot("ended"),
   });
 
   // The IVS channel the program went to comes last: handing a persistent channel to the host's

@@ -64,12 +64,12 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
   const confirm = taskState(scope, fns, "Confirm Program Channel", {
     task: confirmProgramChannel.task,
     payload: { programChannelArn: s.at("claim.programChannelArn") },
-    resultPath: s.path("program"),
+    resultPath: s.slot("program"),
   });
   const ensureInputState = taskState(scope, fns, "Ensure Input", {
     task: ensureInput.task,
     payload: { ...session, inputId: s.at("claim.inputId") },
-    resultPath: s.path("input"),
+    resultPath: s.slot("input"),
     extraRetries: [SHARED_RESOURCE_PENDING_RETRY],
   });
   const ensure = (title: string) =>
@@ -81,7 +81,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
         inputId: s.at("input.inputId"),
         programChannelArn: s.at("claim.programChannelArn"),
       },
-      resultPath: s.path("channel"),
+      resultPath: s.slot("channel"),
       extraRetries: [CHANNEL_NOT_READY_RETRY],
     });
   const channelId = s.at("channel.channelId");
@@ -128,7 +128,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
       executionArn: EXECUTION.executionArn,
       playbackUrl: s.at("program.playbackUrl"),
     },
-    resultPath: s.path("live"),
+    resultPath: s.slot("live"),
   });
   waitReady.next(start).next(waitRunning).next(markLiveState);
 
@@ -164,7 +164,7 @@ function cleanUp(scope: Construct, fns: TaskFunctions): sfn.IChainable {
   const find = taskState(scope, fns, "Find Created Resources", {
     task: findCreatedResources.task,
     payload: { sessionId: s.at("sessionId"), ...EXECUTION },
-    resultPath: s.path("cleanup"),
+    resultPath: s.slot("cleanup"),
   });
   const teardown = new MediaLiveTeardown(scope, "Teardown", {
     fns,

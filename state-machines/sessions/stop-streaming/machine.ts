@@ -51,7 +51,7 @@ export const stopStreamingMachine = defineMachine(stopStreaming, (scope, fns) =>
   const markStoppedState = taskState(scope, fns, "Mark Session Stopped", {
     task: markStopped.task,
     payload: { sessionId: s.at("sessionId"), executionArn: EXECUTION.executionArn },
-    resultPath: s.path("stopped"),
+    resultPath: s.slot("stopped"),
   });
   const hasChannel = new sfn.Choice(scope, "Has Channel?")
     .when(sfn.Condition.isString(s.path("claim.channelId")), stop.next(waitStopped).next(markStoppedState))

@@ -1,6 +1,7 @@
 import {
   DeleteChannelCommand,
   DeleteStreamKeyCommand,
+  GetChannelCommand,
   GetStreamCommand,
   IvsClient,
   ListStreamKeysCommand,
@@ -28,6 +29,23 @@ describe("delete-ivs-channel", () => {
   beforeEach(() => {
     ivs.reset();
     useTestEnv();
+    ivs.on(GetChannelCommand, { arn: channelArn }).resolves({
+      channel: { arn: channelArn, tags: { "castflow:managed-by": "castflow", "castflow:role": "relay" } },
+    });
+  });
+
+  it("refuses a host's persistent channel before revoking anything (ChannelNotDeletable)", async () => {
+    ivs.on(GetChannelCommand, { arn: channelArn }).resolves({
+      channel: {
+        arn: channelArn,
+        tags: { "castflow:managed-by": "castflow", "castflow:role": "persistent" },
+      },
+    });
+
+    await expect(deleteIvsChannel({ channelArn }, taskContext())).rejects.toMatchObject({
+      name: TaskErrors.ChannelNotDeletable,
+    });
+    expect(callOrder()).toEqual(["GetChannelCommand"]);
   });
 
   it("deletes an offline channel without touching its keys or stream", async () => {
@@ -40,7 +58,7 @@ describe("delete-ivs-channel", () => {
 
     // Assess
     expect(out).toEqual({ deleted: true, stoppedStream: false });
-    expect(callOrder()).toEqual(["GetStreamCommand", "DeleteChannelCommand"]);
+    expect(callOrder()).toEqual(["GetChannelCommand", "GetStreamCommand", "DeleteChannelCommand"]);
     expect(ivs.commandCalls(DeleteChannelCommand)[0]?.args[0].input).toEqual({ arn: channelArn });
   });
 
@@ -58,6 +76,7 @@ describe("delete-ivs-channel", () => {
     // Assess
     expect(out).toEqual({ deleted: true, stoppedStream: true });
     expect(callOrder()).toEqual([
+      "GetChannelCommand",
       "GetStreamCommand",
       "ListStreamKeysCommand",
       "DeleteStreamKeyCommand",

@@ -297,12 +297,23 @@ describe("claim-end", () => {
     expect(update?.set).toMatchObject({ status: "ending", end: { executionArn, streamedSeconds: 5 } });
   });
 
-  it("fails with SessionBusy when the session changed since it was read (lost race)", async () => {
+  it("reads again at once when the session changed since it was read, and claims it", async () => {
+    given(persistentSession());
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: "failed", $metadata: {} }))
+      .resolves({ Attributes: item({ ...persistentSession(), status: "ending", end: { executionArn } }) });
+
+    await expect(claimEnd(input)).resolves.toMatchObject({ alreadyEnded: false });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2);
+  });
+
+  it("fails with SessionBusy (retried by the state) when the session keeps changing", async () => {
     given(persistentSession());
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: "failed", $metadata: {} }));
 
     await expect(claimEnd(input)).rejects.toMatchObject({ name: TaskErrors.SessionBusy });
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(5);
   });
 
   it("returns a legacy session's own program channel", async () => {

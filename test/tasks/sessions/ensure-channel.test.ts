@@ -14,6 +14,7 @@ import {
   ListChannelsCommand,
   MediaLiveClient,
   NotFoundException,
+  UpdateChannelCommand,
 } from "@aws-sdk/client-medialive";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
@@ -215,6 +216,34 @@ describe("ensure-channel", () => {
     const [update] = decodeUpdates(ddb.commandCalls(UpdateCommand));
     expect(update?.set).toMatchObject({ "mediaLive.channelId": "5550001" });
   });
+
+  it.each(["RUNNING", "STOPPING"])(
+    "reports a reused %s channel on a rotated key as needing a re-point, and edits nothing",
+    async (state) => {
+      // Prepare: the channel pushes to a key IVS no longer has.
+      givenIvsProgramChannel();
+      ml.on(DescribeChannelCommand, { ChannelId: "5550001" }).resolves({
+        Id: "5550001",
+        Arn: channelArn("5550001"),
+        State: state as "RUNNING",
+        Tags: { [Tags.sessionId]: "s1" },
+        Destinations: [
+          {
+            Id: "ivs-program",
+            Settings: [{ Url: `rtmps://${INGEST}:443/app/`, StreamName: "a-rotated-away-key" }],
+          },
+        ],
+      });
+      givenSessionOwned("5550001");
+
+      // Act
+      const out = await ensureChannel({ ...baseInput, channelId: "5550001" }, taskContext());
+
+      // Assess: MediaLive edits only IDLE channels; the machine stops, updates, starts.
+      expect(out).toMatchObject({ channelId: "5550001", state, needsRepoint: true });
+      expect(ml.commandCalls(UpdateChannelCommand)).toHaveLength(0);
+    },
+  );
 
   it("finds the channel by the session tag when the record was lost, and reuses it", async () => {
     ml.on(DescribeChannelCommand).rejects(new NotFoundException({ message: "not found", $metadata: {} }));
