@@ -30,6 +30,8 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** Seconds one execution may hold the right to create a shared resource (the input security group). */
+  SHARED_RESOURCE_LEASE_SECONDS: z.coerce.number().positive().default(60),
   /** Seconds after an owning execution closed before another may take its session over. */
   TAKEOVER_GRACE_SECONDS: z.coerce.number().nonnegative().default(90),
   /** Hosts without a persistent channel get a per-session program channel ("true"), or 403 ("false"). */

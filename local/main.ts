@@ -70,6 +70,10 @@ async function provisionDemoHost(host: string): Promise<string> {
       : (await call("POST", "/admin/channels", { name: host, hostUserId: host })).body;
   return `${host} streams to persistent channel ${String(channel?.channelId)} (playback ${String(channel?.playbackUrl)})`;
 }
+const settledLines = runtime.settled.map(
+  (x) =>
+    `  ${x.aborted.split(":").at(-1)} was aborted by the restart: ${x.settledBy ? `settling it with ${x.settledBy.split(":").at(-1)}` : `not settled (${x.error ?? "its lifecycle declares nothing to settle it"})`}`,
+);
 const demoHost = values["demo-host"];
 const demoLine = demoHost ? await provisionDemoHost(demoHost) : 'no demo host (--demo-host "")';
 const scale = runtime.timeScale;
@@ -82,7 +86,7 @@ console.log(`castflow local runtime is up (time scale ${scale}${scale === DEFAUL
   State        ${STATE_DIR}  (endpoints in ${join(STATE_DIR, "local.json")})
 
 Demo host    ${demoLine}
-
+${settledLines.length ? `\nExecutions of the previous run:\n${settledLines.join("\n")}\n` : ""}
 Try this (in another terminal):
   TOKEN=$(npm run -s dev-token -- ${demoHost || "host-1"})
   curl -s -X POST ${api}/sessions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"showId":"demo"}'

@@ -10,6 +10,7 @@ import { stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
 import { grantedActions, installIamEnforcement, type Principal, runAs } from "./iam.ts";
+import { type Settled, settleAborted } from "./settle.ts";
 import { createSfnService, type SfnService } from "./sfn/index.ts";
 import { type DurationOverrides, type Simulator, startSimulator } from "./simulator/index.ts";
 import { ensureTable } from "./table.ts";
@@ -31,14 +32,21 @@ export interface LocalRuntimeOptions {
   /** Loopback address to listen on. Default: 127.0.0.1. */
   readonly host?: string;
   /**
-   * Hosts without a persistent channel get a per-session program channel. Default: true locally,
-   * so a newcomer can go live without setting up the channel registry first.
+   * Hosts without a persistent channel get a per-session program channel (the legacy fallback).
+   * Default: false, as in the deployed stack (such hosts get 403).
    */
   readonly legacyProgramChannels?: boolean;
   /** Refuse SDK calls a function's role is not granted in the stack (AccessDeniedException). Default: true. */
   readonly enforceIam?: boolean;
   /** Simulated AWS durations replacing the defaults (base seconds, before the time scale). */
   readonly simulatorDurations?: DurationOverrides;
+  /**
+   * Chaos testing: the probability (0..1, default 0) that a task invocation runs its handler to the
+   * end (its AWS calls take effect) and then fails as if the Lambda had died before answering,
+   * with an error Step Functions reports for that (`Sandbox.Timedout`, `Lambda.ServiceException`).
+   * The state retries it, so every task must be idempotent under re-execution.
+   */
+  readonly taskCrashRate?: number;
   readonly ports?: {
     readonly api?: number;
     readonly sfn?: number;
@@ -60,6 +68,8 @@ export interface LocalRuntime {
   readonly stateMachineArns: Readonly<Record<string, string>>;
   readonly sfn: SfnService;
   readonly simulator: Simulator;
+  /** Executions the previous run left running (aborted on this start), and what settles each. */
+  readonly settled: readonly Settled[];
   readonly tableName: string;
   readonly timeScale: number;
   /** A bearer token for the local API. */
@@ -85,6 +95,30 @@ function lambdaContext(functionName: string): Context {
   };
 }
 
+/** Lambda passes JSON across the wire: no shared references between task and state. */
+const answer = (result: unknown) => (result === undefined ? null : JSON.parse(JSON.stringify(result)));
+
+/**
+ * What Step Functions sees when a task's Lambda dies after the handler did its work: half of the
+ * time a timeout (the runtime's error type `Sandbox.Timedout`, after the function's timeout), half
+ * of the time the Lambda service failing the invocation (`Lambda.ServiceException`).
+ */
+async function taskCrash(taskName: string, timeScale: number): Promise<Error> {
+  if (Math.random() < 0.5) {
+    await new Promise((resolve) => setTimeout(resolve, TASK_TIMEOUT_MS * timeScale));
+    return Object.assign(
+      new Error(
+        `RequestId: ${randomUUID()} Error: Task timed out after ${(TASK_TIMEOUT_MS / 1000).toFixed(2)} seconds (castflow-${taskName}, injected crash)`,
+      ),
+      { name: "Sandbox.Timedout" },
+    );
+  }
+  return Object.assign(
+    new Error(`Lambda encountered an internal error running castflow-${taskName} (injected crash)`),
+    { name: "Lambda.ServiceException" },
+  );
+}
+
 async function listen(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -106,6 +140,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const timeScale = options.timeScale ?? Number(process.env.CASTFLOW_TIME_SCALE ?? DEFAULT_TIME_SCALE);
   if (!Number.isFinite(timeScale) || timeScale <= 0)
     throw new Error(`CASTFLOW_TIME_SCALE must be a positive number`);
+  const crashRate = options.taskCrashRate ?? 0;
+  if (!(crashRate >= 0 && crashRate <= 1)) throw new Error(`taskCrashRate must be within 0..1`);
   const tableName = options.tableName ?? "castflow-local";
   const { stateDir } = options;
   if (stateDir) mkdirSync(stateDir, { recursive: true });
@@ -162,8 +198,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const event = JSON.parse(JSON.stringify(input));
         const run = () => task.handler(event, lambdaContext(`castflow-${task.name}`));
         const principal = principals.get(task);
-        const result = enforce && principal ? await runAs(principal, run) : await run();
-        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+        const invoked = enforce && principal ? runAs(principal, run) : run();
+        if (crashRate === 0) return answer(await invoked);
+        // The handler runs to the end either way: its AWS calls and writes took effect.
+        const outcome = await invoked.then(
+          (result) => ({ ok: true as const, result }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+        if (Math.random() < crashRate) throw await taskCrash(task.name, timeScale);
+        if (!outcome.ok) throw outcome.error;
+        return answer(outcome.result);
       },
     });
     stops.push(() => sfn.close());
@@ -188,9 +232,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       RECORDING_BUCKET: "castflow-local-recordings",
       MEDIALIVE_ROLE_ARN: "arn:aws:iam::000000000000:role/castflow-local-medialive",
       STATE_MACHINE_ARNS: JSON.stringify(stateMachineArns),
-      LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? true),
+      LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? false),
       // Real seconds, like the rest of the simulated time, follow the time scale.
       TAKEOVER_GRACE_SECONDS: String(90 * timeScale),
+      SHARED_RESOURCE_LEASE_SECONDS: String(60 * timeScale),
     });
     resetConfig();
     await ensureTable(new DynamoDBClient({ endpoint: dynamodbEndpoint }), tableName);
@@ -216,7 +261,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       dynamodb: dynamodbEndpoint,
     };
     if (stateDir) writeFileSync(join(stateDir, "local.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
+    // Executions the last run left RUNNING were aborted on load: settle their records now.
+    const settled = await settleAborted(
+      sfn.abortedAtStart,
+      (name) => machines.find((m) => m.name === name)?.lifecycle,
+    );
     return {
+      settled,
       endpoints,
       stateMachineArns,
       sfn,

@@ -269,6 +269,8 @@ export class ExecutionEngine {
   async close(): Promise<void> {
     for (const active of [...this.active.values()]) {
       this.abort(active, LOCAL_RUNTIME_STOPPED_ERROR, STOPPED_CAUSE);
+      // Its record is left half-way like one a crash would leave: the next start settles it.
+      active.record.toSettle = true;
     }
     await this.store?.flush();
   }
@@ -280,7 +282,13 @@ export class ExecutionEngine {
     for (const record of records) {
       this.executions.set(record.executionArn, record);
       this.nextSeq = Math.max(this.nextSeq, record.seq + 1);
-      if (record.status === "RUNNING") {
+      if (record.toSettle) {
+        // Aborted by a clean stop of the previous run: reported once, then forgotten.
+        delete record.toSettle;
+        const { executionArn, name, stateMachineArn, input } = record;
+        const stateMachineName = stateMachineArn.slice(stateMachineArn.lastIndexOf(":") + 1);
+        aborted.push(Object.freeze({ executionArn, name, stateMachineArn, stateMachineName, input }));
+      } else if (record.status === "RUNNING") {
         // The engine's in-memory state died with the previous process: nothing to resume from.
         const recorder = new HistoryRecorder(record.history, new Map(), this.region, () => {});
         const error = LOCAL_RUNTIME_RESTARTED_ERROR;

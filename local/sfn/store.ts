@@ -27,6 +27,8 @@ export interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
+  /** Aborted because the runtime stopped: the next start reports it in `abortedAtStart` (once). */
+  toSettle?: boolean;
   history: HistoryEventRecord[];
 }
 
@@ -40,6 +42,7 @@ const recordSchema = z.object({
   stopDate: z.number().optional(),
   input: z.string(),
   output: z.string().optional(),
+  toSettle: z.boolean().optional(),
   error: z.string().optional(),
   cause: z.string().optional(),
   history: z.array(

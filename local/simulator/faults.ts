@@ -2,13 +2,23 @@ import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import { SERVICE_NAMES, type ServiceHandler, type ServiceName } from "./http.ts";
 
+/** `operation` value that matches every operation of the service (chaos runs). */
+export const ANY_OPERATION = "*";
+
 /** Body of POST /_sim/faults. */
 export const FaultSpecSchema = z
   .object({
     service: z.enum(SERVICE_NAMES as [ServiceName, ...ServiceName[]]),
+    /** An operation of the service, or "*" for every one of them. */
     operation: z.string().min(1),
     /** AWS error name, e.g. TooManyRequestsException; omitted = delay only. */
     error: z.string().min(1).optional(),
+    /**
+     * HTTP status of `error`, for an error the service model declares but the simulated service
+     * never answers by itself (e.g. IVS `ServiceUnavailable`, 503). Omitted: the service's own status
+     * for that name, and a name the simulated service does not know is refused.
+     */
+    status: z.number().int().min(400).max(599).optional(),
     message: z.string().optional(),
     /** The next N matching calls are affected. */
     times: z.number().int().min(1).optional(),
@@ -30,6 +40,10 @@ export const FaultSpecSchema = z
   .refine((f) => !(f.after && f.error === undefined), {
     message: "after: true needs an error",
     path: ["after"],
+  })
+  .refine((f) => !(f.status !== undefined && f.error === undefined), {
+    message: "status needs an error",
+    path: ["status"],
   });
 
 export type FaultSpec = z.infer<typeof FaultSpecSchema>;
@@ -65,13 +79,16 @@ export class FaultRegistry {
     }
     const spec = parsed.data;
     const svc = this.services[spec.service];
-    if (!svc.operations.includes(spec.operation))
+    if (spec.operation !== ANY_OPERATION && !svc.operations.includes(spec.operation))
       throw new AdminValidationError("operation", `unknown ${spec.service} operation '${spec.operation}'`);
     let status: number | undefined;
     if (spec.error !== undefined) {
-      status = svc.errorStatus(spec.error);
+      status = spec.status ?? svc.errorStatus(spec.error);
       if (status === undefined)
-        throw new AdminValidationError("error", `'${spec.error}' is not a ${spec.service} error`);
+        throw new AdminValidationError(
+          "error",
+          `'${spec.error}' is not a ${spec.service} error the simulator knows; give its status to inject it anyway`,
+        );
     }
     const fault: Fault = {
       ...spec,
@@ -92,10 +109,14 @@ export class FaultRegistry {
     this.faults = [];
   }
 
-  /** The fault that applies to this call, if any (consumes one of its `times`). */
+  /**
+   * The fault that applies to this call, if any (consumes one of its `times`). Faults are tried in
+   * the order they were added; with several `rate` faults on one call, each is drawn only when the
+   * earlier ones were not.
+   */
   take(service: ServiceName, operation: string): Fault | undefined {
     for (const f of this.faults) {
-      if (f.service !== service || f.operation !== operation) continue;
+      if (f.service !== service || (f.operation !== operation && f.operation !== ANY_OPERATION)) continue;
       if (f.rate !== undefined) {
         if (Math.random() >= f.rate) continue;
       } else {

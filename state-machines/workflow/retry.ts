@@ -1,21 +1,73 @@
 import { GO_LIVE_TIMEOUT_MINUTES } from "./waits.ts";
 
 /**
- * Retry policies, in one place for every state machine (cdklabs/construct-hub habit).
- * AWS SDK clients in tasks are built with `maxAttempts: 1` so that every retry of an AWS call
- * is a Step Functions retry: visible in the execution history, with backoff and full jitter.
+ * Retry policies, in one place for every state machine (cdklabs/construct-hub habit), and the
+ * number of attempts the media SDK clients make per call (lib/aws/clients.ts).
+ *
+ * Two layers, on purpose. Inside a task, the MediaLive and IVS clients retry a throttled or 5xx
+ * call a couple of times (`SDK_MAX_ATTEMPTS`), except the calls that are not safe to repeat
+ * (`SINGLE_ATTEMPT_COMMANDS`): a task makes several calls, and when any one failure fails the
+ * whole task, task-level retries alone lose too often once faults are frequent (`npm run chaos`
+ * measures it). Around each task, Step Functions retries what is left (`TRANSIENT_RETRY`), with
+ * backoff and full jitter, visible in the execution history, and re-runs a task whose Lambda
+ * died or timed out (`LAMBDA_SERVICE_RETRY`): every task is idempotent.
  */
 
-/** Errors the Lambda service itself raises; AWS recommends retrying them (aws-facts.md). */
-export const LAMBDA_SERVICE_ERRORS = [
+/**
+ * Which retry setting this process builds its state machines and SDK clients with:
+ * `CASTFLOW_RETRY_SETTING` = `new` (the default) or `old`, the setting before the SDK clients
+ * retried (single attempt, no retry of a timed-out Lambda), kept so `npm run chaos` can measure
+ * both side by side. Read once, when this module loads.
+ */
+export type RetrySetting = "old" | "new";
+export const RETRY_SETTING: RetrySetting = retrySettingFrom(process.env.CASTFLOW_RETRY_SETTING);
+
+function retrySettingFrom(value: string | undefined): RetrySetting {
+  if (value === undefined || value === "" || value === "new") return "new";
+  if (value === "old") return "old";
+  throw new Error(`CASTFLOW_RETRY_SETTING must be "old" or "new", got "${value}"`);
+}
+const isOld = RETRY_SETTING === "old";
+
+/**
+ * Attempts per MediaLive and IVS call inside a task (AWS SDK standard mode's default is 3), for
+ * throttling, 5xx and network errors only; backoff as the SDK's standard mode.
+ */
+export const SDK_MAX_ATTEMPTS = isOld ? 1 : 3;
+
+/**
+ * Calls the SDK never repeats: they have no idempotency token, so after a lost answer a second
+ * attempt would create a second resource. Their callers look the resource up before trying again
+ * (lib/aws/ivs.ts createIvsChannel; ensure-input's security group, found by tag when the state
+ * re-runs the task). MediaLive CreateChannel and CreateInput carry deterministic RequestIds, and
+ * every other call castflow makes is a read, or converges when repeated (start, stop, delete,
+ * update to the same settings, tag): those are retried.
+ */
+export const SINGLE_ATTEMPT_COMMANDS = {
+  ivs: ["CreateChannelCommand"],
+  medialive: ["CreateInputSecurityGroupCommand"],
+} as const;
+
+/**
+ * Errors the Lambda service raises instead of the function's answer; AWS recommends retrying the
+ * first four (aws-facts.md). A function that timed out is reported with the runtime's error type
+ * `Sandbox.Timedout` (Lambda's Invoke answers `{"errorType":"Sandbox.Timedout","errorMessage":
+ * "RequestId: ... Error: Task timed out after 30.00 seconds"}`, and the lambda:invoke integration
+ * names the error after errorType); the Step Functions guide ("Handle Lambda service exceptions")
+ * still names timeouts and out-of-memory `Lambda.Unknown`. Both are retried: every task is
+ * idempotent, so running one again after it died half-way is safe (`npm run chaos` injects such
+ * crashes after the task's AWS calls took effect).
+ */
+export const LAMBDA_SERVICE_ERRORS: readonly string[] = [
   "Lambda.ClientExecutionTimeoutException",
   "Lambda.ServiceException",
   "Lambda.AWSLambdaException",
   "Lambda.SdkClientException",
-] as const;
+  ...(isOld ? [] : ["Sandbox.Timedout", "Lambda.Unknown"]),
+];
 
 /** Throttling and server-side errors of the AWS APIs the tasks call (MediaLive, IVS, SSM, DynamoDB). */
-export const TRANSIENT_AWS_ERRORS = [
+export const TRANSIENT_AWS_ERRORS: readonly string[] = [
   "Lambda.TooManyRequestsException",
   "TooManyRequestsException",
   "ThrottlingException",
@@ -27,10 +79,12 @@ export const TRANSIENT_AWS_ERRORS = [
   "BadGatewayException",
   "GatewayTimeoutException",
   "ServiceUnavailableException",
+  // IVS names its 503 `ServiceUnavailable` (service model), not ...Exception.
+  ...(isOld ? [] : ["ServiceUnavailable"]),
   "StreamUnavailable",
   "TimeoutError",
   "NetworkError",
-] as const;
+];
 
 export interface RetryPolicy {
   readonly errors: readonly string[];
@@ -120,4 +174,14 @@ export const TAKEOVER_PENDING_RETRY: RetryPolicy = {
   maxAttempts: 10,
   backoffRate: 1,
   jitter: false,
+};
+
+/** Another execution is creating the shared input security group: wait for it (about 2 minutes). */
+export const SHARED_RESOURCE_PENDING_RETRY: RetryPolicy = {
+  errors: ["SharedResourcePending"],
+  intervalSeconds: 3,
+  maxAttempts: 20,
+  backoffRate: 1.2,
+  maxDelaySeconds: 10,
+  jitter: true,
 };

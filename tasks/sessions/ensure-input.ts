@@ -39,8 +39,6 @@ export interface EnsureInputOutput {
 
 /** The record that makes the shared input security group a singleton (MediaLive has no token). */
 const GROUP_KEY = { pk: "CONFIG", sk: "INPUT_SECURITY_GROUP#session-ingest" };
-/** How long one execution may hold the right to create the group before another takes it over. */
-const CREATE_LEASE_MS = 60_000;
 const GROUP_TAGS = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
 
 async function groupExists(id: string, signal: AbortSignal): Promise<boolean> {
@@ -104,7 +102,11 @@ async function ensureSecurityGroup(executionName: string, signal: AbortSignal): 
     await dynamo().send(
       new PutCommand({
         TableName: config().TABLE_NAME,
-        Item: { ...GROUP_KEY, creator: executionName, leaseUntil: now + CREATE_LEASE_MS },
+        Item: {
+          ...GROUP_KEY,
+          creator: executionName,
+          leaseUntil: now + config().SHARED_RESOURCE_LEASE_SECONDS * 1000,
+        },
         ConditionExpression: condition.expression,
         ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
       }),

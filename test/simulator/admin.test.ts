@@ -124,10 +124,39 @@ describe("fault injection", () => {
     expect((await c.ivs.send(new ListIvsChannels({}))).channels).toEqual([]);
   });
 
+  it('operation "*" affects every operation of its service, and no other service', async () => {
+    await admin(sim.url, "POST", "/_sim/faults", {
+      service: "ivs",
+      operation: "*",
+      error: "ThrottlingException",
+      rate: 1,
+    });
+    await expectAwsError(c.ivs.send(new ListIvsChannels({})), "ThrottlingException", 429);
+    await expectAwsError(c.ivs.send(new CreateIvsChannelCommand({ name: "x" })), "ThrottlingException", 429);
+    expect(sim.resources().ivs.channels).toEqual([]);
+    expect((await c.ml.send(new ListChannelsCommand({}))).Channels).toEqual([]);
+  });
+
+  it("status injects an error the service model declares but the simulator never answers by itself", async () => {
+    // IVS names its 503 ServiceUnavailable; no simulated IVS operation produces it.
+    const fault = await admin(sim.url, "POST", "/_sim/faults", {
+      service: "ivs",
+      operation: "ListChannels",
+      error: "ServiceUnavailable",
+      status: 503,
+    });
+    expect(fault.body.status).toBe(503);
+    await expectAwsError(c.ivs.send(new ListIvsChannels({})), "ServiceUnavailable", 503);
+    expect((await c.ivs.send(new ListIvsChannels({}))).channels).toEqual([]);
+  });
+
   it.each([
     [{ operation: "StartChannel", error: "ConflictException" }, "service"],
     [{ service: "medialive", operation: "Bogus", error: "ConflictException" }, "operation"],
     [{ service: "medialive", operation: "StartChannel", error: "NotAnAwsError" }, "error"],
+    [{ service: "ivs", operation: "ListChannels", error: "ServiceUnavailable" }, "error"],
+    [{ service: "ivs", operation: "ListChannels", delayMs: 10, status: 503 }, "status"],
+    [{ service: "ivs", operation: "ListChannels", error: "ServiceUnavailable", status: 200 }, "status"],
     [{ service: "medialive", operation: "StartChannel" }, "error"],
     [{ service: "medialive", operation: "StartChannel", error: "ConflictException", times: 0 }, "times"],
     [{ service: "medialive", operation: "StartChannel", error: "ConflictException", rate: 2 }, "rate"],

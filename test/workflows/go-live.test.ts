@@ -9,6 +9,30 @@ import { eventually, useLocalRuntime } from "./harness.ts";
 
 const t = useLocalRuntime({ legacyProgramChannels: true });
 
+/** Rotates the IVS stream key the way IVS does it (delete, create); returns the new value. */
+async function rotateStreamKey(channelArn: string): Promise<string> {
+  const ivs = new IvsClient({
+    endpoint: t.h.rt.endpoints.simulator,
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
+  });
+  const [old] = (await ivs.send(new ListStreamKeysCommand({ channelArn }))).streamKeys ?? [];
+  await ivs.send(new DeleteStreamKeyCommand({ arn: String(old?.arn) }));
+  const fresh = await ivs.send(new CreateStreamKeyCommand({ channelArn }));
+  return String(fresh.streamKey?.value);
+}
+
+/**
+ * Starts a go-live held on its channel polls and kills it once the channel is RUNNING (billed),
+ * leaving the session `starting`: a Lambda or execution that died mid-way.
+ */
+async function abortGoLiveWithChannelRunning(sessionId: string): Promise<void> {
+  await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
+  const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
+  await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
+  await t.abort(first.body.executionArn);
+}
+
 describe("go-live on the local runtime", () => {
   it("creates input and channel, starts it, and marks the session live with its playback URL", async () => {
     // Prepare
@@ -86,23 +110,12 @@ describe("go-live on the local runtime", () => {
     await t.goLive(sessionId);
     await t.stopStreaming(sessionId);
     const { programChannelArn } = (await t.session(sessionId)).ivs;
-    // Rotate the key the way IVS does it: delete the key, create a new one.
-    const ivs = new IvsClient({
-      endpoint: t.h.rt.endpoints.simulator,
-      region: "us-east-1",
-      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
-    });
-    const [old] =
-      (await ivs.send(new ListStreamKeysCommand({ channelArn: programChannelArn }))).streamKeys ?? [];
-    await ivs.send(new DeleteStreamKeyCommand({ arn: String(old?.arn) }));
-    const fresh = await ivs.send(new CreateStreamKeyCommand({ channelArn: programChannelArn }));
+    const freshKey = await rotateStreamKey(String(programChannelArn));
 
     const { execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("SUCCEEDED");
     expect(await t.calls("medialive", "UpdateChannel")).toBe(1);
-    expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(
-      String(fresh.streamKey?.value),
-    );
+    expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(freshKey);
     // The simulator makes an IVS stream live only when the pushed key is the channel's key.
     expect(t.h.rt.simulator.resources().ivs.streams).toContainEqual(
       expect.objectContaining({ channelArn: programChannelArn, state: "LIVE" }),
@@ -112,21 +125,10 @@ describe("go-live on the local runtime", () => {
   it("re-points a reused channel that is still running on a rotated key: stop, update, start", async () => {
     const sessionId = await t.createSession();
     // A go-live dies with its channel RUNNING (billed) and the session left `starting`.
-    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
-    const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
-    await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
-    await t.abort(first.body.executionArn);
+    await abortGoLiveWithChannelRunning(sessionId);
     await t.sim("DELETE", "/_sim/faults");
     const { programChannelArn } = (await t.session(sessionId)).ivs;
-    const ivs = new IvsClient({
-      endpoint: t.h.rt.endpoints.simulator,
-      region: "us-east-1",
-      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
-    });
-    const [old] =
-      (await ivs.send(new ListStreamKeysCommand({ channelArn: programChannelArn }))).streamKeys ?? [];
-    await ivs.send(new DeleteStreamKeyCommand({ arn: String(old?.arn) }));
-    const fresh = await ivs.send(new CreateStreamKeyCommand({ channelArn: programChannelArn }));
+    const freshKey = await rotateStreamKey(String(programChannelArn));
 
     const { start, execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("SUCCEEDED");
@@ -139,9 +141,7 @@ describe("go-live on the local runtime", () => {
     );
     expect(entered.indexOf("Stop Channel To Repoint")).toBeLessThan(entered.lastIndexOf("Start Channel"));
     expect(await t.calls("medialive", "UpdateChannel")).toBe(1);
-    expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(
-      String(fresh.streamKey?.value),
-    );
+    expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(freshKey);
     expect(t.liveMediaLive().channels[0]?.state).toBe("RUNNING");
     expect(t.h.rt.simulator.resources().ivs.streams).toContainEqual(
       expect.objectContaining({ channelArn: programChannelArn, state: "LIVE" }),
@@ -183,13 +183,15 @@ describe("go-live on the local runtime", () => {
     expect(t.liveMediaLive().channels).toHaveLength(1);
   });
 
-  it("retries throttled MediaLive calls with backoff and still goes live", async () => {
+  it("retries throttled MediaLive calls in the task, then in the state, and still goes live", async () => {
     const sessionId = await t.createSession();
+    // Three attempts inside the task (the SDK's), then the state retries the task: four
+    // throttles in a row show once in the history, and the fifth call goes through.
     await t.fault({
       service: "medialive",
       operation: "StartChannel",
       error: "TooManyRequestsException",
-      times: 2,
+      times: 4,
     });
     const { start, execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("SUCCEEDED");
@@ -198,8 +200,8 @@ describe("go-live on the local runtime", () => {
         e.type === "LambdaFunctionFailed" &&
         e.lambdaFunctionFailedEventDetails?.error === "TooManyRequestsException",
     );
-    expect(failures).toHaveLength(2);
-    expect(await t.calls("medialive", "StartChannel")).toBe(3);
+    expect(failures).toHaveLength(1);
+    expect(await t.calls("medialive", "StartChannel")).toBe(5);
   });
 
   it("compensates a validation failure: deletes what it created, records the error, retries nothing", async () => {
@@ -279,18 +281,22 @@ describe("go-live on the local runtime", () => {
     // Not retried for minutes (scaled), and nothing of the sixth left behind.
     expect(Date.now() - startedAt).toBeLessThan(10_000);
     const session = await t.session(sixth);
-    expect(session.streaming.error).toMatchObject({ code: "QuotaExceeded", message: expect.stringContaining("quota") });
+    expect(session.streaming.error).toMatchObject({
+      code: "QuotaExceeded",
+      message: expect.stringContaining("quota"),
+    });
     expect(t.liveMediaLive().channels).toHaveLength(5);
     expect(t.liveMediaLive().inputs).toHaveLength(5);
   });
 
   it("creates one channel when CreateChannel's answer is lost and the task is retried", async () => {
     const sessionId = await t.createSession();
+    // Every attempt inside the task creates and loses its answer; the state then re-runs it.
     await t.fault({
       service: "medialive",
       operation: "CreateChannel",
       error: "InternalServerErrorException",
-      times: 1,
+      times: 3,
       after: true,
     });
     const { start, execution } = await t.goLive(sessionId);
@@ -301,8 +307,9 @@ describe("go-live on the local runtime", () => {
         e.lambdaFunctionFailedEventDetails?.error === "InternalServerErrorException",
     );
     expect(lost).toHaveLength(1);
-    // The retry finds the channel by its session tag before creating anything.
-    expect(await t.calls("medialive", "CreateChannel")).toBe(1);
+    // The SDK's attempts carry the same RequestId (MediaLive answers with the same channel), and
+    // the state's retry finds the channel by its session tag before creating anything.
+    expect(await t.calls("medialive", "CreateChannel")).toBe(3);
     expect(t.liveMediaLive().channels).toHaveLength(1);
   });
 
@@ -331,10 +338,7 @@ describe("go-live on the local runtime", () => {
     const sessionId = await t.createSession();
     // Hold the channel polls, so the execution is still waiting on one when the channel is
     // already RUNNING (and billed): that is when it dies.
-    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
-    const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
-    await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
-    await t.abort(first.body.executionArn);
+    await abortGoLiveWithChannelRunning(sessionId);
 
     const { execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("SUCCEEDED");
@@ -345,10 +349,7 @@ describe("go-live on the local runtime", () => {
 
   it("lets the host stop a session left starting by a dead go-live", async () => {
     const sessionId = await t.createSession();
-    await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
-    const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
-    await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
-    await t.abort(first.body.executionArn);
+    await abortGoLiveWithChannelRunning(sessionId);
     expect((await t.session(sessionId)).streaming.status).toBe("starting");
 
     const { execution } = await t.stopStreaming(sessionId);
