@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { route } from "../api/handler.ts";
+import { route } from "#api/handler.ts";
 import type { ClaimsVerifier } from "./dev-issuer.ts";
 import { type Principal, runAs } from "./iam.ts";
 

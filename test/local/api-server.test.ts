@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApiServer } from "../../local/api-server.ts";
+import { createApiServer } from "#local/api-server.ts";
 
 const TOKEN = "good-token";
 const verify = async (token: string) => {

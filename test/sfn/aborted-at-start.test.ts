@@ -7,7 +7,7 @@ import {
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSfnService, LOCAL_RUNTIME_RESTARTED_ERROR, type TaskInvoker } from "../../local/sfn/index.ts";
+import { createSfnService, LOCAL_RUNTIME_RESTARTED_ERROR, type TaskInvoker } from "#local/sfn/index.ts";
 import { lambdaArn, sfnClient, until } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "castflow-sfn-aborted-"));

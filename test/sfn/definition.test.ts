@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { MAX_TIMER_SECONDS, prepareDefinition } from "../../local/sfn/definition.ts";
+import { MAX_TIMER_SECONDS, prepareDefinition } from "#local/sfn/definition.ts";
 import {
   createSfnService,
   currentStateName,
   InvalidDefinitionError,
   UnsupportedDefinitionError,
-} from "../../local/sfn/index.ts";
+} from "#local/sfn/index.ts";
 import { lambdaArn } from "./helpers.ts";
 
 const noTasks = async () => ({});

@@ -6,12 +6,7 @@ import {
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createSfnService,
-  currentStateName,
-  type SfnService,
-  type TaskInvoker,
-} from "../../local/sfn/index.ts";
+import { createSfnService, currentStateName, type SfnService, type TaskInvoker } from "#local/sfn/index.ts";
 import { deferred, lambdaArn, sfnClient, until } from "./helpers.ts";
 
 // GetExecutionHistory as AWS pages it: reverseOrder, maxResults (0 or absent = 100, at most

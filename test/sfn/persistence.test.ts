@@ -13,7 +13,7 @@ import {
   LOCAL_RUNTIME_RESTARTED_ERROR,
   LOCAL_RUNTIME_STOPPED_ERROR,
   type TaskInvoker,
-} from "../../local/sfn/index.ts";
+} from "#local/sfn/index.ts";
 import { lambdaArn, sfnClient, until } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "castflow-sfn-"));

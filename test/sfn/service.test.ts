@@ -10,12 +10,7 @@ import {
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createSfnService,
-  currentStateName,
-  type SfnService,
-  type TaskInvoker,
-} from "../../local/sfn/index.ts";
+import { createSfnService, currentStateName, type SfnService, type TaskInvoker } from "#local/sfn/index.ts";
 import { deferred, lambdaArn, namedError, sfnClient, until } from "./helpers.ts";
 
 // One service for the whole file: definitions are validated once at construction (~100 ms each).

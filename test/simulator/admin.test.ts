@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-medialive";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
+import { type Simulator, startSimulator } from "#local/simulator/index.ts";
 import { admin, channelInput, clients, expectAwsError, until } from "./helpers.ts";
 
 let sim: Simulator;

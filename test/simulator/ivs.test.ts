@@ -22,7 +22,7 @@ import {
   StopChannelCommand,
 } from "@aws-sdk/client-medialive";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
+import { type Simulator, startSimulator } from "#local/simulator/index.ts";
 import { admin, channelInput, clients, expectAwsError, rtmpDestination, until } from "./helpers.ts";
 
 let sim: Simulator;

@@ -19,7 +19,7 @@ import {
   UpdateChannelCommand,
 } from "@aws-sdk/client-medialive";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
+import { type Simulator, startSimulator } from "#local/simulator/index.ts";
 import {
   admin,
   channelInput,

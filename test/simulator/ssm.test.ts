@@ -7,7 +7,7 @@ import {
   PutParameterCommand,
 } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
+import { type Simulator, startSimulator } from "#local/simulator/index.ts";
 import { admin, clients, expectAwsError } from "./helpers.ts";
 
 let sim: Simulator;

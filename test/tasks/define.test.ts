@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as z from "zod";
 import { resetConfig } from "#lib/config.ts";
 import { defineTask } from "#tasks/define.ts";
-import { useTestEnv } from "#test/tasks/helpers.ts";
+import { useTestEnv } from "./helpers.ts";
 
 /** A Lambda context whose deadline is `ms` away. */
 const contextWithin = (ms: number): Context => {

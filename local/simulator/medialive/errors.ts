@@ -1,4 +1,4 @@
-import { AwsError } from "../http.ts";
+import { AwsError } from "#local/simulator/http.ts";
 
 /** Error names and statuses from the MediaLive service model (aws-facts.md, SDK `httpError` traits). */
 export const ERROR_STATUS: Record<string, number> = {

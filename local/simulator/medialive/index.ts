@@ -5,8 +5,8 @@
  * - models.ts: resources, state machine, timed transitions, quotas (validation.ts: channel specs);
  * - errors.ts: error names, statuses and the shapes of validation and quota errors.
  */
-import type { OperationCall, OperationResult, ServiceHandler } from "../http.ts";
-import type { JsonObject, MlChannel, SimContext } from "../store.ts";
+import type { OperationCall, OperationResult, ServiceHandler } from "#local/simulator/http.ts";
+import type { JsonObject, MlChannel, SimContext } from "#local/simulator/store.ts";
 import { ERROR_STATUS } from "./errors.ts";
 import { MediaLiveBackend, type RtmpTarget } from "./models.ts";
 import { MediaLiveResponses } from "./responses.ts";

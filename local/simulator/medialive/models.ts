@@ -4,7 +4,7 @@
  * Nothing here knows about HTTP: requests arrive parsed (responses.ts) and resources leave as
  * records that responses.ts renders.
  */
-import { AwsError } from "../http.ts";
+import { AwsError } from "#local/simulator/http.ts";
 import {
   asObjects,
   asString,
@@ -16,7 +16,7 @@ import {
   randomDigits,
   type SimContext,
   type Tags,
-} from "../store.ts";
+} from "#local/simulator/store.ts";
 import { ChannelValidationError, mlError, type QuotaName, quotaExceeded } from "./errors.ts";
 import { inputAttachmentChanged, validateChannel } from "./validation.ts";
 

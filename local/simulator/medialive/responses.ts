@@ -3,8 +3,8 @@
  * backend calls, and render resources in MediaLive's field casing (lowerCamelCase members, e.g.
  * `channelClass`, `pipelinesRunningCount`; the SDK maps them to its PascalCase names).
  */
-import type { OperationCall, OperationResult } from "../http.ts";
-import { paginate, toInt } from "../pagination.ts";
+import type { OperationCall, OperationResult } from "#local/simulator/http.ts";
+import { paginate, toInt } from "#local/simulator/pagination.ts";
 import {
   asObjects,
   asString,
@@ -13,7 +13,7 @@ import {
   type MlChannel,
   type MlInput,
   type MlSecurityGroup,
-} from "../store.ts";
+} from "#local/simulator/store.ts";
 import { mlError } from "./errors.ts";
 import type { MediaLiveBackend } from "./models.ts";
 import { isMediaLiveOperation, type MediaLiveOperation, successStatus } from "./routes.ts";

@@ -1,5 +1,5 @@
 /** MediaLive's URL patterns: method + path template -> operation and success status. */
-import { matchRest, type OperationMatch, type RestRoute } from "../http.ts";
+import { matchRest, type OperationMatch, type RestRoute } from "#local/simulator/http.ts";
 
 /** Paths, methods and success codes from the SDK's schemas (@aws-sdk/client-medialive dist-cjs `http` traits). */
 export const ROUTES = [

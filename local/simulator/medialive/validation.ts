@@ -1,4 +1,11 @@
-import { asObjects, asString, isObject, type Json, type JsonObject, type SimState } from "../store.ts";
+import {
+  asObjects,
+  asString,
+  isObject,
+  type Json,
+  type JsonObject,
+  type SimState,
+} from "#local/simulator/store.ts";
 import type { ValidationError } from "./errors.ts";
 
 type MediaLiveState = SimState["medialive"];

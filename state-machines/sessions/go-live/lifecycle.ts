@@ -1,7 +1,7 @@
 import * as z from "zod";
+import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import { defineLifecycle } from "#state-machines/workflow/lifecycle.ts";
 import { GO_LIVE_TIMEOUT_MINUTES } from "#state-machines/workflow/waits.ts";
-import { stopStreaming } from "../stop-streaming/lifecycle.ts";
 
 /**
  * go-live: claim the session, confirm its IVS program channel, get or create its RTMP input and
