@@ -34,14 +34,10 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import {
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  ListExecutionsCommand,
-  SFNClient,
-} from "@aws-sdk/client-sfn";
+import { type HistoryEvent, ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { startDynamoDbLocal } from "#local/dynamodb.ts";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
+import { fullHistory } from "./history.ts";
 
 interface RunSpec {
   /** DynamoDB Local started once by the parent; each run has a table of its own. */
@@ -305,7 +301,7 @@ async function measure(rt: LocalRuntime, spec: RunSpec): Promise<Omit<RunResult,
 
   let crashesInjected = 0;
   for (const arn of executionArns) {
-    for (const e of await history(sfn, arn)) {
+    for (const e of await fullHistory(sfn, arn)) {
       const error = e.lambdaFunctionFailedEventDetails?.error ?? e.taskFailedEventDetails?.error;
       if (error && CRASH_ERRORS.has(error) && /injected crash/.test(failedCause(e))) crashesInjected++;
     }
@@ -366,19 +362,6 @@ async function measure(rt: LocalRuntime, spec: RunSpec): Promise<Omit<RunResult,
 
 function failedCause(e: HistoryEvent): string {
   return e.lambdaFunctionFailedEventDetails?.cause ?? e.taskFailedEventDetails?.cause ?? "";
-}
-
-async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
 }
 
 // --- the parent: one child per (fault rate, setting), then the table ---

@@ -8,12 +8,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from "@aws-sdk/client-sfn";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { build } from "esbuild";
 import { PROJECT_ROOT } from "#infra/task-function.ts";
 import { stackDefinitions } from "#local/definitions.ts";
 import { startLocalRuntime } from "#local/runtime.ts";
 import { BASE_SECONDS } from "#local/simulator/index.ts";
+import { fullHistory } from "./history.ts";
 
 const TIME_SCALE = Number(process.env.CASTFLOW_TIME_SCALE ?? 0.01);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -36,19 +37,6 @@ async function api(method: string, path: string, body?: unknown, token = adminTo
   return { status: res.status, body: (await res.json()) as any };
 }
 
-async function history(executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
 interface Sample {
   transitions: number;
   tasks: number;
@@ -68,7 +56,7 @@ async function measure(
   const done = await rt.sfn.waitForExecution(res.body.executionArn, 120_000);
   const wallMs = Date.now() - started;
   if (done.status !== "SUCCEEDED") throw new Error(`${path}: execution ${done.status} ${done.error}`);
-  const events = await history(res.body.executionArn);
+  const events = await fullHistory(sfn, res.body.executionArn);
   return {
     transitions: events.filter((e) => e.type?.endsWith("StateEntered")).length,
     tasks: events.filter((e) => e.type === "LambdaFunctionScheduled").length,
