@@ -105,7 +105,8 @@ const answer = (result: unknown) => (result === undefined ? null : JSON.parse(JS
  */
 async function taskCrash(taskName: string, timeScale: number): Promise<Error> {
   if (Math.random() < 0.5) {
-    await new Promise((resolve) => setTimeout(resolve, TASK_TIMEOUT_MS * timeScale));
+    // Scaled like every duration, and always inside the state's own 60 s TimeoutSeconds.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(TASK_TIMEOUT_MS * timeScale, 45_000)));
     return Object.assign(
       new Error(
         `RequestId: ${randomUUID()} Error: Task timed out after ${(TASK_TIMEOUT_MS / 1000).toFixed(2)} seconds (castflow-${taskName}, injected crash)`,
@@ -235,7 +236,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? false),
       // Real seconds, like the rest of the simulated time, follow the time scale.
       TAKEOVER_GRACE_SECONDS: String(90 * timeScale),
-      SHARED_RESOURCE_LEASE_SECONDS: String(60 * timeScale),
+      // Scaled, but never shorter than a slow local call: the lease must outlive its holder's work.
+      SHARED_RESOURCE_LEASE_SECONDS: String(Math.max(60 * timeScale, 5)),
     });
     resetConfig();
     await ensureTable(new DynamoDBClient({ endpoint: dynamodbEndpoint }), tableName);

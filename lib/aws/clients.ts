@@ -89,7 +89,10 @@ class MediaRetryStrategy implements RetryStrategyV2 {
 
   async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const retries = previous.getRetryCount();
-    const retryable = info.errorType === "THROTTLING" || info.errorType === "TRANSIENT";
+    // A create refused for a reached quota arrives as throttling (429) but naming the quota:
+    // repeating it cannot help (lib/aws/medialive.ts asQuotaError).
+    const quota = /quota/i.test(info.error?.message ?? "");
+    const retryable = (info.errorType === "THROTTLING" || info.errorType === "TRANSIENT") && !quota;
     const call = (info.error as { [CALL]?: FailedCall } | undefined)?.[CALL];
     if (!retryable || call?.singleAttempt || retries + 1 >= this.maxAttempts) {
       throw new Error("No retry left for this call");

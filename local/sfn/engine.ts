@@ -284,7 +284,7 @@ export class ExecutionEngine {
       this.nextSeq = Math.max(this.nextSeq, record.seq + 1);
       if (record.toSettle) {
         // Aborted by a clean stop of the previous run: reported once, then forgotten.
-        delete record.toSettle;
+        delete record.toSettle; // saved with the load (the store saves right after)
         const { executionArn, name, stateMachineArn, input } = record;
         const stateMachineName = stateMachineArn.slice(stateMachineArn.lastIndexOf(":") + 1);
         aborted.push(Object.freeze({ executionArn, name, stateMachineArn, stateMachineName, input }));
