@@ -32,6 +32,18 @@ export const BASE_SECONDS = {
   deletedRetention: 600,
   /** An encoder whose IVS stream was stopped with StopStream reconnects after this (aws-facts: "encoders often reconnect"). */
   ivsEncoderReconnect: 10,
+  /**
+   * MediaConnect (aws-facts.md, botocore mediaconnect 2018-11-14 waiters FlowActive / FlowStandby /
+   * FlowDeleted: 3 s x 40 each). Values are ours, well inside those budgets (unverified).
+   * STARTING -> ACTIVE.
+   */
+  flowStart: 20,
+  /** STOPPING -> STANDBY. */
+  flowStop: 10,
+  /** DELETING -> gone (DescribeFlow answers 404 NotFoundException). */
+  flowDelete: 5,
+  /** RemoveFlowOutput (202, asynchronous): the output disappears after this. */
+  flowOutputRemove: 2,
 } as const;
 
 export type TransitionName = keyof typeof BASE_SECONDS;

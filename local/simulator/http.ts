@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonObject } from "./store.ts";
 
-/** Service names as they appear in the SigV4 credential scope. Add "mediaconnect" here later. */
-export type ServiceName = "medialive" | "ivs" | "ssm";
-export const SERVICE_NAMES: readonly ServiceName[] = ["medialive", "ivs", "ssm"];
+/** Service names as they appear in the SigV4 credential scope (the SDK clients' signing names). */
+export type ServiceName = "medialive" | "ivs" | "ssm" | "mediaconnect";
+export const SERVICE_NAMES: readonly ServiceName[] = ["medialive", "ivs", "ssm", "mediaconnect"];
 
 export type Protocol = "restJson1" | "awsJson1_1";
 

@@ -15,6 +15,7 @@ import {
   sendJson,
 } from "./http.ts";
 import { createIvs } from "./ivs.ts";
+import { createMediaConnect } from "./mediaconnect/index.ts";
 import { createMediaLive } from "./medialive/index.ts";
 import { createSsm } from "./ssm.ts";
 import { type JsonObject, type SimContext, Store } from "./store.ts";
@@ -43,6 +44,7 @@ export interface SimResources {
   medialive: { channels: JsonObject[]; inputs: JsonObject[]; inputSecurityGroups: JsonObject[] };
   ivs: { channels: JsonObject[]; streamKeys: JsonObject[]; streams: JsonObject[] };
   ssm: { parameters: JsonObject[] };
+  mediaconnect: { flows: JsonObject[] };
 }
 
 export interface Simulator {
@@ -102,7 +104,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const ivs = createIvs(ctx, () => medialive.rtmpTargets());
   onMediaLiveChanged = () => ivs.recomputeLiveness();
   const ssm = createSsm(ctx);
-  const services: Record<ServiceName, ServiceHandler> = { medialive, ivs, ssm };
+  const mediaconnect = createMediaConnect(ctx);
+  const services: Record<ServiceName, ServiceHandler> = { medialive, ivs, ssm, mediaconnect };
   const faults = new FaultRegistry(services);
   const calls: SimCall[] = [];
 
@@ -113,6 +116,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     medialive: medialive.view(),
     ivs: ivs.view(),
     ssm: ssm.view(),
+    mediaconnect: mediaconnect.view(),
   });
 
   async function admin(req: IncomingMessage, res: ServerResponse, url: URL, text: string): Promise<void> {

@@ -103,6 +103,30 @@ export interface SsmParameter {
   dataType: string;
 }
 
+// ---- MediaConnect ----
+export type McFlowStatus = "STANDBY" | "ACTIVE" | "UPDATING" | "DELETING" | "STARTING" | "STOPPING" | "ERROR";
+export interface McOutput {
+  arn: string;
+  name: string;
+  /** AddOutputRequest in wire form (lowerCamelCase). */
+  spec: JsonObject;
+  /** RemoveFlowOutput was accepted (202); the output is gone once its timer fires. */
+  removing: boolean;
+}
+export interface McFlow {
+  arn: string;
+  name: string;
+  status: McFlowStatus;
+  availabilityZone: string;
+  description?: string;
+  /** SetSourceRequest in wire form, plus the ARN and ingest address the service assigns. */
+  source: JsonObject;
+  sourceArn: string;
+  ingestIp: string;
+  outputs: McOutput[];
+  tags: Tags;
+}
+
 /** A transition that a timer will apply; kept as data so a restart (statePath) can resume it. */
 export interface PendingTransition {
   kind: string;
@@ -124,6 +148,8 @@ export interface SimState {
     streams: Record<string, IvsStream>;
   };
   ssm: { parameters: Record<string, SsmParameter> };
+  /** Flows keyed by flow ARN. */
+  mediaconnect: { flows: Record<string, McFlow> };
   pending: PendingTransition[];
 }
 
@@ -132,6 +158,7 @@ export function emptyState(): SimState {
     medialive: { channels: {}, inputs: {}, securityGroups: {}, requestIds: {} },
     ivs: { channels: {}, streamKeys: {}, streams: {} },
     ssm: { parameters: {} },
+    mediaconnect: { flows: {} },
     pending: [],
   };
 }
@@ -247,6 +274,7 @@ export class Store {
       medialive: { ...base.medialive, ...parsed.medialive },
       ivs: { ...base.ivs, ...parsed.ivs },
       ssm: { ...base.ssm, ...parsed.ssm },
+      mediaconnect: { ...base.mediaconnect, ...parsed.mediaconnect },
       pending: parsed.pending ?? [],
     };
     for (const p of this.state.pending) this.arm(p);
