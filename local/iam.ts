@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IvsClient } from "@aws-sdk/client-ivs";
+import { MediaConnectClient } from "@aws-sdk/client-mediaconnect";
 import { MediaLiveClient } from "@aws-sdk/client-medialive";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SSMClient } from "@aws-sdk/client-ssm";
@@ -73,6 +74,7 @@ const DOCUMENT_ACTIONS: Record<string, string> = {
 const CLIENTS = [
   { client: MediaLiveClient, prefix: "medialive" },
   { client: IvsClient, prefix: "ivs" },
+  { client: MediaConnectClient, prefix: "mediaconnect" },
   { client: SFNClient, prefix: "states" },
   { client: SSMClient, prefix: "ssm" },
   { client: DynamoDBClient, prefix: "dynamodb" },

@@ -1,3 +1,4 @@
+import { ListFlowsCommand, MediaConnectClient, StartFlowCommand } from "@aws-sdk/client-mediaconnect";
 import { ListChannelsCommand, MediaLiveClient, StartChannelCommand } from "@aws-sdk/client-medialive";
 import { App } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
@@ -46,5 +47,22 @@ describe("local IAM enforcement", () => {
     });
     // Outside a principal (the runtime's own set-up calls) nothing is checked.
     await expect(ml.send(new ListChannelsCommand({}))).resolves.toBeDefined();
+  });
+
+  it("checks MediaConnect calls too", async () => {
+    const mc = new MediaConnectClient({
+      endpoint: sim.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
+    const principal = { name: "castflow-test", actions: ["mediaconnect:ListFlows"] };
+    await expect(runAs(principal, () => mc.send(new ListFlowsCommand({})))).resolves.toBeDefined();
+    await expect(
+      runAs(principal, () => mc.send(new StartFlowCommand({ FlowArn: "arn:aws:mediaconnect:x" }))),
+    ).rejects.toMatchObject({
+      name: "AccessDeniedException",
+      message: expect.stringContaining("mediaconnect:StartFlow"),
+    });
   });
 });
