@@ -1,12 +1,9 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type * as z from "zod";
-import { config, stateMachineArn } from "#lib/config.ts";
+import { ConfigurationError, config } from "#lib/config.ts";
 import { errorName, TaskErrors } from "#lib/errors.ts";
 import { logger, withInvocationLogger } from "#lib/logger.ts";
-import { endSession as endSessionLifecycle } from "#state-machines/sessions/end-session/lifecycle.ts";
-import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
-import { stopStreaming as stopStreamingLifecycle } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import { describeIssues } from "#tasks/define.ts";
 import { type Caller, callerOf } from "./auth.ts";
 import {
@@ -33,10 +30,12 @@ import {
   stopStreaming,
 } from "./sessions.ts";
 
-/** The lifecycles this API starts: a deployment without their ARNs fails its cold start. */
-const STARTED_LIFECYCLES = [goLive, stopStreamingLifecycle, endSessionLifecycle];
-if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
-  for (const lifecycle of STARTED_LIFECYCLES) stateMachineArn(lifecycle.name);
+/**
+ * The stack gives the API every lifecycle's state machine (STATE_MACHINE_ARNS, from the
+ * registry): a deployment without them fails its cold start, not the first start request.
+ */
+if (process.env.AWS_LAMBDA_FUNCTION_NAME && Object.keys(config().STATE_MACHINE_ARNS).length === 0) {
+  throw new ConfigurationError("STATE_MACHINE_ARNS names no state machine");
 }
 
 /** Request bodies are small JSON documents; anything larger is refused before parsing. */

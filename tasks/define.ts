@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type * as z from "zod";
+import type { IvsChannelRole } from "#lib/aws/ivs.ts";
 import { config } from "#lib/config.ts";
 import { invalidTaskInput, isNetworkError, TaskError, TaskErrors } from "#lib/errors.ts";
 import { withInvocationLogger } from "#lib/logger.ts";
@@ -20,9 +21,6 @@ export type TaskFn<I, O> = (input: I, ctx: TaskContext) => Promise<O>;
  * `*` APIs that are not resource-scoped (List* calls).
  */
 export type GrantScope = "medialive" | "ivs" | "states" | "medialive-role" | "*";
-
-/** Roles of the IVS channels castflow creates (tag `castflow:role`). */
-export type IvsChannelRole = "program" | "relay" | "persistent";
 
 export interface Grant {
   readonly actions: readonly string[];
@@ -55,14 +53,7 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType, O = unknown> {
 }
 
 /** Any task, whatever its input and output (what the stack and the local runtime handle). */
-export interface AnyTask {
-  readonly name: string;
-  readonly entry: string;
-  readonly input: z.ZodType;
-  readonly table: TableAccess;
-  readonly grants: readonly Grant[];
-  readonly handler: (event: unknown, context: Context) => Promise<unknown>;
-}
+export type AnyTask = TaskDefinition<z.ZodType, unknown>;
 
 /** What a state machine must pass to the task (fields with defaults may be left out). */
 export type TaskInput<T> = T extends TaskDefinition<infer S, unknown> ? z.input<S> : never;

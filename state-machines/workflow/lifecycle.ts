@@ -40,12 +40,3 @@ export function defineLifecycle<I extends z.ZodType>(lifecycle: Lifecycle<I>): L
 export function executionName(lifecycle: Pick<Lifecycle, "name">, key: string, n: number): string {
   return `${lifecycle.name}-${key}-${n}`;
 }
-
-/** The lifecycle an execution name belongs to, and its counter. */
-export function parseExecutionName(name: string, lifecycles: readonly Pick<Lifecycle, "name">[]) {
-  for (const l of lifecycles) {
-    const m = new RegExp(`^${l.name}-(.+)-(\\d+)$`).exec(name);
-    if (m) return { lifecycle: l.name, key: m[1] as string, n: Number(m[2]) };
-  }
-  return undefined;
-}

@@ -2,14 +2,13 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import * as deleteChannel from "#tasks/medialive/delete-channel.ts";
 import * as deleteInput from "#tasks/medialive/delete-input.ts";
-import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
-import * as stopChannel from "#tasks/medialive/stop-channel.ts";
 import { CHANNEL_NOT_READY_RETRY } from "./retry.ts";
 import { present, type Ref } from "./state.ts";
+import { stopChannelAndWait } from "./stop-channel-and-wait.ts";
 import { type TaskFunctions, taskState } from "./task-state.ts";
 import { WaitForState } from "./wait-for-state.ts";
-import { WAIT_CHANNEL_STOPPED, WAIT_INPUT_DETACHED } from "./waits.ts";
+import { WAIT_INPUT_DETACHED } from "./waits.ts";
 
 export interface MediaLiveTeardownProps {
   readonly fns: TaskFunctions;
@@ -48,17 +47,7 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
     const stopId = present(props.stopChannelId);
     const channelId = present(props.deleteChannelId);
     const inputId = present(props.deleteInputId);
-    const stop = taskState(this, fns, "Stop Channel", {
-      task: stopChannel.task,
-      payload: { channelId: stopId },
-      resultPath: sfn.JsonPath.DISCARD,
-      extraRetries: [CHANNEL_NOT_READY_RETRY],
-    });
-    const waitStopped = new WaitForState(this, "WaitStopped", {
-      spec: WAIT_CHANNEL_STOPPED,
-      fns,
-      awaited: { describe: describeChannel.task, channelId: stopId },
-    });
+    const stopAndWait = stopChannelAndWait(this, "WaitStopped", { fns, channelId: stopId });
     const deleteChannelState = taskState(this, fns, titles.deleteChannel, {
       task: deleteChannel.task,
       payload: { channelId },
@@ -85,7 +74,7 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
       .when(sfn.Condition.isString(channelId.path), deleteChannelState.next(inputChoice))
       .otherwise(inputChoice);
     const stopChoice = new sfn.Choice(this, "Channel To Stop?")
-      .when(sfn.Condition.isString(stopId.path), stop.next(waitStopped).next(channelChoice))
+      .when(sfn.Condition.isString(stopId.path), stopAndWait.next(channelChoice))
       .otherwise(channelChoice);
     this.startState = stopChoice;
     this.endStates = [done];

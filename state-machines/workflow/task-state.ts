@@ -4,7 +4,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
 import { TaskErrors } from "#lib/errors.ts";
-import type { AnyTask, TaskDefinition, TaskInput, TaskOutput } from "#tasks/define.ts";
+import type { AnyTask, TaskInput, TaskOutput } from "#tasks/define.ts";
 import { LAMBDA_SERVICE_RETRY, type RetryPolicy, TAKEOVER_PENDING_RETRY, TRANSIENT_RETRY } from "./retry.ts";
 import { type Exact, isRef, type Payload, type Ref, type Slot } from "./state.ts";
 
@@ -29,10 +29,7 @@ export function retryProps(policy: RetryPolicy): sfn.RetryProps {
   };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: any task, whatever its schema
-type SomeTask = TaskDefinition<any, unknown>;
-
-export interface TaskStateProps<T extends SomeTask, P> {
+export interface TaskStateProps<T extends AnyTask, P> {
   readonly task: T;
   /** The task's input: exactly its fields, each a literal or a `Ref` into the state. */
   readonly payload: Exact<P, TaskInput<T>>;
@@ -67,7 +64,7 @@ export function renderPayload(value: unknown): unknown {
  * retrying, then throttling and 5xx of the AWS APIs behind it with jittered backoff. Errors
  * that are not listed (validation, not found, wrong state) are not retried.
  */
-export function taskState<T extends SomeTask, P extends Payload<TaskInput<T>>>(
+export function taskState<T extends AnyTask, P extends Payload<TaskInput<T>>>(
   scope: Construct,
   fns: TaskFunctions,
   title: string,
@@ -93,7 +90,7 @@ export function taskState<T extends SomeTask, P extends Payload<TaskInput<T>>>(
  * and a late double request is no failure of the system, so it does not trip the alarm. Any other
  * error ends in the Fail state `failTitle`.
  */
-export function claimState<T extends SomeTask, P extends Payload<TaskInput<T>>>(
+export function claimState<T extends AnyTask, P extends Payload<TaskInput<T>>>(
   scope: Construct,
   fns: TaskFunctions,
   title: string,

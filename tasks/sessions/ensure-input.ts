@@ -1,13 +1,11 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   CreateInputCommand,
   CreateInputSecurityGroupCommand,
   DescribeInputSecurityGroupCommand,
   type Input,
 } from "@aws-sdk/client-medialive";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { dynamo, medialive } from "#lib/aws/clients.ts";
+import { medialive } from "#lib/aws/clients.ts";
 import {
   asQuotaError,
   findInputSecurityGroupsByTags,
@@ -19,6 +17,7 @@ import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
 import { ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
+import { ensureSharedResource } from "#lib/shared-resource.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const EnsureInputInput = z.object({
@@ -37,100 +36,51 @@ export interface EnsureInputOutput {
   readonly created: boolean;
 }
 
-/** The record that makes the shared input security group a singleton (MediaLive has no token). */
-const GROUP_KEY = { pk: "CONFIG", sk: "INPUT_SECURITY_GROUP#session-ingest" };
 const GROUP_TAGS = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
-
-async function groupExists(id: string, signal: AbortSignal): Promise<boolean> {
-  try {
-    const res = await medialive().send(new DescribeInputSecurityGroupCommand({ InputSecurityGroupId: id }), {
-      abortSignal: signal,
-    });
-    return res.State !== "DELETED";
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
-}
-
-const recordGroup = (id: string) =>
-  dynamo().send(
-    new PutCommand({
-      TableName: config().TABLE_NAME,
-      Item: { ...GROUP_KEY, groupId: id, updatedAt: new Date().toISOString() },
-    }),
-  );
 
 /**
  * One input security group is shared by every session input: MediaLive allows 5 per region by
  * default (aws-facts.md), far fewer than sessions. CreateInputSecurityGroup has no token, so the
- * group is a singleton through a DynamoDB record: its id once it exists, and before that a
- * creation lease that exactly one execution wins (conditional put). The others fail with
- * `SharedResourcePending`, retried by the state, and find the group when they come back. A
- * winner that died is succeeded after the lease, and the group it may have created is found by
- * tag before anything is created again.
+ * group is a shared resource kept to one by lib/shared-resource.ts.
  */
-async function ensureSecurityGroup(executionName: string, signal: AbortSignal): Promise<string> {
-  const { Item: record } = await dynamo().send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: GROUP_KEY, ConsistentRead: true }),
+function ensureSecurityGroup(executionName: string, signal: AbortSignal): Promise<string> {
+  return ensureSharedResource(
+    {
+      key: { pk: "CONFIG", sk: "INPUT_SECURITY_GROUP#session-ingest" },
+      what: "the shared input security group",
+      exists: async (id) => {
+        try {
+          const res = await medialive().send(
+            new DescribeInputSecurityGroupCommand({ InputSecurityGroupId: id }),
+            { abortSignal: signal },
+          );
+          return res.State !== "DELETED";
+        } catch (err) {
+          if (isNotFound(err)) return false;
+          throw err;
+        }
+      },
+      find: async () => (await findInputSecurityGroupsByTags(GROUP_TAGS, signal))[0]?.Id,
+      create: async () => {
+        const res = await medialive()
+          .send(
+            new CreateInputSecurityGroupCommand({
+              WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
+              Tags: { ...GROUP_TAGS, [Tags.createdBy]: executionName },
+            }),
+            { abortSignal: signal },
+          )
+          .catch((err: unknown) => {
+            throw asQuotaError(err, "the input security group");
+          });
+        const id = res.SecurityGroup?.Id;
+        if (!id) throw new Error("CreateInputSecurityGroup returned no id");
+        logger.info("Created the shared input security group", { inputSecurityGroupId: id });
+        return id;
+      },
+    },
+    executionName,
   );
-  if (typeof record?.groupId === "string" && (await groupExists(record.groupId, signal)))
-    return record.groupId;
-  const [existing] = await findInputSecurityGroupsByTags(GROUP_TAGS, signal);
-  if (existing?.Id) {
-    await recordGroup(existing.Id);
-    return existing.Id;
-  }
-  // The lease is taken on exactly what was read, so of executions that read the same record
-  // one wins: none, a recorded group that is gone, an expired lease, or this execution's own.
-  const now = Date.now();
-  const pending = () =>
-    new TaskError(
-      TaskErrors.SharedResourcePending,
-      "Another go-live is creating the shared input security group; trying again shortly",
-    );
-  let condition: { expression: string; values: Record<string, unknown> };
-  if (!record) condition = { expression: "attribute_not_exists(pk)", values: {} };
-  else if (typeof record.groupId === "string")
-    condition = { expression: "groupId = :seenGroup", values: { ":seenGroup": record.groupId } };
-  else if (record.creator === executionName)
-    condition = { expression: "creator = :me", values: { ":me": executionName } };
-  else if (typeof record.leaseUntil === "number" && record.leaseUntil < now)
-    condition = { expression: "leaseUntil = :seenLease", values: { ":seenLease": record.leaseUntil } };
-  else throw pending();
-  try {
-    await dynamo().send(
-      new PutCommand({
-        TableName: config().TABLE_NAME,
-        Item: {
-          ...GROUP_KEY,
-          creator: executionName,
-          leaseUntil: now + config().SHARED_RESOURCE_LEASE_SECONDS * 1000,
-        },
-        ConditionExpression: condition.expression,
-        ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
-      }),
-    );
-  } catch (err) {
-    if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    throw pending();
-  }
-  const res = await medialive()
-    .send(
-      new CreateInputSecurityGroupCommand({
-        WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
-        Tags: { ...GROUP_TAGS, [Tags.createdBy]: executionName },
-      }),
-      { abortSignal: signal },
-    )
-    .catch((err: unknown) => {
-      throw asQuotaError(err, "the input security group");
-    });
-  const id = res.SecurityGroup?.Id;
-  if (!id) throw new Error("CreateInputSecurityGroup returned no id");
-  await recordGroup(id);
-  logger.info("Created the shared input security group", { inputSecurityGroupId: id });
-  return id;
 }
 
 /** `rtmp://1.2.3.4:1935/castflow/<sessionId>` -> `{ url: "rtmp://1.2.3.4:1935/castflow", streamName: "<sessionId>" }`. */

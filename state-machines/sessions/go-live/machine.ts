@@ -4,18 +4,14 @@ import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
 import { CHANNEL_NOT_READY_RETRY, SHARED_RESOURCE_PENDING_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
+import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import {
-  WAIT_CHANNEL_READY,
-  WAIT_CHANNEL_RUNNING,
-  WAIT_CHANNEL_STOPPED,
-} from "#state-machines/workflow/waits.ts";
+import { WAIT_CHANNEL_READY, WAIT_CHANNEL_RUNNING } from "#state-machines/workflow/waits.ts";
 import * as confirmProgramChannel from "#tasks/channels/confirm-program-channel.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
-import * as stopChannel from "#tasks/medialive/stop-channel.ts";
 import * as claimSession from "#tasks/sessions/claim-session.ts";
 import * as ensureChannel from "#tasks/sessions/ensure-channel.ts";
 import * as ensureInput from "#tasks/sessions/ensure-input.ts";
@@ -89,21 +85,12 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
   // A reused channel that is already running but pushes to a stale stream key: MediaLive edits
   // only IDLE channels, so stop it, update it (Ensure Channel again, now on an IDLE channel) and
   // let the start below bring it back.
-  const repoint = taskState(scope, fns, "Stop Channel To Repoint", {
-    task: stopChannel.task,
-    payload: { channelId },
-    resultPath: sfn.JsonPath.DISCARD,
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
-  })
-    .next(
-      new WaitForState(scope, "WaitRepointStopped", {
-        spec: WAIT_CHANNEL_STOPPED,
-        fns,
-        awaited: { describe: describeChannel.task, channelId },
-        prefix: "Repoint: ",
-      }),
-    )
-    .next(ensure("Repoint Program Destination"));
+  const repoint = stopChannelAndWait(scope, "WaitRepointStopped", {
+    fns,
+    channelId,
+    title: "Stop Channel To Repoint",
+    prefix: "Repoint: ",
+  }).next(ensure("Repoint Program Destination"));
 
   const waitReady = new WaitForState(scope, "WaitReady", {
     spec: WAIT_CHANNEL_READY,

@@ -1,13 +1,9 @@
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
-import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
+import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
-import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_CHANNEL_STOPPED } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
-import * as describeChannel from "#tasks/medialive/describe-channel.ts";
-import * as stopChannel from "#tasks/medialive/stop-channel.ts";
 import * as claimStop from "#tasks/sessions/claim-stop.ts";
 import * as markStopped from "#tasks/sessions/mark-stopped.ts";
 import * as recordFailure from "#tasks/sessions/record-failure.ts";
@@ -35,18 +31,10 @@ export const stopStreamingMachine = defineMachine(stopStreaming, (scope, fns) =>
     failTitle: "Session Not Stoppable",
   });
 
-  const channelId = s.at("claim.channelId");
-  const stop = taskState(scope, fns, "Stop Channel", {
-    task: stopChannel.task,
-    // Only reached when the claim found a channel (Has Channel?).
-    payload: { channelId: present(channelId) },
-    resultPath: sfn.JsonPath.DISCARD,
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
-  });
-  const waitStopped = new WaitForState(scope, "WaitStopped", {
-    spec: WAIT_CHANNEL_STOPPED,
+  // Only reached when the claim found a channel (Has Channel?).
+  const stopAndWait = stopChannelAndWait(scope, "WaitStopped", {
     fns,
-    awaited: { describe: describeChannel.task, channelId },
+    channelId: present(s.at("claim.channelId")),
   });
   const markStoppedState = taskState(scope, fns, "Mark Session Stopped", {
     task: markStopped.task,
@@ -54,7 +42,7 @@ export const stopStreamingMachine = defineMachine(stopStreaming, (scope, fns) =>
     resultPath: s.slot("stopped"),
   });
   const hasChannel = new sfn.Choice(scope, "Has Channel?")
-    .when(sfn.Condition.isString(s.path("claim.channelId")), stop.next(waitStopped).next(markStoppedState))
+    .when(sfn.Condition.isString(s.path("claim.channelId")), stopAndWait.next(markStoppedState))
     .otherwise(markStoppedState);
   const stopSteps = new sfn.Parallel(scope, "Take Channel Down", { outputPath: "$[0]" }).branch(hasChannel);
 

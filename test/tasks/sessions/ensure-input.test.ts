@@ -120,7 +120,7 @@ describe("ensure-input", () => {
     const [lease, recorded] = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
     expect(lease?.Item).toMatchObject({ creator: executionName });
     expect(lease?.ConditionExpression).toContain("attribute_not_exists(pk)");
-    expect(recorded?.Item).toMatchObject({ groupId: "sg-new" });
+    expect(recorded?.Item).toMatchObject({ id: "sg-new" });
   });
 
   it("waits (SharedResourcePending) while another go-live holds the creation lease: never a second group", async () => {
@@ -135,7 +135,7 @@ describe("ensure-input", () => {
   });
 
   it("uses the recorded group while it exists, without listing groups", async () => {
-    ddb.on(GetCommand).resolves({ Item: { groupId: "sg-recorded" } });
+    ddb.on(GetCommand).resolves({ Item: { id: "sg-recorded" } });
     ml.on(DescribeInputSecurityGroupCommand, { InputSecurityGroupId: "sg-recorded" }).resolves({
       Id: "sg-recorded",
       State: "IN_USE",
