@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "#infra/build-app.ts";
 import type { CastflowStack } from "#infra/castflow-stack.ts";
 import { stackDefinitions } from "#local/definitions.ts";
+import { MACHINES } from "#state-machines/registry.ts";
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_AWS_ERRORS } from "#state-machines/workflow/retry.ts";
 import * as deleteIvsChannel from "#tasks/channels/delete-ivs-channel.ts";
 
@@ -183,7 +184,7 @@ describe("stack", () => {
 
   it("state machines are Standard, traced, time-limited and log without execution data", () => {
     const sms = template.findResources("AWS::StepFunctions::StateMachine");
-    expect(Object.keys(sms)).toHaveLength(3);
+    expect(Object.keys(sms)).toHaveLength(MACHINES.length);
     for (const sm of Object.values(sms)) {
       const p = sm.Properties as Record<string, unknown>;
       expect(p.StateMachineType).toBe("STANDARD");
@@ -195,7 +196,7 @@ describe("stack", () => {
 
   it("alarms on failed, timed-out and aborted executions of each lifecycle", () => {
     const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(MACHINES.length);
     for (const alarm of alarms) {
       const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: { MetricName: string } } }[] })
         .Metrics;
@@ -281,7 +282,7 @@ describe("stack", () => {
     expect(deleting[0]?.Condition).toEqual(roleCondition(["relay", "program"]));
     for (const st of granting("states:DescribeExecution")) {
       expect(JSON.stringify(st.Resource)).toMatch(
-        /execution:castflow-dev-(go-live|stop-streaming|end-session):\*/,
+        new RegExp(`execution:castflow-dev-(${MACHINES.map((m) => m.lifecycle.name).join("|")}):\\*`),
       );
       expect(JSON.stringify(st.Resource)).not.toContain("execution:castflow-dev-*");
     }
