@@ -81,6 +81,20 @@ export class CastflowStack extends Stack {
     const account = Stack.of(this).account;
     const region = Stack.of(this).region;
     const partition = Stack.of(this).partition;
+    // Destinations' stream keys: SSM SecureString parameters, one path per stage.
+    const streamKeyPrefix = `/castflow/${props.stage}/stream-keys`;
+    // A MEDIACONNECT input makes MediaLive add (and remove) its own output on the source's flow,
+    // as this role (aws-facts.md; aws-solutions/live-streaming-on-aws grants the same).
+    mediaLiveRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          "mediaconnect:ManagedDescribeFlow",
+          "mediaconnect:ManagedAddOutput",
+          "mediaconnect:ManagedRemoveOutput",
+        ],
+        resources: [`arn:${partition}:mediaconnect:${region}:${account}:flow:*`],
+      }),
+    );
     const machineName = (lifecycle: string) => `${prefix}-${lifecycle}`;
     const arns: Record<Grant["on"], string[]> = {
       medialive: [`arn:${partition}:medialive:${region}:${account}:*`],
@@ -92,6 +106,8 @@ export class CastflowStack extends Stack {
       states: MACHINES.map(
         (m) => `arn:${partition}:states:${region}:${account}:execution:${machineName(m.lifecycle.name)}:*`,
       ),
+      mediaconnect: [`arn:${partition}:mediaconnect:${region}:${account}:*`],
+      "stream-keys": [`arn:${partition}:ssm:${region}:${account}:parameter${streamKeyPrefix}/*`],
       "medialive-role": [mediaLiveRole.roleArn],
       "*": ["*"],
     };
@@ -120,6 +136,7 @@ export class CastflowStack extends Stack {
       TABLE_NAME: this.table.tableName,
       RECORDING_BUCKET: recordings.bucketName,
       MEDIALIVE_ROLE_ARN: mediaLiveRole.roleArn,
+      STREAM_KEY_PARAMETER_PREFIX: streamKeyPrefix,
     };
     // Functions are made on first use, so only tasks some machine uses get one.
     const taskFunctions = new Map<AnyTask, CastflowFunction>();

@@ -34,6 +34,19 @@ const ConfigSchema = z.object({
   SHARED_RESOURCE_LEASE_SECONDS: z.coerce.number().positive().default(60),
   /** Seconds after an owning execution closed before another may take its session over. */
   TAKEOVER_GRACE_SECONDS: z.coerce.number().nonnegative().default(90),
+  /**
+   * SSM parameter path under which destinations' stream keys are kept as SecureString
+   * (`<prefix>/<destinationId>/primary`); the stack sets one per stage.
+   */
+  STREAM_KEY_PARAMETER_PREFIX: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9_.-]+)+$/, "must be an SSM parameter path such as /castflow/prod/stream-keys")
+    .default("/castflow/stream-keys"),
+  /**
+   * MediaLive channels this account may have in the region (AWS's default quota is 5, adjustable):
+   * adding a destination past it is refused with 429 before anything is created.
+   */
+  MEDIALIVE_CHANNEL_QUOTA: z.coerce.number().int().positive().default(5),
   /** Hosts without a persistent channel get a per-session program channel ("true"), or 403 ("false"). */
   LEGACY_PROGRAM_CHANNELS: z
     .enum(["true", "false"])

@@ -49,6 +49,14 @@ export const TaskErrors = {
   TransactionConflict: "TransactionConflict",
   /** The persistent channel is kept by the ended session: its MediaLive channel may still push to it. */
   ChannelStillInUse: "ChannelStillInUse",
+  /** The destination is held by another lifecycle, or not in a state this one starts from. */
+  DestinationBusy: "DestinationBusy",
+  /** The destination record does not exist. */
+  DestinationNotFound: "DestinationNotFound",
+  /** The destination's source (or its flow) is gone or not usable. */
+  SourceUnavailable: "SourceUnavailable",
+  /** The source's flow is not ACTIVE yet (starting, or stopping for another destination): polled again. */
+  FlowNotReady: "FlowNotReady",
 } as const;
 
 export type TaskErrorName = (typeof TaskErrors)[keyof typeof TaskErrors];

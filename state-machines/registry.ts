@@ -1,3 +1,8 @@
+import { destinationAddMachine } from "./destinations/destination-add/machine.ts";
+import { destinationDeleteMachine } from "./destinations/destination-delete/machine.ts";
+import { destinationStartMachine } from "./destinations/destination-start/machine.ts";
+import { destinationStopMachine } from "./destinations/destination-stop/machine.ts";
+import { destinationUpdateMachine } from "./destinations/destination-update/machine.ts";
 import { endSessionMachine } from "./sessions/end-session/machine.ts";
 import { goLiveMachine } from "./sessions/go-live/machine.ts";
 import { stopStreamingMachine } from "./sessions/stop-streaming/machine.ts";
@@ -12,4 +17,9 @@ export const MACHINES: readonly MachineDefinition[] = [
   goLiveMachine,
   stopStreamingMachine,
   endSessionMachine,
+  destinationAddMachine,
+  destinationStartMachine,
+  destinationStopMachine,
+  destinationUpdateMachine,
+  destinationDeleteMachine,
 ];

@@ -18,9 +18,17 @@ export type TaskFn<I, O> = (input: I, ctx: TaskContext) => Promise<O>;
  * Where a grant applies. The stack turns each scope into ARNs of this account and region:
  * `medialive` every MediaLive resource, `ivs` IVS channels and stream keys, `states` executions
  * of castflow's own state machines, `medialive-role` the role MediaLive assumes (iam:PassRole),
+ * `mediaconnect` MediaConnect flows, `stream-keys` the SSM parameters under the stream-key prefix,
  * `*` APIs that are not resource-scoped (List* calls).
  */
-export type GrantScope = "medialive" | "ivs" | "states" | "medialive-role" | "*";
+export type GrantScope =
+  | "medialive"
+  | "ivs"
+  | "mediaconnect"
+  | "stream-keys"
+  | "states"
+  | "medialive-role"
+  | "*";
 
 export interface Grant {
   readonly actions: readonly string[];

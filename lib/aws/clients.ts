@@ -1,7 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IvsClient } from "@aws-sdk/client-ivs";
+import { MediaConnectClient } from "@aws-sdk/client-mediaconnect";
 import { MediaLiveClient, type MediaLiveClientConfig } from "@aws-sdk/client-medialive";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { logger } from "#lib/logger.ts";
 import { SDK_MAX_ATTEMPTS, SINGLE_ATTEMPT_COMMANDS } from "#state-machines/workflow/retry.ts";
@@ -19,6 +21,8 @@ import { SDK_MAX_ATTEMPTS, SINGLE_ATTEMPT_COMMANDS } from "#state-machines/workf
  */
 let medialiveClient: MediaLiveClient | undefined;
 let ivsClient: IvsClient | undefined;
+let mediaconnectClient: MediaConnectClient | undefined;
+let ssmClient: SSMClient | undefined;
 let sfnClient: SFNClient | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 
@@ -33,6 +37,20 @@ export const medialive = () => {
 export const ivs = () => {
   ivsClient ??= withSingleAttemptCommands(new IvsClient(mediaClientConfig()), SINGLE_ATTEMPT_COMMANDS.ivs);
   return ivsClient;
+};
+
+export const mediaconnect = () => {
+  mediaconnectClient ??= withSingleAttemptCommands(
+    new MediaConnectClient(mediaClientConfig()),
+    SINGLE_ATTEMPT_COMMANDS.mediaconnect,
+  );
+  return mediaconnectClient;
+};
+
+/** Stream keys live in SSM: its client retries like the media clients (every call here is idempotent). */
+export const ssm = () => {
+  ssmClient ??= withSingleAttemptCommands(new SSMClient(mediaClientConfig()), SINGLE_ATTEMPT_COMMANDS.ssm);
+  return ssmClient;
 };
 
 export const sfn = () => {
@@ -128,7 +146,7 @@ function mediaClientConfig() {
  * Adds a middleware inside the SDK's retry loop that tells the strategy above which command
  * failed, and that one of `commands` must not be repeated.
  */
-function withSingleAttemptCommands<C extends MediaLiveClient | IvsClient>(
+function withSingleAttemptCommands<C extends MediaLiveClient | IvsClient | MediaConnectClient | SSMClient>(
   client: C,
   commands: readonly string[],
 ): C {

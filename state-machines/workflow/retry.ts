@@ -46,6 +46,9 @@ export const SDK_MAX_ATTEMPTS = isOld ? 1 : 3;
 export const SINGLE_ATTEMPT_COMMANDS = {
   ivs: ["CreateChannelCommand"],
   medialive: ["CreateInputSecurityGroupCommand"],
+  // CreateFlow has no client token: the source API looks the flow up by name before creating it again.
+  mediaconnect: ["CreateFlowCommand"],
+  ssm: [],
 } as const;
 
 /**

@@ -3,7 +3,7 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
-import { TaskErrors } from "#lib/errors.ts";
+import { type TaskErrorName, TaskErrors } from "#lib/errors.ts";
 import type { AnyTask, TaskInput, TaskOutput } from "#tasks/define.ts";
 import { LAMBDA_SERVICE_RETRY, type RetryPolicy, TAKEOVER_PENDING_RETRY, TRANSIENT_RETRY } from "./retry.ts";
 import { type Exact, isRef, type Payload, type Ref, type Slot } from "./state.ts";
@@ -94,7 +94,11 @@ export function claimState<T extends AnyTask, P extends Payload<TaskInput<T>>>(
   scope: Construct,
   fns: TaskFunctions,
   title: string,
-  props: Omit<TaskStateProps<T, P>, "resultPath"> & { readonly failTitle: string },
+  props: Omit<TaskStateProps<T, P>, "resultPath"> & {
+    readonly failTitle: string;
+    /** The error that means "another lifecycle owns the record", and its Succeed state. Default: sessions'. */
+    readonly busy?: { readonly error: TaskErrorName; readonly title: string };
+  },
 ): tasks.LambdaInvoke {
   const claim = taskState(scope, fns, title, {
     ...props,
@@ -102,8 +106,9 @@ export function claimState<T extends AnyTask, P extends Payload<TaskInput<T>>>(
     resultPath: { path: "$.claim" } as Slot<TaskOutput<T>>,
     extraRetries: [...(props.extraRetries ?? []), TAKEOVER_PENDING_RETRY],
   });
-  claim.addCatch(new sfn.Succeed(scope, "Session Busy", { comment: "Another lifecycle owns the session." }), {
-    errors: [TaskErrors.SessionBusy],
+  const busy = props.busy ?? { error: TaskErrors.SessionBusy, title: "Session Busy" };
+  claim.addCatch(new sfn.Succeed(scope, busy.title, { comment: "Another lifecycle owns the record." }), {
+    errors: [busy.error],
     resultPath: "$.error",
   });
   claim.addCatch(

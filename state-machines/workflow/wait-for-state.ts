@@ -2,16 +2,22 @@ import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { TaskErrors } from "#lib/errors.ts";
+import type * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import type * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import type * as describeInput from "#tasks/medialive/describe-input.ts";
 import { present, type Ref, type Slot } from "./state.ts";
 import { type TaskFunctions, taskState } from "./task-state.ts";
 import type { WaitSpec } from "./waits.ts";
 
-/** What is awaited: a MediaLive channel or input, by a reference to its id. */
+/** What is awaited: a MediaLive channel or input by a reference to its id, or a destination's flow. */
 export type Awaited =
   | { readonly describe: typeof describeChannel.task; readonly channelId: Ref<string | null> }
-  | { readonly describe: typeof describeInput.task; readonly inputId: Ref<string | null> };
+  | { readonly describe: typeof describeInput.task; readonly inputId: Ref<string | null> }
+  | {
+      readonly describe: typeof awaitFlowActive.task;
+      readonly sourceId: Ref<string>;
+      readonly destinationId: Ref<string>;
+    };
 
 /** Where each poll's answer goes: `$.wait.observed` (the fragment's own scratch field). */
 const OBSERVED = { path: "$.wait.observed" } as Slot<{ readonly state: string }>;
@@ -44,8 +50,9 @@ export class WaitForState extends sfn.StateMachineFragment {
       resultPath: "$.wait",
     });
     const { awaited } = props;
-    const subject = "channelId" in awaited ? "Channel" : "Input";
-    const awaitedId = "channelId" in awaited ? awaited.channelId : awaited.inputId;
+    const subject = "channelId" in awaited ? "Channel" : "inputId" in awaited ? "Input" : "Flow of source";
+    const awaitedId =
+      "channelId" in awaited ? awaited.channelId : "inputId" in awaited ? awaited.inputId : awaited.sourceId;
     const poll =
       "channelId" in awaited
         ? taskState(this, props.fns, `${t}: Poll`, {
@@ -53,11 +60,17 @@ export class WaitForState extends sfn.StateMachineFragment {
             payload: { channelId: present(awaited.channelId) },
             resultPath: OBSERVED,
           })
-        : taskState(this, props.fns, `${t}: Poll`, {
-            task: awaited.describe,
-            payload: { inputId: present(awaited.inputId) },
-            resultPath: OBSERVED,
-          });
+        : "inputId" in awaited
+          ? taskState(this, props.fns, `${t}: Poll`, {
+              task: awaited.describe,
+              payload: { inputId: present(awaited.inputId) },
+              resultPath: OBSERVED,
+            })
+          : taskState(this, props.fns, `${t}: Poll`, {
+              task: awaited.describe,
+              payload: { sourceId: awaited.sourceId, destinationId: awaited.destinationId },
+              resultPath: OBSERVED,
+            });
     const reached = new sfn.Pass(this, `${t}: Reached`, { resultPath: sfn.JsonPath.DISCARD });
     const pause = new sfn.Wait(this, `${t}: Pause`, {
       time: sfn.WaitTime.duration(Duration.seconds(spec.delaySeconds)),

@@ -61,6 +61,27 @@ export const WAIT_INPUT_DETACHED: WaitSpec = {
   maxPolls: 84,
 };
 
+/** A new input: CREATING until MediaLive made it (and, for MEDIACONNECT, its flow output). */
+export const WAIT_INPUT_READY: WaitSpec = {
+  title: "Wait For Input Ready",
+  success: ["DETACHED", "ATTACHED"],
+  pending: ["CREATING"],
+  delaySeconds: 3,
+  maxPolls: 40,
+};
+
+/**
+ * FlowActive: 3 s x 40 in the SDK. Each poll starts a STANDBY flow (await-flow-active), so
+ * STANDBY is pending too; STOPPING is another destination's stop finishing first.
+ */
+export const WAIT_FLOW_ACTIVE: WaitSpec = {
+  title: "Wait For Flow Active",
+  success: ["ACTIVE"],
+  pending: ["STANDBY", "STARTING", "STOPPING", "UPDATING"],
+  delaySeconds: 3,
+  maxPolls: 60,
+};
+
 /**
  * Step Functions budgets, so a stuck execution cannot run for a year. Each is above the sum of
  * the worst-case waits and retries on its path (go-live: start retries ~10 min, RUNNING 12.5 min,
@@ -71,3 +92,5 @@ export const GO_LIVE_TIMEOUT_MINUTES = 120;
 export const STOP_STREAMING_TIMEOUT_MINUTES = 30;
 /** end-session: waiting for a go-live to settle (up to its whole timeout) plus the teardown. */
 export const END_SESSION_TIMEOUT_MINUTES = GO_LIVE_TIMEOUT_MINUTES + 120;
+/** Destination lifecycles: like go-live, a bring-up plus a full teardown at worst. */
+export const DESTINATION_TIMEOUT_MINUTES = 120;

@@ -237,8 +237,11 @@ describe("stack", () => {
     // delete-channel, and ensure-channel replacing a channel MediaLive failed to create.
     expect(allowing("medialive:DeleteChannel")).toHaveLength(2);
     expect(allowing("medialive:StartChannel")).toHaveLength(1);
-    expect(allowing("medialive:CreateChannel")).toHaveLength(1);
-    expect(allowing("iam:PassRole")).toHaveLength(1);
+    // ensure-channel (sessions) and ensure-destination-channel.
+    expect(allowing("medialive:CreateChannel")).toHaveLength(2);
+    // Those two, and ensure-destination-input (a MEDIACONNECT input names the role).
+    expect(allowing("iam:PassRole")).toHaveLength(3);
+    expect(allowing("ssm:GetParameter")).toHaveLength(2);
   });
 
   it("lets tasks and the API delete or stop only IVS channels castflow created, and read only its executions", () => {

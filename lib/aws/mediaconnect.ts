@@ -1,0 +1,123 @@
+import {
+  CreateFlowCommand,
+  DeleteFlowCommand,
+  DescribeFlowCommand,
+  type Flow,
+  type Protocol,
+  paginateListFlows,
+  StartFlowCommand,
+  StopFlowCommand,
+} from "@aws-sdk/client-mediaconnect";
+import { errorName, isNotFound } from "#lib/errors.ts";
+import { mediaconnect } from "./clients.ts";
+
+/** The flow, or undefined when MediaConnect no longer knows it. */
+export async function describeFlow(flowArn: string, signal?: AbortSignal): Promise<Flow | undefined> {
+  try {
+    const res = await mediaconnect().send(new DescribeFlowCommand({ FlowArn: flowArn }), {
+      abortSignal: signal,
+    });
+    return res.Flow;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A flow's status; "DELETED" when it is gone. */
+export async function flowStatus(flowArn: string, signal?: AbortSignal): Promise<string> {
+  return (await describeFlow(flowArn, signal))?.Status ?? "DELETED";
+}
+
+/** Starts a STANDBY flow; a flow already on its way up is fine. Returns the status after the call. */
+export async function startFlow(flowArn: string, signal?: AbortSignal): Promise<string> {
+  try {
+    const res = await mediaconnect().send(new StartFlowCommand({ FlowArn: flowArn }), {
+      abortSignal: signal,
+    });
+    return res.Status ?? "STARTING";
+  } catch (err) {
+    if (errorName(err) !== "BadRequestException") throw err;
+    const now = await flowStatus(flowArn, signal);
+    if (now === "ACTIVE" || now === "STARTING") return now;
+    throw err;
+  }
+}
+
+/** Stops a flow; one already stopping or in STANDBY is fine (free: MediaConnect bills ACTIVE flows only). */
+export async function stopFlow(flowArn: string, signal?: AbortSignal): Promise<string> {
+  const before = await flowStatus(flowArn, signal);
+  if (before === "STANDBY" || before === "STOPPING" || before === "DELETED" || before === "DELETING")
+    return before;
+  try {
+    const res = await mediaconnect().send(new StopFlowCommand({ FlowArn: flowArn }), { abortSignal: signal });
+    return res.Status ?? "STOPPING";
+  } catch (err) {
+    if (errorName(err) !== "BadRequestException") throw err;
+    const now = await flowStatus(flowArn, signal);
+    if (now === "STANDBY" || now === "STOPPING") return now;
+    throw err;
+  }
+}
+
+/** The live flow of this name, if one exists (CreateFlow has no client token: look before creating again). */
+export async function findFlowByName(name: string, signal?: AbortSignal): Promise<string | undefined> {
+  for await (const page of paginateListFlows({ client: mediaconnect() }, {}, { abortSignal: signal }))
+    for (const f of page.Flows ?? [])
+      if (f.Name === name && f.Status !== "DELETING" && f.FlowArn) return f.FlowArn;
+  return undefined;
+}
+
+export interface NewFlow {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly allowedCidr: string;
+  readonly port?: number;
+  readonly decryption?: { readonly algorithm: string; readonly secretArn: string; readonly roleArn: string };
+  readonly tags: Record<string, string>;
+}
+
+/**
+ * Creates a flow with one source (created STANDBY: not billed until started), or returns the live
+ * flow of the same name (an earlier attempt whose answer was lost).
+ */
+export async function createFlow(spec: NewFlow, signal?: AbortSignal): Promise<Flow> {
+  const existing = await findFlowByName(spec.name, signal);
+  if (existing) {
+    const flow = await describeFlow(existing, signal);
+    if (flow) return flow;
+  }
+  const caller = spec.protocol === "srt-caller";
+  const res = await mediaconnect().send(
+    new CreateFlowCommand({
+      Name: spec.name,
+      Source: {
+        Name: `${spec.name}-primary`,
+        Protocol: spec.protocol,
+        ...(caller ? {} : { WhitelistCidr: spec.allowedCidr, IngestPort: spec.port }),
+        ...(spec.decryption
+          ? {
+              Decryption: {
+                Algorithm: spec.decryption.algorithm as "aes128" | "aes192" | "aes256",
+                KeyType: "static-key",
+                RoleArn: spec.decryption.roleArn,
+                SecretArn: spec.decryption.secretArn,
+              },
+            }
+          : {}),
+      },
+    }),
+    { abortSignal: signal },
+  );
+  if (!res.Flow?.FlowArn) throw new Error("CreateFlow returned no flow");
+  return res.Flow;
+}
+
+/** Deletes a flow (only a STANDBY flow can be); a flow already gone is fine. */
+export async function deleteFlow(flowArn: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await mediaconnect().send(new DeleteFlowCommand({ FlowArn: flowArn }), { abortSignal: signal });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

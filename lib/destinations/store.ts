@@ -1,0 +1,98 @@
+import { GetCommand, PutCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
+import { dynamo } from "#lib/aws/clients.ts";
+import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
+import { config } from "#lib/config.ts";
+import {
+  DESTINATION_PARTITION,
+  Destination,
+  destinationKey,
+  SOURCE_PARTITION,
+  Source,
+  sourceKey,
+} from "./model.ts";
+
+const strip = ({ pk: _pk, sk: _sk, ...doc }: Record<string, unknown>) => doc;
+
+async function getItem(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+  const res = await dynamo().send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: key, ConsistentRead: true }),
+  );
+  return res.Item ? strip(res.Item) : undefined;
+}
+
+async function putNew(key: Record<string, string>, item: object): Promise<void> {
+  await dynamo().send(
+    new PutCommand({
+      TableName: config().TABLE_NAME,
+      Item: { ...key, ...item },
+      ConditionExpression: "attribute_not_exists(pk)",
+    }),
+  );
+}
+
+async function listPartition(pk: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const pages = paginateQuery(
+    { client: dynamo() },
+    {
+      TableName: config().TABLE_NAME,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": pk },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) for (const item of page.Items ?? []) out.push(strip(item));
+  return out;
+}
+
+// ---------- sources ----------
+
+export async function getSource(sourceId: string): Promise<Source | undefined> {
+  const item = await getItem(sourceKey(sourceId));
+  return item ? Source.parse(item) : undefined;
+}
+export const putNewSource = (source: Source) => putNew(sourceKey(source.sourceId), source);
+export const listSources = async () => (await listPartition(SOURCE_PARTITION)).map((i) => Source.parse(i));
+export async function updateSource(sourceId: string, update: ConditionalUpdate): Promise<Source | undefined> {
+  const item = await conditionalUpdate(sourceKey(sourceId), update);
+  return item ? Source.parse(item) : undefined;
+}
+
+// ---------- destinations ----------
+
+export async function getDestination(destinationId: string): Promise<Destination | undefined> {
+  const item = await getItem(destinationKey(destinationId));
+  return item ? Destination.parse(item) : undefined;
+}
+export const putNewDestination = (d: Destination) => putNew(destinationKey(d.destinationId), d);
+
+/**
+ * Destinations, optionally of one owner and/or one source. One partition, read with Query
+ * (filtered here): fine for thousands of records; a per-owner index is the next step past that.
+ */
+export async function listDestinations(
+  filter: { ownerUserId?: string; sourceId?: string } = {},
+): Promise<Destination[]> {
+  return (await listPartition(DESTINATION_PARTITION))
+    .map((i) => Destination.parse(i))
+    .filter(
+      (d) =>
+        (!filter.ownerUserId || d.ownerUserId === filter.ownerUserId) &&
+        (!filter.sourceId || d.sourceId === filter.sourceId),
+    );
+}
+
+export async function updateDestination(
+  destinationId: string,
+  update: ConditionalUpdate,
+): Promise<Destination | undefined> {
+  const item = await conditionalUpdate(destinationKey(destinationId), update);
+  return item ? Destination.parse(item) : undefined;
+}
+
+/** Condition: this execution holds the destination in `status`. */
+export const heldBy = (executionArn: string, status: string): Condition => ({
+  expression: "#status = :heldStatus AND #operation.#executionArn = :heldBy",
+  names: { "#status": "status", "#operation": "operation", "#executionArn": "executionArn" },
+  values: { ":heldStatus": status, ":heldBy": executionArn },
+});

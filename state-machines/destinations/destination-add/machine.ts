@@ -1,0 +1,128 @@
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { defineMachine } from "#state-machines/workflow/machine.ts";
+import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
+import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
+import { taskState } from "#state-machines/workflow/task-state.ts";
+import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { WAIT_CHANNEL_READY, WAIT_INPUT_READY } from "#state-machines/workflow/waits.ts";
+import type { TaskOutput } from "#tasks/define.ts";
+import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
+import * as destinationResources from "#tasks/destinations/destination-resources.ts";
+import * as ensureDestinationChannel from "#tasks/destinations/ensure-destination-channel.ts";
+import * as ensureDestinationInput from "#tasks/destinations/ensure-destination-input.ts";
+import * as settleDestination from "#tasks/destinations/settle-destination.ts";
+import * as describeChannel from "#tasks/medialive/describe-channel.ts";
+import * as describeInput from "#tasks/medialive/describe-input.ts";
+import {
+  claimDestinationState,
+  type DestinationStateBase,
+  failState,
+  recordFailure,
+  unlessAlreadyDone,
+} from "../steps.ts";
+import { destinationAdd } from "./lifecycle.ts";
+
+type AddState = DestinationStateBase & {
+  readonly claim: TaskOutput<typeof claimDestination.task>;
+  readonly input: TaskOutput<typeof ensureDestinationInput.task>;
+  readonly channel: TaskOutput<typeof ensureDestinationChannel.task>;
+  readonly settled: TaskOutput<typeof settleDestination.task>;
+  readonly cleanup: TaskOutput<typeof destinationResources.task>;
+};
+const s = refs<AddState>();
+
+/**
+ * destination-add: claim the `creating` destination, create its MEDIACONNECT input on the
+ * source's flow (MediaLive adds the flow output), wait until the input exists, create its
+ * SINGLE_PIPELINE channel (the stream key is read from SSM inside that task), wait until the
+ * channel is IDLE, and mark the destination `idle`: ready to start, billed nothing but MediaLive's
+ * idle charges. Any failure deletes what exists (channel, then input) and records the error.
+ */
+export const destinationAddMachine = defineMachine(destinationAdd, (scope, fns) => {
+  const destination = { destinationId: s.at("destinationId"), ...EXECUTION };
+  const claim = claimDestinationState(scope, fns, "destination-add", s.at("destinationId"));
+
+  const ensureInput = taskState(scope, fns, "Create Input", {
+    task: ensureDestinationInput.task,
+    payload: destination,
+    resultPath: s.slot("input"),
+  });
+  const waitInput = new WaitForState(scope, "WaitInput", {
+    spec: WAIT_INPUT_READY,
+    fns,
+    awaited: { describe: describeInput.task, inputId: s.at("input.inputId") },
+  });
+  const ensureChannel = taskState(scope, fns, "Create Channel", {
+    task: ensureDestinationChannel.task,
+    payload: destination,
+    resultPath: s.slot("channel"),
+    extraRetries: [CHANNEL_NOT_READY_RETRY],
+  });
+  const waitChannel = new WaitForState(scope, "WaitChannel", {
+    spec: { ...WAIT_CHANNEL_READY, success: ["IDLE"] },
+    fns,
+    awaited: { describe: describeChannel.task, channelId: s.at("channel.channelId") },
+  });
+  const settle = taskState(scope, fns, "Mark Destination Idle", {
+    task: settleDestination.task,
+    payload: { destinationId: s.at("destinationId"), executionArn: EXECUTION.executionArn, to: "idle" },
+    resultPath: s.slot("settled"),
+  });
+  const create = new sfn.Parallel(scope, "Create Destination", {
+    outputPath: "$[0]",
+    comment: "Every step that creates resources; a failure in any runs Clean Up.",
+  }).branch(ensureInput.next(waitInput).next(ensureChannel).next(waitChannel).next(settle));
+
+  const failed = failState(scope, "Add Destination Failed");
+  const teardown = new MediaLiveTeardown(scope, "Teardown", {
+    fns,
+    stopChannelId: s.at("cleanup.channelId"),
+    deleteChannelId: s.at("cleanup.channelId"),
+    deleteInputId: s.at("cleanup.inputId"),
+    titles: {
+      channelChoice: "Channel Created?",
+      deleteChannel: "Delete Created Channel",
+      inputChoice: "Input Created?",
+      deleteInput: "Delete Created Input",
+      done: "Clean Up Done",
+    },
+  });
+  const cleanUp = new sfn.Parallel(scope, "Clean Up", {
+    outputPath: "$[0]",
+    comment: "Compensation: delete what this execution created.",
+  }).branch(
+    taskState(scope, fns, "Find Created Resources", {
+      task: destinationResources.task,
+      payload: { destinationId: s.at("destinationId") },
+      resultPath: s.slot("cleanup"),
+    }).next(teardown),
+  );
+  const common = {
+    lifecycle: "destination-add",
+    destinationId: s.at("destinationId"),
+    error: s.at("error"),
+    failed,
+  } as const;
+  cleanUp.addCatch(
+    recordFailure(scope, fns, {
+      ...common,
+      cleanupError: s.at("cleanupError"),
+      title: "Record Failure After Failed Clean Up",
+    }),
+    { errors: ["States.ALL"], resultPath: s.path("cleanupError") },
+  );
+  create.addCatch(cleanUp.next(recordFailure(scope, fns, { ...common, title: "Record Failure" })), {
+    errors: ["States.ALL"],
+    resultPath: s.path("error"),
+  });
+
+  const done = new sfn.Pass(scope, "Destination Ready", {
+    parameters: {
+      destinationId: sfn.JsonPath.stringAt(s.path("destinationId")),
+      status: "idle",
+      channelId: sfn.JsonPath.stringAt(s.path("channel.channelId")),
+    },
+  });
+  return claim.next(unlessAlreadyDone(scope, "Already Added", create.next(done)));
+});

@@ -1,0 +1,129 @@
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { defineMachine } from "#state-machines/workflow/machine.ts";
+import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
+import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
+import { taskState } from "#state-machines/workflow/task-state.ts";
+import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import {
+  WAIT_CHANNEL_READY,
+  WAIT_CHANNEL_RUNNING,
+  WAIT_FLOW_ACTIVE,
+} from "#state-machines/workflow/waits.ts";
+import type { TaskOutput } from "#tasks/define.ts";
+import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
+import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
+import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
+import * as releaseFlow from "#tasks/destinations/release-flow.ts";
+import * as settleDestination from "#tasks/destinations/settle-destination.ts";
+import * as describeChannel from "#tasks/medialive/describe-channel.ts";
+import * as startChannel from "#tasks/medialive/start-channel.ts";
+import {
+  claimDestinationState,
+  type DestinationStateBase,
+  failState,
+  recordFailure,
+  unlessAlreadyDone,
+} from "../steps.ts";
+import { destinationStart } from "./lifecycle.ts";
+
+type StartState = DestinationStateBase & {
+  readonly claim: TaskOutput<typeof claimDestination.task>;
+  readonly flow: TaskOutput<typeof acquireFlow.task>;
+  readonly settled: TaskOutput<typeof settleDestination.task>;
+};
+const s = refs<StartState>();
+
+/**
+ * destination-start: claim the destination, become a user of its source's flow and wait until the
+ * flow is ACTIVE (the first user starts it), start the destination's own channel and wait until
+ * it is RUNNING, then mark it `running`. Only this destination's channel is touched. A failure
+ * stops the channel again, leaves the flow (stopping it if no other destination uses it) and
+ * records the error: nothing is left running for a destination that is not `running`.
+ */
+export const destinationStartMachine = defineMachine(destinationStart, (scope, fns) => {
+  const claim = claimDestinationState(scope, fns, "destination-start", s.at("destinationId"));
+  const flowUser = { sourceId: s.at("claim.sourceId"), destinationId: s.at("destinationId") };
+  const channelId = present(s.at("claim.channelId"));
+
+  const acquire = taskState(scope, fns, "Acquire Flow", {
+    task: acquireFlow.task,
+    payload: flowUser,
+    resultPath: s.slot("flow"),
+  });
+  const waitFlow = new WaitForState(scope, "WaitFlow", {
+    spec: WAIT_FLOW_ACTIVE,
+    fns,
+    awaited: { describe: awaitFlowActive.task, ...flowUser },
+  });
+  const waitReady = new WaitForState(scope, "WaitReady", {
+    spec: WAIT_CHANNEL_READY,
+    fns,
+    awaited: { describe: describeChannel.task, channelId },
+  });
+  const start = taskState(scope, fns, "Start Channel", {
+    task: startChannel.task,
+    payload: { channelId },
+    resultPath: sfn.JsonPath.DISCARD,
+    extraRetries: [CHANNEL_NOT_READY_RETRY],
+  });
+  const waitRunning = new WaitForState(scope, "WaitRunning", {
+    spec: WAIT_CHANNEL_RUNNING,
+    fns,
+    awaited: { describe: describeChannel.task, channelId },
+  });
+  const settle = taskState(scope, fns, "Mark Destination Running", {
+    task: settleDestination.task,
+    payload: { destinationId: s.at("destinationId"), executionArn: EXECUTION.executionArn, to: "running" },
+    resultPath: s.slot("settled"),
+  });
+  const bringUp = new sfn.Parallel(scope, "Bring Destination Up", {
+    outputPath: "$[0]",
+    comment: "Every step that starts something; a failure in any runs Clean Up.",
+  }).branch(acquire.next(waitFlow).next(waitReady).next(start).next(waitRunning).next(settle));
+
+  const failed = failState(scope, "Start Destination Failed");
+  const release = taskState(scope, fns, "Release Flow", {
+    task: releaseFlow.task,
+    payload: flowUser,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  const cleanUp = new sfn.Parallel(scope, "Clean Up", {
+    outputPath: "$[0]",
+    comment: "Compensation: stop this destination's channel and leave the flow.",
+  }).branch(
+    new sfn.Choice(scope, "Has Channel?")
+      .when(
+        sfn.Condition.isString(s.path("claim.channelId")),
+        stopChannelAndWait(scope, "WaitStopped", { fns, channelId }).next(release),
+      )
+      .otherwise(release),
+  );
+  const common = {
+    lifecycle: "destination-start",
+    destinationId: s.at("destinationId"),
+    error: s.at("error"),
+    failed,
+  } as const;
+  cleanUp.addCatch(
+    recordFailure(scope, fns, {
+      ...common,
+      cleanupError: s.at("cleanupError"),
+      title: "Record Failure After Failed Clean Up",
+    }),
+    { errors: ["States.ALL"], resultPath: s.path("cleanupError") },
+  );
+  bringUp.addCatch(cleanUp.next(recordFailure(scope, fns, { ...common, title: "Record Failure" })), {
+    errors: ["States.ALL"],
+    resultPath: s.path("error"),
+  });
+
+  const done = new sfn.Pass(scope, "Destination Running", {
+    parameters: {
+      destinationId: sfn.JsonPath.stringAt(s.path("destinationId")),
+      status: "running",
+      startedAt: sfn.JsonPath.stringAt(s.path("settled.at")),
+    },
+  });
+  return claim.next(unlessAlreadyDone(scope, "Already Running", bringUp.next(done)));
+});

@@ -1,0 +1,99 @@
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { defineMachine } from "#state-machines/workflow/machine.ts";
+import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
+import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
+import { taskState } from "#state-machines/workflow/task-state.ts";
+import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { WAIT_CHANNEL_READY, WAIT_CHANNEL_RUNNING } from "#state-machines/workflow/waits.ts";
+import type { TaskOutput } from "#tasks/define.ts";
+import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
+import * as settleDestination from "#tasks/destinations/settle-destination.ts";
+import * as updateDestinationChannel from "#tasks/destinations/update-destination-channel.ts";
+import * as describeChannel from "#tasks/medialive/describe-channel.ts";
+import * as startChannel from "#tasks/medialive/start-channel.ts";
+import {
+  claimDestinationState,
+  type DestinationStateBase,
+  failState,
+  recordFailure,
+  unlessAlreadyDone,
+} from "../steps.ts";
+import { destinationUpdate } from "./lifecycle.ts";
+
+type UpdateState = DestinationStateBase & {
+  readonly claim: TaskOutput<typeof claimDestination.task>;
+  readonly settled: TaskOutput<typeof settleDestination.task>;
+};
+const s = refs<UpdateState>();
+
+/**
+ * destination-update: the API has already stored the new settings (name, URLs, keys in SSM,
+ * preset, active URL); this writes them into the destination's own channel. MediaLive edits
+ * IDLE channels only, so a running destination is stopped, updated and started again, and only
+ * it: no other destination shares its channel. It ends `running` if it ran, else `idle`.
+ */
+export const destinationUpdateMachine = defineMachine(destinationUpdate, (scope, fns) => {
+  const claim = claimDestinationState(scope, fns, "destination-update", s.at("destinationId"));
+  const channelId = present(s.at("claim.channelId"));
+  const wasRunning = sfn.Condition.booleanEquals(s.path("claim.wasRunning"), true);
+
+  const update = taskState(scope, fns, "Update Channel", {
+    task: updateDestinationChannel.task,
+    payload: { destinationId: s.at("destinationId"), executionArn: EXECUTION.executionArn },
+    resultPath: sfn.JsonPath.DISCARD,
+    extraRetries: [CHANNEL_NOT_READY_RETRY],
+  });
+  const waitUpdated = new WaitForState(scope, "WaitUpdated", {
+    spec: { ...WAIT_CHANNEL_READY, title: "Wait For Channel Updated", success: ["IDLE"] },
+    fns,
+    awaited: { describe: describeChannel.task, channelId },
+  });
+  const start = taskState(scope, fns, "Start Channel Again", {
+    task: startChannel.task,
+    payload: { channelId },
+    resultPath: sfn.JsonPath.DISCARD,
+    extraRetries: [CHANNEL_NOT_READY_RETRY],
+  });
+  const waitRunning = new WaitForState(scope, "WaitRunning", {
+    spec: WAIT_CHANNEL_RUNNING,
+    fns,
+    awaited: { describe: describeChannel.task, channelId },
+  });
+  const settle = (to: "idle" | "running") =>
+    taskState(scope, fns, to === "running" ? "Mark Destination Running" : "Mark Destination Idle", {
+      task: settleDestination.task,
+      payload: { destinationId: s.at("destinationId"), executionArn: EXECUTION.executionArn, to },
+      resultPath: s.slot("settled"),
+    });
+  const stopFirst = stopChannelAndWait(scope, "WaitStopped", {
+    fns,
+    channelId,
+    title: "Stop Channel To Update",
+  });
+  const afterUpdate = new sfn.Choice(scope, "Start It Again?")
+    .when(wasRunning, start.next(waitRunning).next(settle("running")))
+    .otherwise(settle("idle"));
+  const work = new sfn.Parallel(scope, "Apply Settings", { outputPath: "$[0]" }).branch(
+    new sfn.Choice(scope, "Running?").when(wasRunning, stopFirst.next(update)).otherwise(update),
+  );
+  update.next(waitUpdated).next(afterUpdate);
+  const failed = failState(scope, "Update Destination Failed");
+  work.addCatch(
+    recordFailure(scope, fns, {
+      lifecycle: "destination-update",
+      destinationId: s.at("destinationId"),
+      error: s.at("error"),
+      failed,
+      title: "Record Failure",
+    }),
+    { errors: ["States.ALL"], resultPath: s.path("error") },
+  );
+  const done = new sfn.Pass(scope, "Destination Updated", {
+    parameters: {
+      destinationId: sfn.JsonPath.stringAt(s.path("destinationId")),
+      status: sfn.JsonPath.stringAt(s.path("settled.status")),
+    },
+  });
+  return claim.next(unlessAlreadyDone(scope, "Nothing To Update", work.next(done)));
+});

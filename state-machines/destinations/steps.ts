@@ -1,0 +1,76 @@
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type { Construct } from "constructs";
+import type { DestinationLifecycleName } from "#lib/destinations/model.ts";
+import { TaskErrors } from "#lib/errors.ts";
+import { EXECUTION, type Ref } from "#state-machines/workflow/state.ts";
+import { claimState, type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
+import * as claimDestination from "#tasks/destinations/claim-destination.ts";
+import * as recordDestinationFailure from "#tasks/destinations/record-destination-failure.ts";
+
+type CaughtError = { readonly Error: string; readonly Cause?: string };
+
+/** The state fields every destination machine has (each adds its own). */
+export interface DestinationStateBase {
+  readonly destinationId: string;
+  readonly attempt: number;
+  readonly claim: { readonly alreadyDone: boolean };
+  readonly error: CaughtError;
+  readonly cleanupError: CaughtError;
+}
+
+/** Claim the destination; a destination another lifecycle holds ends in "Destination Busy" (a Succeed). */
+export function claimDestinationState(
+  scope: Construct,
+  fns: TaskFunctions,
+  lifecycle: DestinationLifecycleName,
+  destinationId: Ref<string>,
+): sfn.INextable & sfn.State {
+  return claimState(scope, fns, "Claim Destination", {
+    task: claimDestination.task,
+    payload: { destinationId, executionArn: EXECUTION.executionArn, lifecycle },
+    failTitle: "Destination Not Claimable",
+    busy: { error: TaskErrors.DestinationBusy, title: "Destination Busy" },
+  });
+}
+
+/** "<done>?" Choice: nothing to do when the claim found the destination already there. */
+export function unlessAlreadyDone(scope: Construct, title: string, work: sfn.IChainable): sfn.Choice {
+  return new sfn.Choice(scope, `${title}?`)
+    .when(sfn.Condition.booleanEquals("$.claim.alreadyDone", true), new sfn.Succeed(scope, title))
+    .otherwise(work);
+}
+
+/**
+ * The failure path's end: record the error on the destination (status `error`, never left
+ * transitional), then fail the execution with the original error. `withCleanupError` adds the
+ * compensation's own error.
+ */
+export function recordFailure(
+  scope: Construct,
+  fns: TaskFunctions,
+  props: {
+    readonly lifecycle: DestinationLifecycleName;
+    readonly destinationId: Ref<string>;
+    readonly error: Ref<CaughtError>;
+    readonly cleanupError?: Ref<CaughtError>;
+    readonly title: string;
+    readonly failed: sfn.Fail;
+  },
+): sfn.IChainable {
+  return taskState(scope, fns, props.title, {
+    task: recordDestinationFailure.task,
+    payload: {
+      destinationId: props.destinationId,
+      executionArn: EXECUTION.executionArn,
+      lifecycle: props.lifecycle,
+      error: props.error,
+      ...(props.cleanupError ? { cleanupError: props.cleanupError } : {}),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  })
+    .addCatch(props.failed, { errors: ["States.ALL"], resultPath: sfn.JsonPath.DISCARD })
+    .next(props.failed);
+}
+
+export const failState = (scope: Construct, title: string) =>
+  new sfn.Fail(scope, title, { errorPath: "$.error.Error", causePath: "$.error.Cause" });

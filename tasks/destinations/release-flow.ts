@@ -1,0 +1,48 @@
+import { stopFlow } from "#lib/aws/mediaconnect.ts";
+import { getSource, updateSource } from "#lib/destinations/store.ts";
+import { logger } from "#lib/logger.ts";
+import { defineTask, type TaskContext } from "#tasks/define.ts";
+import { FlowUserInput } from "./acquire-flow.ts";
+
+export interface ReleaseFlowOutput {
+  /** True when this destination was the flow's last user and the flow is stopping. */
+  readonly stopped: boolean;
+}
+
+/**
+ * Removes the destination from its flow's users; the last one out stops the flow (STANDBY is
+ * free). The decision is one conditional write (`flowPhase` -> stopping only while nobody uses
+ * the flow), so a destination acquiring the flow at the same moment either keeps it running or
+ * sees it stopping and starts it again once it is STANDBY: never a channel started on a flow
+ * that is being stopped under it. Safe to repeat.
+ */
+export async function releaseFlow(input: FlowUserInput, { signal }: TaskContext): Promise<ReleaseFlowOutput> {
+  const source = await getSource(input.sourceId);
+  const flowArn = source?.flow?.flowArn;
+  if (!source || !flowArn) return { stopped: false };
+  await updateSource(input.sourceId, { remove: [`flowUsers.${input.destinationId}`] });
+  const now = new Date().toISOString();
+  const decided = await updateSource(input.sourceId, {
+    set: { flowPhase: "stopping", flowPhaseAt: now },
+    condition: {
+      expression: "(attribute_not_exists(#flowUsers) OR size(#flowUsers) = :zero) AND #flowPhase <> :standby",
+      values: { ":zero": 0, ":standby": "standby" },
+    },
+  });
+  if (!decided) return { stopped: false };
+  await stopFlow(flowArn, signal);
+  logger.info("Stopped flow: no destination uses it", { sourceId: input.sourceId });
+  return { stopped: true };
+}
+
+/** The task, declared once: input, grants and handler. */
+export const task = defineTask({
+  name: "release-flow",
+  entry: import.meta.url,
+  input: FlowUserInput,
+  table: "write",
+  grants: [{ actions: ["mediaconnect:DescribeFlow", "mediaconnect:StopFlow"], on: "mediaconnect" }],
+  run: releaseFlow,
+});
+
+export const handler = task.handler;
