@@ -12,4 +12,22 @@ export const API_GRANTS: readonly Grant[] = [
   // After a create whose answer was lost, the API looks for the channel it made (IVS
   // ListChannels is not resource-scoped).
   { actions: ["ivs:ListChannels"], on: "*" },
+  // Sources: flows are created (found again by name after a lost answer), tagged, described,
+  // stopped and deleted synchronously; ListFlows and MediaLive's ListChannels (the quota check
+  // before an add) are not resource-scoped.
+  {
+    actions: [
+      "mediaconnect:CreateFlow",
+      "mediaconnect:DescribeFlow",
+      "mediaconnect:StopFlow",
+      "mediaconnect:DeleteFlow",
+      "mediaconnect:TagResource",
+    ],
+    on: "mediaconnect",
+  },
+  { actions: ["mediaconnect:ListFlows", "medialive:ListChannels"], on: "*" },
+  // Decrypting an SRT source: MediaConnect assumes the role named in the flow.
+  { actions: ["iam:PassRole"], on: "mediaconnect-role" },
+  // Stream keys are written when a host gives them, and deleted if the add cannot start.
+  { actions: ["ssm:PutParameter", "ssm:DeleteParameter"], on: "stream-keys" },
 ];

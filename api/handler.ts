@@ -19,6 +19,21 @@ import {
   requireAdmin,
   setChannelState,
 } from "./channels.ts";
+import {
+  CreateDestinationBody,
+  createDestination,
+  deleteDestination,
+  destinationFor,
+  destinationMetrics,
+  destinationView,
+  FailoverBody,
+  failoverDestination,
+  listDestinationsFor,
+  startDestination,
+  stopDestination,
+  UpdateDestinationBody,
+  updateDestinationSettings,
+} from "./destinations.ts";
 import { describeExecution } from "./executions.ts";
 import { ApiError, badRequest, errorResponse, json, notFound } from "./http.ts";
 import {
@@ -29,6 +44,16 @@ import {
   startStreaming,
   stopStreaming,
 } from "./sessions.ts";
+import {
+  CreateSourceBody,
+  createSource,
+  deleteSource,
+  getSourceView,
+  listSourcesView,
+  sourceStatus,
+  UpdateSourceBody,
+  updateSourceSettings,
+} from "./sources.ts";
 
 /**
  * The stack gives the API every lifecycle's state machine (STATE_MACHINE_ARNS, from the
@@ -135,16 +160,120 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
       }
       if (!ownExecution(executionArn)) throw notFound("Execution");
       const execution = await describeExecution(executionArn);
-      const sessionId = execution?.input.sessionId;
-      if (!execution || typeof sessionId !== "string") throw notFound("Execution");
-      await sessionFor(caller, sessionId); // 404 unless the caller may see the session
-      const { input: _input, ...rest } = execution;
-      return json(200, { ...rest, sessionId });
+      const { sessionId, destinationId } = execution?.input ?? {};
+      if (execution && typeof sessionId === "string") {
+        await sessionFor(caller, sessionId); // 404 unless the caller may see the session
+        const { input: _input, ...rest } = execution;
+        return json(200, { ...rest, sessionId });
+      }
+      if (execution && typeof destinationId === "string") {
+        await destinationFor(caller, destinationId); // 404 unless the caller may see the destination
+        const { input: _input, ...rest } = execution;
+        return json(200, { ...rest, destinationId });
+      }
+      throw notFound("Execution");
     },
+  },
+  {
+    method: "POST",
+    pattern: /^\/destinations$/,
+    route: async (event, caller) => {
+      const { status, body } = await createDestination(caller, parseBody(event, CreateDestinationBody));
+      return json(status, body);
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/destinations$/,
+    route: async (event, caller) =>
+      json(200, await listDestinationsFor(caller, event.queryStringParameters ?? {})),
+  },
+  {
+    method: "GET",
+    pattern: /^\/destinations\/([^/]+)$/,
+    route: async (_e, caller, [id]) => json(200, destinationView(await destinationFor(caller, id ?? ""))),
+  },
+  {
+    method: "PUT",
+    pattern: /^\/destinations\/([^/]+)$/,
+    route: async (event, caller, [id]) => {
+      const d = await destinationFor(caller, id ?? "");
+      const { status, body } = await updateDestinationSettings(d, parseBody(event, UpdateDestinationBody));
+      return json(status, body);
+    },
+  },
+  {
+    method: "DELETE",
+    pattern: /^\/destinations\/([^/]+)$/,
+    route: async (_e, caller, [id]) => {
+      const { status, body } = await deleteDestination(await destinationFor(caller, id ?? ""));
+      return json(status, body);
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/destinations\/([^/]+)\/start$/,
+    route: async (_e, caller, [id]) => {
+      const { status, body } = await startDestination(await destinationFor(caller, id ?? ""));
+      return json(status, body);
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/destinations\/([^/]+)\/stop$/,
+    route: async (_e, caller, [id]) => {
+      const { status, body } = await stopDestination(await destinationFor(caller, id ?? ""));
+      return json(status, body);
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/destinations\/([^/]+)\/failover$/,
+    route: async (event, caller, [id]) => {
+      const d = await destinationFor(caller, id ?? "");
+      const { status, body } = await failoverDestination(d, parseBody(event, FailoverBody).to);
+      return json(status, body);
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/destinations\/([^/]+)\/metrics$/,
+    route: async (_e, caller, [id]) => json(200, destinationMetrics(await destinationFor(caller, id ?? ""))),
+  },
+  {
+    method: "GET",
+    pattern: /^\/sources\/([^/]+)\/status$/,
+    route: async (_e, _c, [id]) => json(200, await sourceStatus(id ?? "")),
   },
 ];
 
 const adminRoutes: typeof routes = [
+  {
+    method: "POST",
+    pattern: /^\/admin\/sources$/,
+    route: async (event) => json(201, await createSource(parseBody(event, CreateSourceBody))),
+  },
+  {
+    method: "GET",
+    pattern: /^\/admin\/sources$/,
+    route: async () => json(200, await listSourcesView()),
+  },
+  {
+    method: "GET",
+    pattern: /^\/admin\/sources\/([^/]+)$/,
+    route: async (_e, _c, [id]) => json(200, await getSourceView(id ?? "")),
+  },
+  {
+    method: "PUT",
+    pattern: /^\/admin\/sources\/([^/]+)$/,
+    route: async (event, _c, [id]) =>
+      json(200, await updateSourceSettings(id ?? "", parseBody(event, UpdateSourceBody))),
+  },
+  {
+    method: "DELETE",
+    pattern: /^\/admin\/sources\/([^/]+)$/,
+    route: async (_e, _c, [id]) => json(200, await deleteSource(id ?? "")),
+  },
   {
     method: "POST",
     pattern: /^\/admin\/channels$/,

@@ -95,6 +95,23 @@ export class CastflowStack extends Stack {
         resources: [`arn:${partition}:mediaconnect:${region}:${account}:flow:*`],
       }),
     );
+    // Encrypted SRT sources: MediaConnect reads the key from Secrets Manager as this role, and
+    // only secrets named castflow/... .
+    const mediaConnectRole = new iam.Role(this, "MediaConnectRole", {
+      assumedBy: new iam.ServicePrincipal("mediaconnect.amazonaws.com"),
+      description: "castflow MediaConnect flows: read encrypted SRT sources' keys",
+    });
+    mediaConnectRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          "secretsmanager:GetResourcePolicy",
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:ListSecretVersionIds",
+        ],
+        resources: [`arn:${partition}:secretsmanager:${region}:${account}:secret:castflow/*`],
+      }),
+    );
     const machineName = (lifecycle: string) => `${prefix}-${lifecycle}`;
     const arns: Record<Grant["on"], string[]> = {
       medialive: [`arn:${partition}:medialive:${region}:${account}:*`],
@@ -109,6 +126,7 @@ export class CastflowStack extends Stack {
       mediaconnect: [`arn:${partition}:mediaconnect:${region}:${account}:*`],
       "stream-keys": [`arn:${partition}:ssm:${region}:${account}:parameter${streamKeyPrefix}/*`],
       "medialive-role": [mediaLiveRole.roleArn],
+      "mediaconnect-role": [mediaConnectRole.roleArn],
       "*": ["*"],
     };
     const statement = (g: Grant) =>
@@ -137,6 +155,7 @@ export class CastflowStack extends Stack {
       RECORDING_BUCKET: recordings.bucketName,
       MEDIALIVE_ROLE_ARN: mediaLiveRole.roleArn,
       STREAM_KEY_PARAMETER_PREFIX: streamKeyPrefix,
+      MEDIACONNECT_ROLE_ARN: mediaConnectRole.roleArn,
     };
     // Functions are made on first use, so only tasks some machine uses get one.
     const taskFunctions = new Map<AnyTask, CastflowFunction>();

@@ -13,6 +13,11 @@ const ConfigSchema = z.object({
   AWS_REGION: z.string().min(1),
   RECORDING_BUCKET: z.string().min(1),
   MEDIALIVE_ROLE_ARN: z.string().startsWith("arn:", "must be an IAM role ARN"),
+  /**
+   * The role MediaConnect assumes to read an encrypted SRT source's key from Secrets Manager
+   * (secrets named `castflow/...`). Only sources with `encryption` need it.
+   */
+  MEDIACONNECT_ROLE_ARN: z.string().startsWith("arn:", "must be an IAM role ARN").optional(),
   /** CIDR allowed to push RTMP into session inputs. */
   INPUT_ALLOWED_CIDR: z.string().min(1).default("0.0.0.0/0"),
   /**

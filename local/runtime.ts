@@ -232,6 +232,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       TABLE_NAME: tableName,
       RECORDING_BUCKET: "castflow-local-recordings",
       MEDIALIVE_ROLE_ARN: "arn:aws:iam::000000000000:role/castflow-local-medialive",
+      MEDIACONNECT_ROLE_ARN: "arn:aws:iam::000000000000:role/castflow-local-mediaconnect",
       STATE_MACHINE_ARNS: JSON.stringify(stateMachineArns),
       LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? false),
       // Real seconds, like the rest of the simulated time, follow the time scale.

@@ -18,7 +18,8 @@ export type TaskFn<I, O> = (input: I, ctx: TaskContext) => Promise<O>;
  * Where a grant applies. The stack turns each scope into ARNs of this account and region:
  * `medialive` every MediaLive resource, `ivs` IVS channels and stream keys, `states` executions
  * of castflow's own state machines, `medialive-role` the role MediaLive assumes (iam:PassRole),
- * `mediaconnect` MediaConnect flows, `stream-keys` the SSM parameters under the stream-key prefix,
+ * `mediaconnect` MediaConnect flows, `stream-keys` the SSM parameters under the stream-key prefix, `mediaconnect-role` the role
+ * MediaConnect assumes to read SRT keys,
  * `*` APIs that are not resource-scoped (List* calls).
  */
 export type GrantScope =
@@ -28,6 +29,7 @@ export type GrantScope =
   | "stream-keys"
   | "states"
   | "medialive-role"
+  | "mediaconnect-role"
   | "*";
 
 export interface Grant {

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "#lib/aws/clients.ts";
 import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
@@ -96,3 +96,8 @@ export const heldBy = (executionArn: string, status: string): Condition => ({
   names: { "#status": "status", "#operation": "operation", "#executionArn": "executionArn" },
   values: { ":heldStatus": status, ":heldBy": executionArn },
 });
+
+/** Deletes a source record (the caller checked that no destination uses it). */
+export async function deleteSourceRecord(sourceId: string): Promise<void> {
+  await dynamo().send(new DeleteCommand({ TableName: config().TABLE_NAME, Key: sourceKey(sourceId) }));
+}

@@ -44,6 +44,8 @@ export const BASE_SECONDS = {
   flowDelete: 5,
   /** RemoveFlowOutput (202, asynchronous): the output disappears after this. */
   flowOutputRemove: 2,
+  /** RemoveFlowSource (202, asynchronous): the source disappears after this (value ours, unverified). */
+  flowSourceRemove: 2,
 } as const;
 
 export type TransitionName = keyof typeof BASE_SECONDS;

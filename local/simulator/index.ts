@@ -14,6 +14,7 @@ import {
   sendError,
   sendJson,
 } from "./http.ts";
+import { createIngest } from "./ingest.ts";
 import { createIvs } from "./ivs.ts";
 import { createMediaConnect } from "./mediaconnect/index.ts";
 import { createMediaLive } from "./medialive/index.ts";
@@ -44,7 +45,10 @@ export interface SimResources {
   medialive: { channels: JsonObject[]; inputs: JsonObject[]; inputSecurityGroups: JsonObject[] };
   ivs: { channels: JsonObject[]; streamKeys: JsonObject[]; streams: JsonObject[] };
   ssm: { parameters: JsonObject[] };
+  /** Flows as DescribeFlow renders them (outputs with mediaLiveInputArn), plus `activeSource`. */
   mediaconnect: { flows: JsonObject[] };
+  /** The platform ingest view (GET /_sim/ingest). */
+  ingest: JsonObject[];
 }
 
 export interface Simulator {
@@ -87,6 +91,38 @@ const ChannelStateBody = z
 
 const IvsStreamBody = z.object({ channelArn: z.string().min(1), live: z.boolean() }).strict();
 
+/** POST /_sim/ingest/refuse: a platform ingest refuses (or accepts again) streams sent to `url`. */
+const RefuseBody = z.object({ url: z.string().min(1), refuse: z.boolean() }).strict();
+
+/**
+ * POST /_sim/sources: whether an encoder sends to a flow's source (`sourceName` omitted: every
+ * source of the flow) or to a MediaLive push input. Exactly one of flowArn / inputId.
+ */
+const SourcesBody = z
+  .object({
+    flowArn: z.string().min(1).optional(),
+    sourceName: z.string().min(1).optional(),
+    inputId: z.string().min(1).optional(),
+    pushing: z.boolean(),
+  })
+  .strict()
+  .refine((b) => (b.flowArn === undefined) !== (b.inputId === undefined), {
+    message: "give flowArn or inputId (exactly one)",
+    path: ["flowArn"],
+  })
+  .refine((b) => !(b.inputId !== undefined && b.sourceName !== undefined), {
+    message: "sourceName goes with flowArn, not inputId",
+    path: ["sourceName"],
+  });
+
+/** Parse an admin body, or a 400 naming the first field at fault. */
+function parseAdmin<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AdminValidationError(issue?.path.join(".") || "body", issue?.message ?? "invalid body");
+}
+
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? "127.0.0.1";
   const timeScale = options.timeScale ?? 1;
@@ -99,24 +135,35 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   // MediaLive and IVS reference each other (a running channel pushing to IVS makes its stream live).
+  // MediaLive reads MediaConnect flows (MEDIACONNECT inputs and their managed outputs) through a
+  // plain lookup; the platform ingest view derives from channels, inputs and flows. The hooks
+  // are bound once every piece exists.
   let onMediaLiveChanged = () => {};
-  const medialive = createMediaLive(ctx, () => onMediaLiveChanged());
+  let onFlowsChanged = () => {};
+  const mediaconnect = createMediaConnect(ctx, () => onFlowsChanged());
+  const medialive = createMediaLive(ctx, () => onMediaLiveChanged(), mediaconnect.mediaLiveLink);
   const ivs = createIvs(ctx, () => medialive.rtmpTargets());
-  onMediaLiveChanged = () => ivs.recomputeLiveness();
+  const ingest = createIngest(ctx, () => medialive.rtmpPushes());
+  onMediaLiveChanged = () => {
+    ivs.recomputeLiveness();
+    ingest.recompute();
+  };
+  onFlowsChanged = () => ingest.recompute();
   const ssm = createSsm(ctx);
-  const mediaconnect = createMediaConnect(ctx);
   const services: Record<ServiceName, ServiceHandler> = { medialive, ivs, ssm, mediaconnect };
   const faults = new FaultRegistry(services);
   const calls: SimCall[] = [];
 
   store.load();
   ivs.recomputeLiveness();
+  ingest.recompute();
 
   const resources = (): SimResources => ({
     medialive: medialive.view(),
     ivs: ivs.view(),
     ssm: ssm.view(),
     mediaconnect: mediaconnect.view(),
+    ingest: ingest.view(),
   });
 
   async function admin(req: IncomingMessage, res: ServerResponse, url: URL, text: string): Promise<void> {
@@ -159,6 +206,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           throw new AdminValidationError(issue?.path.join(".") || "body", issue?.message ?? "invalid body");
         }
         return sendJson(res, 200, { advanced: store.advance(parsed.data.resourceId) });
+      }
+      case "GET /_sim/ingest":
+        return sendJson(res, 200, { ingest: ingest.view() });
+      case "POST /_sim/ingest/refuse": {
+        const { url: ingestUrl, refuse } = parseAdmin(RefuseBody, body());
+        return sendJson(res, 200, ingest.refuse(ingestUrl, refuse));
+      }
+      case "GET /_sim/sources":
+        return sendJson(res, 200, {
+          sources: [...mediaconnect.pushingSources(), ...medialive.pushingInputs()],
+        });
+      case "POST /_sim/sources": {
+        const b = parseAdmin(SourcesBody, body());
+        if (b.inputId !== undefined) {
+          medialive.setInputPushing(b.inputId, b.pushing);
+          return sendJson(res, 200, { sources: [{ inputId: b.inputId, pushing: b.pushing }] });
+        }
+        const flowArn = b.flowArn ?? "";
+        const sources = mediaconnect.setPushing(flowArn, b.sourceName, b.pushing);
+        return sendJson(res, 200, { sources, activeSource: mediaconnect.activeSource(flowArn) });
       }
       case "POST /_sim/medialive/channel-state": {
         const parsed = ChannelStateBody.safeParse(body());

@@ -57,6 +57,8 @@ export interface MlInput {
   inputClass: "STANDARD" | "SINGLE_INPUT";
   state: MlInputState;
   attachedChannels: string[];
+  /** POST /_sim/sources `{inputId, pushing}`: whether an encoder sends to this push input; unset = sending. */
+  pushing?: boolean;
   tags: Tags;
 }
 export interface MlSecurityGroup {
@@ -112,6 +114,18 @@ export interface McOutput {
   spec: JsonObject;
   /** RemoveFlowOutput was accepted (202); the output is gone once its timer fires. */
   removing: boolean;
+  /** Set on the output MediaLive adds for a MEDIACONNECT input (managed by MediaLive). */
+  mediaLiveInputArn?: string;
+}
+export interface McSource {
+  arn: string;
+  name: string;
+  /** SetSourceRequest in wire form (lowerCamelCase). */
+  spec: JsonObject;
+  /** POST /_sim/sources `{flowArn, sourceName?, pushing}`: whether an encoder sends here; unset = sending. */
+  pushing?: boolean;
+  /** RemoveFlowSource was accepted (202); the source is gone once its timer fires. */
+  removing: boolean;
 }
 export interface McFlow {
   arn: string;
@@ -119,12 +133,32 @@ export interface McFlow {
   status: McFlowStatus;
   availabilityZone: string;
   description?: string;
-  /** SetSourceRequest in wire form, plus the ARN and ingest address the service assigns. */
-  source: JsonObject;
-  sourceArn: string;
+  /** One source, or two with source failover ENABLED. The first is the flow's `source`. */
+  sources: McSource[];
+  /** FailoverConfig in wire form (state, failoverMode, recoveryWindow, sourcePriority); unset = never configured. */
+  sourceFailoverConfig?: JsonObject;
+  /** The ingest address the service assigns (shared by the flow's sources). */
   ingestIp: string;
   outputs: McOutput[];
   tags: Tags;
+}
+
+// ---- Outside AWS: the platforms MediaLive pushes to (GET /_sim/ingest) ----
+/** One (url, streamName) that a channel's RTMP output group targets, as the platform sees it. */
+export interface IngestEntry {
+  url: string;
+  /** The real stream name (key): this is the test's view of what the platform gets. */
+  streamName: string;
+  /** The channel that pushes (or last pushed) here. */
+  channelId: string;
+  channelArn: string;
+  receiving: boolean;
+  /** ISO time `receiving` last became true; null while not receiving. */
+  since: string | null;
+  /** Times `receiving` came back after having been true and then false. */
+  interruptions: number;
+  /** Whether `receiving` was ever true (the first start is not an interruption). */
+  everReceived: boolean;
 }
 
 /** A transition that a timer will apply; kept as data so a restart (statePath) can resume it. */
@@ -150,8 +184,13 @@ export interface SimState {
   ssm: { parameters: Record<string, SsmParameter> };
   /** Flows keyed by flow ARN. */
   mediaconnect: { flows: Record<string, McFlow> };
+  /** Platform ingest view: entries keyed by ingestKey(url, streamName); URLs set to refuse. */
+  ingest: { entries: Record<string, IngestEntry>; refusedUrls: string[] };
   pending: PendingTransition[];
 }
+
+/** The key of an ingest entry. */
+export const ingestKey = (url: string, streamName: string) => JSON.stringify([url, streamName]);
 
 export function emptyState(): SimState {
   return {
@@ -159,8 +198,23 @@ export function emptyState(): SimState {
     ivs: { channels: {}, streamKeys: {}, streams: {} },
     ssm: { parameters: {} },
     mediaconnect: { flows: {} },
+    ingest: { entries: {}, refusedUrls: [] },
     pending: [],
   };
+}
+
+/** A flow saved before flows had `sources` (one `source`, `sourceArn`): the same flow in today's shape. */
+function migrateFlow(f: McFlow): McFlow {
+  if (Array.isArray(f.sources)) return f;
+  const old = f as unknown as { source?: JsonObject; sourceArn?: string };
+  const spec = old.source ?? {};
+  const migrated: McFlow = {
+    ...f,
+    sources: [{ arn: old.sourceArn ?? "", name: asString(spec.name) ?? f.name, spec, removing: false }],
+  };
+  delete (migrated as unknown as Record<string, unknown>).source;
+  delete (migrated as unknown as Record<string, unknown>).sourceArn;
+  return migrated;
 }
 
 export function randomDigits(n: number): string {
@@ -275,8 +329,11 @@ export class Store {
       ivs: { ...base.ivs, ...parsed.ivs },
       ssm: { ...base.ssm, ...parsed.ssm },
       mediaconnect: { ...base.mediaconnect, ...parsed.mediaconnect },
+      ingest: { ...base.ingest, ...parsed.ingest },
       pending: parsed.pending ?? [],
     };
+    const flows = this.state.mediaconnect.flows;
+    for (const [arn, f] of Object.entries(flows)) flows[arn] = migrateFlow(f);
     for (const p of this.state.pending) this.arm(p);
   }
 

@@ -64,6 +64,22 @@ const output = (
  * the `creating` record the API wrote for it.
  */
 export async function claimDestination(input: ClaimDestinationInput): Promise<ClaimDestinationOutput> {
+  // The API writes other fields (its execution counter) around the start: a version race on
+  // those is read again, not a refusal.
+  for (let attempt = 1; ; attempt++) {
+    const claimed = await tryClaim(input);
+    if (claimed !== "changed") return claimed;
+    if (attempt >= MAX_CLAIM_ATTEMPTS)
+      throw new TaskError(
+        TaskErrors.DestinationBusy,
+        `Destination ${input.destinationId} kept changing while claiming it`,
+      );
+  }
+}
+
+const MAX_CLAIM_ATTEMPTS = 5;
+
+async function tryClaim(input: ClaimDestinationInput): Promise<ClaimDestinationOutput | "changed"> {
   const { destinationId, executionArn, lifecycle } = input;
   const d = await getDestination(destinationId);
   if (!d) throw new TaskError(TaskErrors.DestinationNotFound, `Destination ${destinationId} does not exist`);
@@ -94,8 +110,7 @@ export async function claimDestination(input: ClaimDestinationInput): Promise<Cl
     },
     condition: atVersion(d.version),
   });
-  if (!claimed)
-    throw new TaskError(TaskErrors.DestinationBusy, `Destination ${destinationId} changed while claiming it`);
+  if (!claimed) return "changed";
   return output(claimed, d.status);
 }
 

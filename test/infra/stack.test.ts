@@ -239,8 +239,9 @@ describe("stack", () => {
     expect(allowing("medialive:StartChannel")).toHaveLength(1);
     // ensure-channel (sessions) and ensure-destination-channel.
     expect(allowing("medialive:CreateChannel")).toHaveLength(2);
-    // Those two, and ensure-destination-input (a MEDIACONNECT input names the role).
-    expect(allowing("iam:PassRole")).toHaveLength(3);
+    // Those two, ensure-destination-input (a MEDIACONNECT input names the role), and the API
+    // (only the MediaConnect role, for encrypted SRT sources).
+    expect(allowing("iam:PassRole")).toHaveLength(4);
     expect(allowing("ssm:GetParameter")).toHaveLength(2);
   });
 

@@ -1,4 +1,5 @@
 import { IvsClient } from "@aws-sdk/client-ivs";
+import { MediaConnectClient } from "@aws-sdk/client-mediaconnect";
 import {
   type CreateChannelCommandInput,
   type EncoderSettings,
@@ -13,7 +14,12 @@ const credentials = { accessKeyId: "AKIDSIMULATORTEST", secretAccessKey: "not-a-
 
 export function clients(url: string) {
   const common = { endpoint: url, region: "us-east-1", credentials, maxAttempts: 1 };
-  return { ml: new MediaLiveClient(common), ivs: new IvsClient(common), ssm: new SSMClient(common) };
+  return {
+    ml: new MediaLiveClient(common),
+    ivs: new IvsClient(common),
+    ssm: new SSMClient(common),
+    mc: new MediaConnectClient(common),
+  };
 }
 
 export interface AwsLikeError extends Error {

@@ -1,5 +1,6 @@
 import {
   AddFlowOutputsCommand,
+  AddFlowSourcesCommand,
   CreateFlowCommand,
   DeleteFlowCommand,
   DescribeFlowCommand,
@@ -7,9 +8,11 @@ import {
   ListTagsForResourceCommand,
   MediaConnectClient,
   RemoveFlowOutputCommand,
+  RemoveFlowSourceCommand,
   StartFlowCommand,
   StopFlowCommand,
   TagResourceCommand,
+  UpdateFlowCommand,
 } from "@aws-sdk/client-mediaconnect";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "#local/simulator/index.ts";
@@ -197,5 +200,190 @@ describe("MediaConnect flows", () => {
       error: "NotAMediaConnectError",
     });
     expect(unknown.status).toBe(400);
+  });
+});
+
+const srtSource = (name: string, port: number) => ({
+  Name: name,
+  Protocol: "srt-listener" as const,
+  IngestPort: port,
+});
+/** The flow as GET /_sim/resources shows it (with activeSource). */
+const simFlow = (arn: string) => sim.resources().mediaconnect.flows.find((f) => f.flowArn === arn);
+const setPushing = (body: Record<string, unknown>) => admin(sim.url, "POST", "/_sim/sources", body);
+
+describe("MediaConnect source failover", () => {
+  async function failoverFlow() {
+    const res = await mc.send(
+      new CreateFlowCommand({
+        Name: "cam-a",
+        Sources: [srtSource("main", 5000), srtSource("backup", 5001)],
+        SourceFailoverConfig: {
+          State: "ENABLED",
+          FailoverMode: "FAILOVER",
+          RecoveryWindow: 200,
+          SourcePriority: { PrimarySource: "main" },
+        },
+      }),
+    );
+    return res.Flow?.FlowArn ?? "";
+  }
+
+  it("creates a flow with two sources and renders sources[] and sourceFailoverConfig", async () => {
+    const arn = await failoverFlow();
+    const flow = (await describeFlow(arn)).Flow;
+    expect(flow?.Sources?.map((s) => s.Name)).toEqual(["main", "backup"]);
+    expect(flow?.Sources?.map((s) => s.IngestPort)).toEqual([5000, 5001]);
+    for (const s of flow?.Sources ?? []) {
+      expect(s.SourceArn).toMatch(/^arn:aws:mediaconnect:us-east-1:000000000000:source:/);
+      expect(s.IngestIp).toMatch(/^203\.0\.113\.\d+$/);
+      expect(s.Transport?.Protocol).toBe("srt-listener");
+    }
+    expect(flow?.Source?.Name).toBe("main");
+    expect(flow?.SourceFailoverConfig).toEqual({
+      State: "ENABLED",
+      FailoverMode: "FAILOVER",
+      RecoveryWindow: 200,
+      SourcePriority: { PrimarySource: "main" },
+    });
+    expect(simFlow(arn)?.activeSource).toBe("main");
+  });
+
+  it("refuses three sources, two sources without failover ENABLED, and an unknown primary source (400)", async () => {
+    const three = await expectAwsError(
+      mc.send(
+        new CreateFlowCommand({
+          Name: "x",
+          Sources: [srtSource("a", 5000), srtSource("b", 5001), srtSource("c", 5002)],
+          SourceFailoverConfig: { State: "ENABLED" },
+        }),
+      ),
+      "BadRequestException",
+      400,
+    );
+    expect(three.message).toContain("at most 2");
+    await expectAwsError(
+      mc.send(new CreateFlowCommand({ Name: "x", Sources: [srtSource("a", 5000), srtSource("b", 5001)] })),
+      "BadRequestException",
+      400,
+    );
+    await expectAwsError(
+      mc.send(
+        new CreateFlowCommand({
+          Name: "x",
+          Sources: [srtSource("a", 5000), srtSource("b", 5001)],
+          SourceFailoverConfig: { State: "ENABLED", SourcePriority: { PrimarySource: "c" } },
+        }),
+      ),
+      "BadRequestException",
+      400,
+    );
+    expect(sim.resources().mediaconnect.flows).toEqual([]);
+  });
+
+  it("fails over to the backup while the primary is not pushing, and back; UpdateFlow moves the primary", async () => {
+    const arn = await failoverFlow();
+    expect((await setPushing({ flowArn: arn, sourceName: "main", pushing: false })).body.activeSource).toBe(
+      "backup",
+    );
+    expect(simFlow(arn)?.activeSource).toBe("backup");
+    // Neither pushes: the primary stays the active one (nothing to fail over to).
+    await setPushing({ flowArn: arn, sourceName: "backup", pushing: false });
+    expect(simFlow(arn)?.activeSource).toBe("main");
+    await setPushing({ flowArn: arn, pushing: true });
+    expect(simFlow(arn)?.activeSource).toBe("main");
+
+    const updated = await mc.send(
+      new UpdateFlowCommand({
+        FlowArn: arn,
+        SourceFailoverConfig: { SourcePriority: { PrimarySource: "backup" } },
+      }),
+    );
+    expect(updated.$metadata.httpStatusCode).toBe(202);
+    expect(updated.Flow?.SourceFailoverConfig).toMatchObject({
+      State: "ENABLED",
+      FailoverMode: "FAILOVER",
+      SourcePriority: { PrimarySource: "backup" },
+    });
+    expect(simFlow(arn)?.activeSource).toBe("backup");
+    await setPushing({ flowArn: arn, sourceName: "backup", pushing: false });
+    expect(simFlow(arn)?.activeSource).toBe("main");
+
+    // Failover cannot be disabled while the flow has two sources.
+    await expectAwsError(
+      mc.send(new UpdateFlowCommand({ FlowArn: arn, SourceFailoverConfig: { State: "DISABLED" } })),
+      "BadRequestException",
+      400,
+    );
+    await expectAwsError(
+      mc.send(
+        new UpdateFlowCommand({
+          FlowArn: arn,
+          SourceFailoverConfig: { SourcePriority: { PrimarySource: "nope" } },
+        }),
+      ),
+      "BadRequestException",
+      400,
+    );
+    expect((await admin(sim.url, "GET", "/_sim/sources")).body.sources).toEqual([
+      { flowArn: arn, sourceName: "main", pushing: true },
+      { flowArn: arn, sourceName: "backup", pushing: false },
+    ]);
+  });
+
+  it("adds a second source with AddFlowSources (failover ENABLED only, at most 2) and removes one with RemoveFlowSource", async () => {
+    const arn = await createFlow();
+    await expectAwsError(
+      mc.send(new AddFlowSourcesCommand({ FlowArn: arn, Sources: [srtSource("backup", 5001)] })),
+      "BadRequestException",
+      400,
+    );
+    await mc.send(
+      new UpdateFlowCommand({
+        FlowArn: arn,
+        SourceFailoverConfig: { State: "ENABLED", FailoverMode: "FAILOVER" },
+      }),
+    );
+    const added = await mc.send(
+      new AddFlowSourcesCommand({ FlowArn: arn, Sources: [srtSource("backup", 5001)] }),
+    );
+    expect(added.$metadata.httpStatusCode).toBe(201);
+    expect(added.FlowArn).toBe(arn);
+    expect(added.Sources?.map((s) => s.Name)).toEqual(["backup"]);
+    const backupArn = added.Sources?.[0]?.SourceArn ?? "";
+    expect(backupArn).toMatch(/:source:/);
+    expect((await describeFlow(arn)).Flow?.Sources?.map((s) => s.Name)).toEqual(["encoder", "backup"]);
+    // No primary named: the first source is the primary.
+    await setPushing({ flowArn: arn, sourceName: "encoder", pushing: false });
+    expect(simFlow(arn)?.activeSource).toBe("backup");
+
+    const third = await expectAwsError(
+      mc.send(new AddFlowSourcesCommand({ FlowArn: arn, Sources: [srtSource("third", 5002)] })),
+      "BadRequestException",
+      400,
+    );
+    expect(third.message).toContain("at most 2");
+
+    const removed = await mc.send(new RemoveFlowSourceCommand({ FlowArn: arn, SourceArn: backupArn }));
+    expect(removed.$metadata.httpStatusCode).toBe(202);
+    expect(removed).toMatchObject({ FlowArn: arn, SourceArn: backupArn });
+    // Being removed: no longer a candidate for the active source.
+    expect(simFlow(arn)?.activeSource).toBe("encoder");
+    await until(
+      () => describeFlow(arn),
+      (r) => r.Flow?.Sources?.length === 1,
+    );
+    expect((await describeFlow(arn)).Flow?.Sources?.[0]?.Name).toBe("encoder");
+    const onlyArn = (await describeFlow(arn)).Flow?.Sources?.[0]?.SourceArn ?? "";
+    await expectAwsError(
+      mc.send(new RemoveFlowSourceCommand({ FlowArn: arn, SourceArn: onlyArn })),
+      "BadRequestException",
+      400,
+    );
+    await expectAwsError(
+      mc.send(new RemoveFlowSourceCommand({ FlowArn: arn, SourceArn: backupArn })),
+      "NotFoundException",
+      404,
+    );
   });
 });

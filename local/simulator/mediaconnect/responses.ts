@@ -13,6 +13,7 @@ import {
   type JsonObject,
   type McFlow,
   type McOutput,
+  type McSource,
 } from "#local/simulator/store.ts";
 import { mcError } from "./errors.ts";
 import type { MediaConnectBackend } from "./models.ts";
@@ -61,6 +62,7 @@ export class MediaConnectResponses {
   output(o: McOutput): JsonObject {
     return {
       ...pick(o.spec, ["description", "destination", "port", "encryption", "vpcInterfaceAttachment"]),
+      ...(o.mediaLiveInputArn !== undefined ? { mediaLiveInputArn: o.mediaLiveInputArn } : {}),
       name: o.name,
       outputArn: o.arn,
       outputStatus: asString(o.spec.outputStatus) ?? "ENABLED",
@@ -68,20 +70,20 @@ export class MediaConnectResponses {
     };
   }
 
-  source(f: McFlow): JsonObject {
-    const port = toInt(f.source.ingestPort) ?? 5000; // default ingest port: ours (unverified)
+  source(f: McFlow, s: McSource): JsonObject {
+    const port = toInt(s.spec.ingestPort) ?? 5000; // default ingest port: ours (unverified)
     return {
-      ...pick(f.source, ["decryption", "description", "entitlementArn", "whitelistCidr", "vpcInterfaceName"]),
-      name: asString(f.source.name) ?? f.name,
-      sourceArn: f.sourceArn,
+      ...pick(s.spec, ["decryption", "description", "entitlementArn", "whitelistCidr", "vpcInterfaceName"]),
+      name: s.name,
+      sourceArn: s.arn,
       ingestIp: f.ingestIp,
       ingestPort: port,
-      transport: transport(f.source),
+      transport: transport(s.spec),
     };
   }
 
   flow(f: McFlow): JsonObject {
-    const source = this.source(f);
+    const sources = f.sources.map((s) => this.source(f, s));
     return {
       availabilityZone: f.availabilityZone,
       ...(f.description !== undefined ? { description: f.description } : {}),
@@ -91,8 +93,10 @@ export class MediaConnectResponses {
       mediaStreams: [],
       name: f.name,
       outputs: f.outputs.map((o) => this.output(o)),
-      source,
-      sources: [source],
+      // `source` is the flow's first source; `sources` lists both when failover is set up.
+      ...(sources[0] !== undefined ? { source: sources[0] } : {}),
+      ...(f.sourceFailoverConfig !== undefined ? { sourceFailoverConfig: f.sourceFailoverConfig } : {}),
+      sources,
       status: f.status,
       vpcInterfaces: [],
     };
@@ -104,7 +108,7 @@ export class MediaConnectResponses {
       description: f.description ?? "",
       flowArn: f.arn,
       name: f.name,
-      sourceType: asString(f.source.entitlementArn) ? "ENTITLED" : "OWNED",
+      sourceType: asString(f.sources[0]?.spec.entitlementArn) ? "ENTITLED" : "OWNED",
       status: f.status,
     };
   }
@@ -118,6 +122,7 @@ export class MediaConnectResponses {
           description: asString(body.description),
           source: isObject(body.source) ? body.source : undefined,
           sources: asObjects(body.sources),
+          sourceFailoverConfig: body.sourceFailoverConfig,
           outputs: asObjects(body.outputs),
           tags: asTags(body.flowTags),
         }),
@@ -162,6 +167,17 @@ export class MediaConnectResponses {
       const o = this.backend.removeOutput(params.FlowArn, params.OutputArn);
       return { flowArn: params.FlowArn ?? "", outputArn: o.arn };
     },
+    AddFlowSources: ({ params, body }) => {
+      const { flow, added } = this.backend.addSources(params.FlowArn, asObjects(body.sources));
+      return { flowArn: flow.arn, sources: added.map((s) => this.source(flow, s)) };
+    },
+    RemoveFlowSource: ({ params }) => {
+      const s = this.backend.removeSource(params.FlowArn, params.SourceArn);
+      return { flowArn: params.FlowArn ?? "", sourceArn: s.arn };
+    },
+    UpdateFlow: ({ params, body }) => ({
+      flow: this.flow(this.backend.updateFlow(params.FlowArn, body.sourceFailoverConfig)),
+    }),
     TagResource: ({ params, body }) => {
       Object.assign(this.backend.taggable(params.ResourceArn ?? "").tags, asTags(body.tags));
       return undefined;

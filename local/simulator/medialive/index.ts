@@ -8,15 +8,27 @@
 import type { OperationCall, OperationResult, ServiceHandler } from "#local/simulator/http.ts";
 import type { JsonObject, MlChannel, SimContext } from "#local/simulator/store.ts";
 import { ERROR_STATUS } from "./errors.ts";
-import { MediaLiveBackend, type RtmpTarget } from "./models.ts";
+import { type FlowLink, MediaLiveBackend, type RtmpPush, type RtmpTarget } from "./models.ts";
 import { MediaLiveResponses } from "./responses.ts";
 import { matchRoute, OPERATIONS } from "./routes.ts";
 
-export { MEDIALIVE_QUOTAS, type RtmpTarget } from "./models.ts";
+export {
+  type FlowLink,
+  MEDIALIVE_QUOTAS,
+  managedOutputName,
+  type RtmpPush,
+  type RtmpTarget,
+} from "./models.ts";
 
 export interface MediaLiveService extends ServiceHandler {
   /** RTMP(S) pushes of RUNNING channels, for the IVS liveness link. */
   rtmpTargets(): RtmpTarget[];
+  /** Every channel's RTMP destination settings, with whether content reaches them (platform ingest view). */
+  rtmpPushes(): RtmpPush[];
+  /** POST /_sim/sources `{inputId, pushing}`. NotFoundException / BadRequestException (a MEDIACONNECT input). */
+  setInputPushing(inputId: string, pushing: boolean): void;
+  /** Inputs whose `pushing` was set (GET /_sim/sources). */
+  pushingInputs(): { inputId: string; pushing: boolean }[];
   view(): { channels: JsonObject[]; inputs: JsonObject[]; inputSecurityGroups: JsonObject[] };
   /**
    * Puts a channel in a state at once, cancelling its pending transitions: how tests reach the
@@ -25,8 +37,13 @@ export interface MediaLiveService extends ServiceHandler {
   forceChannelState(id: string, state: MlChannel["state"]): boolean;
 }
 
-export function createMediaLive(ctx: SimContext, onChannelsChanged: () => void): MediaLiveService {
-  const backend = new MediaLiveBackend(ctx, onChannelsChanged);
+export function createMediaLive(
+  ctx: SimContext,
+  onChannelsChanged: () => void,
+  /** MediaConnect, for MEDIACONNECT inputs (default: no flows exist). */
+  flows?: FlowLink,
+): MediaLiveService {
+  const backend = new MediaLiveBackend(ctx, onChannelsChanged, flows);
   const responses = new MediaLiveResponses(backend);
   return {
     name: "medialive",
@@ -36,6 +53,14 @@ export function createMediaLive(ctx: SimContext, onChannelsChanged: () => void):
     match: (method, pathname) => matchRoute(method, pathname),
     invoke: (call: OperationCall): OperationResult => responses.dispatch(call),
     rtmpTargets: () => backend.rtmpTargets(),
+    rtmpPushes: () => backend.rtmpPushes(),
+    setInputPushing: (inputId, pushing) => {
+      backend.setInputPushing(inputId, pushing);
+    },
+    pushingInputs: () =>
+      backend
+        .allInputs()
+        .flatMap((i) => (i.pushing === undefined ? [] : [{ inputId: i.id, pushing: i.pushing }])),
     forceChannelState: (id, state) => backend.forceChannelState(id, state),
     view: () => ({
       channels: backend.allChannels().map((c) => responses.channel(c)),

@@ -8,6 +8,7 @@ import { AwsError } from "#local/simulator/http.ts";
 import {
   asObjects,
   asString,
+  isObject,
   type Json,
   type JsonObject,
   type MlChannel,
@@ -18,7 +19,7 @@ import {
   type Tags,
 } from "#local/simulator/store.ts";
 import { ChannelValidationError, mlError, type QuotaName, quotaExceeded } from "./errors.ts";
-import { inputAttachmentChanged, validateChannel } from "./validation.ts";
+import { inputAttachmentChanged, rtmpSettings, validateChannel } from "./validation.ts";
 
 /** Default account quotas (aws-facts.md, archived user guide): per region, adjustable. */
 export const MEDIALIVE_QUOTAS = {
@@ -36,6 +37,48 @@ export interface RtmpTarget {
   streamName: string;
 }
 
+/** A destination setting that a channel's RTMP output group pushes to, whatever the channel's state. */
+export interface RtmpPush extends RtmpTarget {
+  channelId: string;
+  channelArn: string;
+  channelState: MlChannel["state"];
+  /**
+   * The channel is RUNNING and its (first attached) input has content for this pipeline: a
+   * MEDIACONNECT input's flow is delivering (ACTIVE, active source pushing), any other input's
+   * encoder has not been declared silent through POST /_sim/sources.
+   */
+  sending: boolean;
+}
+
+/**
+ * What MediaLive needs from MediaConnect for MEDIACONNECT inputs: the actions of the input's role
+ * (mediaconnect:ManagedDescribeFlow / ManagedAddOutput / ManagedRemoveOutput) and whether a flow
+ * carries content. Wired in index.ts to the MediaConnect backend; none of it is HTTP.
+ */
+export interface FlowLink {
+  /** Why a managed output cannot be added to the flow now (no such flow, DELETING, output limit), or undefined. */
+  outputRefusal(flowArn: string): string | undefined;
+  addOutput(flowArn: string, inputArn: string, outputName: string): void;
+  /** Removes every output managed for this input, on every flow. */
+  removeOutputs(inputArn: string): void;
+  /** The flow is ACTIVE and its active source is pushing. */
+  delivering(flowArn: string): boolean;
+}
+
+/** A MediaLive without MediaConnect: no flow exists. */
+export const NO_FLOWS: FlowLink = {
+  outputRefusal: (flowArn) => `MediaConnect flow ${flowArn} does not exist`,
+  addOutput: () => {},
+  removeOutputs: () => {},
+  delivering: () => false,
+};
+
+/** The name of the output MediaLive adds to a flow for a MEDIACONNECT input (ours; AWS's naming is unverified). */
+export const managedOutputName = (inputId: string) => `MediaLive-${inputId}`;
+
+/** `roleArn` of a MEDIACONNECT input: an IAM role ARN. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+
 export interface CreateChannelRequest {
   requestId: string | undefined;
   /** The channel description as sent (wire JSON without requestId, dryRun, tags). */
@@ -51,6 +94,9 @@ export interface CreateInputRequest {
   sources: JsonObject[];
   /** As sent: ids of input security groups (anything else is reported as not found). */
   inputSecurityGroups: Json[];
+  /** As sent (MEDIACONNECT inputs): `[{flowArn}]` and the role MediaLive uses on the flows. */
+  mediaConnectFlows: Json | undefined;
+  roleArn: Json | undefined;
   tags: Tags;
 }
 
@@ -70,8 +116,13 @@ export class MediaLiveBackend {
 
   constructor(
     private readonly ctx: SimContext,
-    /** Called whenever a channel enters or leaves RUNNING (IVS derives stream liveness from it). */
+    /**
+     * Called whenever a channel or input changes state or description (IVS derives stream
+     * liveness, the platform ingest view derives receiving, from them).
+     */
     private readonly onChannelsChanged: () => void,
+    /** The MediaConnect flows that MEDIACONNECT inputs read from. */
+    private readonly flows: FlowLink = NO_FLOWS,
   ) {
     this.arnPrefix = `arn:aws:medialive:${ctx.region}:${ctx.accountId}`;
     this.registerTransitions();
@@ -179,6 +230,7 @@ export class MediaLiveBackend {
       if (i.state === "DETACHED") i.state = "ATTACHED";
     }
     this.ctx.store.schedule("ml.channel.created", id, "channelCreate");
+    this.onChannelsChanged();
     return c;
   }
 
@@ -202,6 +254,7 @@ export class MediaLiveBackend {
     c.spec = spec;
     c.state = "UPDATING";
     this.ctx.store.schedule("ml.channel.updated", c.id, "channelUpdate");
+    this.onChannelsChanged();
     return c;
   }
 
@@ -214,6 +267,7 @@ export class MediaLiveBackend {
       );
     c.state = "STARTING";
     this.ctx.store.schedule("ml.channel.started", c.id, "channelStart");
+    this.onChannelsChanged();
     return c;
   }
 
@@ -256,6 +310,7 @@ export class MediaLiveBackend {
       );
     c.state = "DELETING";
     this.ctx.store.schedule("ml.channel.deleted", c.id, "channelDelete");
+    this.onChannelsChanged();
     return c;
   }
 
@@ -268,6 +323,7 @@ export class MediaLiveBackend {
     if (!type) throw mlError("BadRequestException", "Input type is required");
     let destinations: JsonObject[] = [];
     let inputClass: MlInput["inputClass"];
+    let flowArns: string[] = [];
     if (type === "RTMP_PUSH") {
       const requested = req.destinations;
       if (requested.length < 1 || requested.length > 2)
@@ -289,6 +345,24 @@ export class MediaLiveBackend {
         return { ip, port: "1935", url: `rtmp://${ip}:1935/${asString(d.streamName)}` };
       });
       inputClass = requested.length === 2 ? "STANDARD" : "SINGLE_INPUT";
+    } else if (type === "RTP_PUSH") {
+      // MediaLive hands out two rtp:// endpoints (port 5000); one when the request gives one
+      // destination (SINGLE_INPUT). Documentation-range addresses, never routable.
+      if (req.destinations.length > 2)
+        throw mlError(
+          "BadRequestException",
+          "An RTP_PUSH input has 1 (SINGLE_INPUT) or 2 (STANDARD) destinations",
+        );
+      const n = req.destinations.length === 1 ? 1 : 2;
+      destinations = Array.from({ length: n }, (_, idx) => {
+        const ip = `203.0.113.${10 + (Number(randomDigits(2)) % 200) + idx}`;
+        return { ip, port: "5000", url: `rtp://${ip}:5000` };
+      });
+      inputClass = n === 2 ? "STANDARD" : "SINGLE_INPUT";
+    } else if (type === "MEDIACONNECT") {
+      // Not a push input: no push-input quota, no destinations.
+      flowArns = this.checkMediaConnectInput(req);
+      inputClass = flowArns.length === 2 ? "STANDARD" : "SINGLE_INPUT";
     } else {
       destinations = req.destinations;
       inputClass = req.sources.length === 1 || destinations.length === 1 ? "SINGLE_INPUT" : "STANDARD";
@@ -314,10 +388,53 @@ export class MediaLiveBackend {
       attachedChannels: [],
       tags: req.tags,
     };
+    if (type === "MEDIACONNECT") {
+      // "MediaLive automatically creates an output on each flow after you create the input" (MediaLive UG).
+      for (const arn of flowArns) this.flows.addOutput(arn, i.arn, managedOutputName(id));
+      i.spec = { ...i.spec, mediaConnectFlows: flowArns.map((flowArn) => ({ flowArn })) };
+    }
     this.state.inputs[id] = i;
     if (key) this.state.requestIds[key] = id;
     this.ctx.store.schedule("ml.input.created", id, "inputCreate");
     return i;
+  }
+
+  /**
+   * A MEDIACONNECT input's request: a role ARN and one flow (SINGLE_INPUT) or two (STANDARD), each
+   * existing, not DELETING and below its output limit. Returns the flow ARNs. Messages are ours
+   * (unverified); each names the field or flow at fault.
+   */
+  private checkMediaConnectInput(req: CreateInputRequest): string[] {
+    const roleArn = asString(req.roleArn);
+    if (!roleArn) throw mlError("BadRequestException", "roleArn is required for a MEDIACONNECT input");
+    if (!ROLE_ARN.test(roleArn))
+      throw mlError("BadRequestException", `roleArn must be an IAM role ARN, got '${roleArn}'`);
+    const flows = Array.isArray(req.mediaConnectFlows) ? req.mediaConnectFlows : [];
+    if (flows.length === 0)
+      throw mlError(
+        "BadRequestException",
+        "mediaConnectFlows is required for a MEDIACONNECT input (one or two flows)",
+      );
+    if (flows.length > 2)
+      throw mlError(
+        "BadRequestException",
+        `mediaConnectFlows has ${flows.length} flows; a MEDIACONNECT input takes 1 (SINGLE_INPUT) or 2 (STANDARD)`,
+      );
+    const arns = flows.map((f, idx) => {
+      const arn = isObject(f) ? asString(f.flowArn) : undefined;
+      if (!arn) throw mlError("BadRequestException", `mediaConnectFlows[${idx}].flowArn is required`);
+      return arn;
+    });
+    if (arns.length === 2 && arns[0] === arns[1])
+      throw mlError(
+        "BadRequestException",
+        `mediaConnectFlows names flow ${arns[0]} twice; a STANDARD input needs two flows`,
+      );
+    arns.forEach((arn, idx) => {
+      const refusal = this.flows.outputRefusal(arn);
+      if (refusal) throw mlError("BadRequestException", `mediaConnectFlows[${idx}].flowArn: ${refusal}`);
+    });
+    return arns;
   }
 
   deleteInput(id: string | undefined): void {
@@ -378,17 +495,61 @@ export class MediaLiveBackend {
   }
 
   // ---------- links and test hooks ----------
-  rtmpTargets(): RtmpTarget[] {
-    const out: RtmpTarget[] = [];
-    for (const c of this.allChannels()) {
-      if (c.state !== "RUNNING") continue;
-      for (const d of asObjects(c.spec.destinations))
-        for (const s of asObjects(d.settings)) {
-          const url = asString(s.url);
-          if (url?.startsWith("rtmp")) out.push({ url, streamName: asString(s.streamName) ?? "" });
-        }
+  /** Whether the channel's (first attached) input has content for this pipeline. */
+  private inputFeeds(c: MlChannel, pipeline: number): boolean {
+    const inputId = asString(asObjects(c.spec.inputAttachments)[0]?.inputId);
+    const i = inputId ? this.state.inputs[inputId] : undefined;
+    if (!i) return false;
+    if (i.spec.type === "MEDIACONNECT") {
+      // Pipeline n reads flow n (a SINGLE_INPUT input's one flow feeds every pipeline).
+      const arns = asObjects(i.spec.mediaConnectFlows).map((f) => asString(f.flowArn));
+      const arn = arns[pipeline] ?? arns[0];
+      return arn !== undefined && this.flows.delivering(arn);
     }
+    return i.pushing !== false;
+  }
+
+  /** Every RTMP destination setting of every channel (see validation.ts rtmpSettings). */
+  rtmpPushes(): RtmpPush[] {
+    const out: RtmpPush[] = [];
+    for (const c of this.allChannels())
+      for (const { pipeline, setting } of rtmpSettings(c.spec)) {
+        const url = asString(setting.url);
+        if (!url) continue;
+        out.push({
+          url,
+          streamName: asString(setting.streamName) ?? "",
+          channelId: c.id,
+          channelArn: c.arn,
+          channelState: c.state,
+          sending: c.state === "RUNNING" && this.inputFeeds(c, pipeline),
+        });
+      }
     return out;
+  }
+
+  /** The RTMP(S) pushes of RUNNING channels, for the IVS liveness link (input content not considered). */
+  rtmpTargets(): RtmpTarget[] {
+    return this.rtmpPushes()
+      .filter((p) => p.channelState === "RUNNING")
+      .map(({ url, streamName }) => ({ url, streamName }));
+  }
+
+  /**
+   * POST /_sim/sources `{inputId, pushing}`: whether an encoder sends to this input. A
+   * MEDIACONNECT input gets its content from its flow: set the flow's source instead.
+   */
+  setInputPushing(id: string, pushing: boolean): MlInput {
+    const i = this.input(id);
+    if (i.spec.type === "MEDIACONNECT")
+      throw mlError(
+        "BadRequestException",
+        `inputId: input '${i.id}' is a MEDIACONNECT input; say whether its flow's source is pushing (flowArn)`,
+      );
+    i.pushing = pushing;
+    this.ctx.store.changed();
+    this.onChannelsChanged();
+    return i;
   }
 
   /** Put a channel in a state at once, cancelling its pending transitions. False if there is no such channel. */
@@ -421,8 +582,12 @@ export class MediaLiveBackend {
 
   private registerTransitions(): void {
     const { store } = this.ctx;
-    store.on("ml.channel.created", (id) => this.setChannelState(id, ["CREATING"], "IDLE"));
-    store.on("ml.channel.updated", (id) => this.setChannelState(id, ["UPDATING"], "IDLE"));
+    store.on("ml.channel.created", (id) => {
+      if (this.setChannelState(id, ["CREATING"], "IDLE")) this.onChannelsChanged();
+    });
+    store.on("ml.channel.updated", (id) => {
+      if (this.setChannelState(id, ["UPDATING"], "IDLE")) this.onChannelsChanged();
+    });
     store.on("ml.channel.started", (id) => {
       if (this.setChannelState(id, ["STARTING"], "RUNNING")) this.onChannelsChanged();
     });
@@ -437,10 +602,12 @@ export class MediaLiveBackend {
         if (inputId) store.schedule("ml.input.detach", inputId, "inputDetach");
       }
       store.schedule("ml.channel.purge", id, "deletedRetention");
+      this.onChannelsChanged();
     });
     store.on("ml.channel.purge", (id) => {
       delete this.state.channels[id];
       this.forgetRequestIds("channel", id);
+      this.onChannelsChanged();
     });
     store.on("ml.input.created", (id) => {
       const i = this.state.inputs[id];
@@ -459,7 +626,10 @@ export class MediaLiveBackend {
       const i = this.state.inputs[id];
       if (i?.state !== "DELETING") return;
       i.state = "DELETED";
+      // The outputs MediaLive added to the flows go with the input (*uncertain* in aws-facts.md).
+      if (i.spec.type === "MEDIACONNECT") this.flows.removeOutputs(i.arn);
       store.schedule("ml.input.purge", id, "deletedRetention");
+      this.onChannelsChanged();
     });
     store.on("ml.input.purge", (id) => {
       delete this.state.inputs[id];

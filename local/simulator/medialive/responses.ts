@@ -74,7 +74,8 @@ export class MediaLiveResponses {
       inputSourceType: "STATIC",
       state: i.state,
       attachedChannels: i.attachedChannels,
-      destinations: i.destinations,
+      // A MEDIACONNECT input reads from its flows: it has no destinations.
+      ...(i.spec.type === "MEDIACONNECT" ? {} : { destinations: i.destinations }),
       securityGroups: Array.isArray(i.spec.inputSecurityGroups) ? i.spec.inputSecurityGroups : [],
       sources: asObjects(i.spec.sources),
       mediaConnectFlows: asObjects(i.spec.mediaConnectFlows),
@@ -147,6 +148,8 @@ export class MediaLiveResponses {
           destinations: asObjects(body.destinations),
           sources: asObjects(body.sources),
           inputSecurityGroups: Array.isArray(body.inputSecurityGroups) ? body.inputSecurityGroups : [],
+          mediaConnectFlows: body.mediaConnectFlows,
+          roleArn: body.roleArn,
           tags: asTags(body.tags),
         }),
       ),

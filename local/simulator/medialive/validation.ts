@@ -23,6 +23,43 @@ function destinationRefs(v: Json | undefined, path: string, out: { path: string;
     }
 }
 
+/** A `destinations[].settings[]` entry that an RTMP output pushes to. */
+export interface RtmpSetting {
+  /** Index of the destination in `destinations` and of the entry in its `settings` (= the pipeline). */
+  destination: number;
+  pipeline: number;
+  setting: JsonObject;
+}
+
+/**
+ * The destinations that the outputs of RTMP output groups (`outputGroupSettings.rtmpGroupSettings`)
+ * reference through `outputSettings.rtmpOutputSettings.destination.destinationRefId`, each
+ * destination once, with every settings entry. Shared by validation, the IVS liveness link and
+ * the platform ingest view.
+ */
+export function rtmpSettings(spec: JsonObject): RtmpSetting[] {
+  const destinations = asObjects(spec.destinations);
+  const encoder = isObject(spec.encoderSettings) ? spec.encoderSettings : {};
+  const seen = new Set<number>();
+  const out: RtmpSetting[] = [];
+  for (const group of asObjects(encoder.outputGroups)) {
+    const groupSettings = isObject(group.outputGroupSettings) ? group.outputGroupSettings : {};
+    if (!isObject(groupSettings.rtmpGroupSettings)) continue;
+    for (const output of asObjects(group.outputs)) {
+      const settings = isObject(output.outputSettings) ? output.outputSettings : {};
+      const rtmp = isObject(settings.rtmpOutputSettings) ? settings.rtmpOutputSettings : {};
+      const ref = isObject(rtmp.destination) ? asString(rtmp.destination.destinationRefId) : undefined;
+      const idx = destinations.findIndex((d) => asString(d.id) === ref);
+      if (ref === undefined || idx < 0 || seen.has(idx)) continue;
+      seen.add(idx);
+      asObjects(destinations[idx]?.settings).forEach((setting, pipeline) => {
+        out.push({ destination: idx, pipeline, setting });
+      });
+    }
+  }
+  return out;
+}
+
 /**
  * What MediaLive checks in a CreateChannel/UpdateChannel spec (wire JSON), as `validationErrors`
  * entries; empty when the spec is valid. `selfId` is the channel being updated (its own input
@@ -87,6 +124,23 @@ export function validateChannel(
         elementPath: r.path,
         errorMessage: `Destination '${r.ref}' is not defined in destinations`,
       });
+  // An RTMP output pushes to rtmp:// or rtmps:// with a stream name (model: RtmpOutputSettings,
+  // OutputDestinationSettings). The checks are MediaLive's documented needs; the messages and the
+  // element paths are ours (unverified).
+  for (const { destination, pipeline, setting } of rtmpSettings(spec)) {
+    const path = `/destinations/${destination}/settings/${pipeline}`;
+    const url = asString(setting.url) ?? "";
+    if (!/^rtmps?:\/\//.test(url))
+      errors.push({
+        elementPath: `${path}/url`,
+        errorMessage: `An RTMP output destination needs a url starting with rtmp:// or rtmps://, got '${url}'`,
+      });
+    if ((asString(setting.streamName) ?? "") === "")
+      errors.push({
+        elementPath: `${path}/streamName`,
+        errorMessage: "An RTMP output destination needs a streamName",
+      });
+  }
   return errors;
 }
 

@@ -1,0 +1,520 @@
+import { randomUUID } from "node:crypto";
+import { paginateListChannels } from "@aws-sdk/client-medialive";
+import * as z from "zod";
+import { medialive } from "#lib/aws/clients.ts";
+import { describeFlow } from "#lib/aws/mediaconnect.ts";
+import { deleteStreamKey, putStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
+import { config } from "#lib/config.ts";
+import {
+  type Destination,
+  type DestinationStatus,
+  type NewDestination,
+  TRANSITIONAL,
+  uncountedRunningSeconds,
+} from "#lib/destinations/model.ts";
+import {
+  PLATFORM_SPECS,
+  PLATFORMS,
+  type Platform,
+  PRESETS,
+  type Preset,
+  presetProblem,
+  rtmpUrlProblem,
+  streamKeyProblem,
+} from "#lib/destinations/platforms.ts";
+import { channelCost, RATES } from "#lib/destinations/rates.ts";
+import {
+  getDestination,
+  getSource,
+  listDestinations,
+  putNewDestination,
+  updateDestination,
+} from "#lib/destinations/store.ts";
+import { errorName } from "#lib/errors.ts";
+import { logger } from "#lib/logger.ts";
+import { destinationAdd } from "#state-machines/destinations/destination-add/lifecycle.ts";
+import { destinationDelete } from "#state-machines/destinations/destination-delete/lifecycle.ts";
+import { destinationStart } from "#state-machines/destinations/destination-start/lifecycle.ts";
+import { destinationStop } from "#state-machines/destinations/destination-stop/lifecycle.ts";
+import { destinationUpdate } from "#state-machines/destinations/destination-update/lifecycle.ts";
+import type { DestinationExecutionInput } from "#state-machines/destinations/lifecycles.ts";
+import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
+import type { Caller } from "./auth.ts";
+import { isRunning, startLifecycle } from "./executions.ts";
+import { ApiError, badRequest, conflict, notFound } from "./http.ts";
+import { Id } from "./validation.ts";
+
+/** MediaConnect: 50 outputs per flow, not adjustable (aws-facts.md). */
+export const FLOW_OUTPUT_LIMIT = 50;
+
+const Name = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+/** A stream key is checked against the platform below; here only its type, so the message names the platform rule. */
+const Key = z.string({ error: "must be a string" });
+const Url = z.string({ error: "must be a string" });
+
+export const CreateDestinationBody = z.strictObject({
+  name: Name,
+  platform: z.enum(PLATFORMS, { error: `must be one of ${PLATFORMS.join(", ")}` }),
+  sourceId: Id,
+  streamKey: Key,
+  rtmpUrl: Url.optional(),
+  preset: z.enum(PRESETS, { error: `must be one of ${PRESETS.join(", ")}` }).optional(),
+  backupRtmpUrl: Url.optional(),
+  backupStreamKey: Key.optional(),
+  failoverEnabled: z.boolean().optional(),
+});
+export type CreateDestinationBody = z.infer<typeof CreateDestinationBody>;
+
+export const UpdateDestinationBody = z
+  .strictObject({
+    name: Name.optional(),
+    rtmpUrl: Url.optional(),
+    streamKey: Key.optional(),
+    preset: z.enum(PRESETS, { error: `must be one of ${PRESETS.join(", ")}` }).optional(),
+    backupRtmpUrl: Url.optional(),
+    backupStreamKey: Key.optional(),
+    failoverEnabled: z.boolean().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: "must change at least one field" });
+export type UpdateDestinationBody = z.infer<typeof UpdateDestinationBody>;
+
+export const FailoverBody = z.strictObject({
+  to: z.enum(["primary", "backup"], { error: 'must be "primary" or "backup"' }),
+});
+
+const fieldError = (field: string, reason: string) =>
+  badRequest(`${field}: ${reason}`, { fields: [{ field, reason }] });
+
+/** The settings a destination pushes with, checked against its platform; 400 naming the field otherwise. */
+function checkedSettings(
+  platform: Platform,
+  s: {
+    rtmpUrl?: string | undefined;
+    streamKey?: string | undefined;
+    backupRtmpUrl?: string | undefined;
+    backupStreamKey?: string | undefined;
+    preset?: Preset | undefined;
+  },
+): { rtmpUrl: string; backupRtmpUrl?: string; preset: Preset } {
+  const spec = PLATFORM_SPECS[platform];
+  const rtmpUrl = s.rtmpUrl ?? spec.rtmpUrl;
+  if (!rtmpUrl) throw fieldError("rtmpUrl", `is required for ${platform} (it has no fixed ingest URL)`);
+  const urlProblem = rtmpUrlProblem(platform, rtmpUrl);
+  if (urlProblem) throw fieldError("rtmpUrl", urlProblem);
+  if (s.streamKey !== undefined) {
+    const keyProblem = streamKeyProblem(platform, s.streamKey);
+    if (keyProblem) throw fieldError("streamKey", keyProblem);
+  }
+  if (s.backupRtmpUrl !== undefined) {
+    const p = rtmpUrlProblem(platform, s.backupRtmpUrl);
+    if (p) throw fieldError("backupRtmpUrl", p);
+  }
+  if (s.backupStreamKey !== undefined) {
+    const p = streamKeyProblem(platform, s.backupStreamKey);
+    if (p) throw fieldError("backupStreamKey", p);
+  }
+  const preset = s.preset ?? spec.defaultPreset;
+  const presetIssue = presetProblem(platform, preset);
+  if (presetIssue) throw fieldError("preset", presetIssue);
+  const backupRtmpUrl = s.backupRtmpUrl ?? (s.backupStreamKey !== undefined ? spec.backupRtmpUrl : undefined);
+  return { rtmpUrl, preset, ...(backupRtmpUrl ? { backupRtmpUrl } : {}) };
+}
+
+/** What the API shows of a destination: never a stream key, nor a part of one, nor its parameter name. */
+export function destinationView(d: Destination) {
+  const {
+    streamKeyParameter: _k,
+    backupStreamKeyParameter: backupKey,
+    executionCounters: _c,
+    operation,
+    version: _v,
+    ...rest
+  } = d;
+  return {
+    ...rest,
+    streamKeySet: true,
+    backupStreamKeySet: backupKey !== undefined,
+    ...(operation ? { executionArn: operation.executionArn, operationStartedAt: operation.startedAt } : {}),
+  };
+}
+
+/** The destination, if the caller may see it (its owner or an admin); others get 404, not 403. */
+export async function destinationFor(caller: Caller, destinationId: string): Promise<Destination> {
+  const d = Id.safeParse(destinationId).success ? await getDestination(destinationId) : undefined;
+  if (!d || (d.ownerUserId !== caller.userId && !caller.isAdmin)) throw notFound("Destination");
+  return d;
+}
+
+/** MediaLive channels that exist now (any state but deleted), for the quota check before an add. */
+async function liveChannelCount(): Promise<number> {
+  let n = 0;
+  for await (const page of paginateListChannels({ client: medialive() }, {}))
+    n += (page.Channels ?? []).filter((c) => c.State !== "DELETING" && c.State !== "DELETED").length;
+  return n;
+}
+
+/**
+ * POST /destinations. Checks everything before creating anything (platform, URLs, key shape,
+ * preset against the platform's limit, the source, the MediaLive channel quota and the flow's 50
+ * outputs), stores the stream keys as SSM SecureString parameters, writes the record `creating`
+ * and starts destination-add. If the execution cannot be started the record becomes `error`.
+ */
+export async function createDestination(caller: Caller, body: CreateDestinationBody) {
+  const settings = checkedSettings(body.platform, body);
+  if (body.backupStreamKey !== undefined && !settings.backupRtmpUrl)
+    throw fieldError(
+      "backupRtmpUrl",
+      `is required with backupStreamKey (${body.platform} has no default backup URL)`,
+    );
+  if (body.backupRtmpUrl !== undefined && body.backupStreamKey === undefined)
+    throw fieldError("backupStreamKey", "is required with backupRtmpUrl");
+  if (body.failoverEnabled && !settings.backupRtmpUrl)
+    throw fieldError("failoverEnabled", "needs a backup URL and key to fail over to");
+  const source = await getSource(body.sourceId);
+  if (!source) throw notFound("Source");
+  if (source.status !== "ready")
+    throw conflict(`The source is ${source.status}`, { sourceStatus: source.status });
+  if (source.deliveryMode !== "per-destination" || !source.flow)
+    throw conflict(
+      "The source delivers in shared mode, which this version does not run yet; use a per-destination source",
+      {
+        deliveryMode: source.deliveryMode,
+      },
+    );
+  const quota = config().MEDIALIVE_CHANNEL_QUOTA;
+  const channels = await liveChannelCount();
+  if (channels >= quota)
+    throw new ApiError(
+      429,
+      "quota_exceeded",
+      `MediaLive channel quota reached: ${channels} of ${quota} channels exist in this region; delete a destination or raise the quota (MEDIALIVE_CHANNEL_QUOTA)`,
+      { quota: "medialive-channels", used: channels, limit: quota },
+    );
+  const flow = await describeFlow(source.flow.flowArn);
+  const outputs = flow?.Outputs?.length ?? 0;
+  if (outputs >= FLOW_OUTPUT_LIMIT)
+    throw conflict(
+      `The source's flow has ${outputs} of ${FLOW_OUTPUT_LIMIT} outputs (MediaConnect's fixed limit)`,
+      {
+        quota: "flow-outputs",
+        used: outputs,
+        limit: FLOW_OUTPUT_LIMIT,
+      },
+    );
+
+  const destinationId = randomUUID();
+  const primaryParameter = streamKeyParameter(destinationId, "primary");
+  const backupParameter =
+    body.backupStreamKey !== undefined ? streamKeyParameter(destinationId, "backup") : undefined;
+  const now = new Date().toISOString();
+  const record: NewDestination = {
+    destinationId,
+    ownerUserId: caller.userId,
+    name: body.name,
+    platform: body.platform,
+    sourceId: body.sourceId,
+    deliveryMode: source.deliveryMode,
+    rtmpUrl: settings.rtmpUrl,
+    ...(settings.backupRtmpUrl ? { backupRtmpUrl: settings.backupRtmpUrl } : {}),
+    preset: settings.preset,
+    failoverEnabled: body.failoverEnabled ?? false,
+    activeUrl: "primary",
+    streamKeyParameter: primaryParameter,
+    ...(backupParameter ? { backupStreamKeyParameter: backupParameter } : {}),
+    status: "creating",
+    mediaLive: {},
+    metrics: { starts: 0, failovers: 0, runningSeconds: 0 },
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await putStreamKey(primaryParameter, body.streamKey);
+    if (backupParameter && body.backupStreamKey !== undefined)
+      await putStreamKey(backupParameter, body.backupStreamKey);
+    await putNewDestination(record as Destination);
+  } catch (err) {
+    await Promise.all(
+      [primaryParameter, backupParameter]
+        .filter((p): p is string => !!p)
+        .map((p) => deleteStreamKey(p).catch(() => undefined)),
+    );
+    throw err;
+  }
+  const d = (await getDestination(destinationId)) as Destination;
+  const started = await run(d, destinationAdd, "creating");
+  return { status: 202 as const, body: { ...destinationView(d), status: "creating", ...started } };
+}
+
+/** GET /destinations: the caller's (admins: everyone's), newest first; deleted ones only with `includeDeleted=true`. */
+export async function listDestinationsFor(caller: Caller, query: Record<string, string | undefined>) {
+  if (query.sourceId !== undefined && !Id.safeParse(query.sourceId).success)
+    throw fieldError("sourceId", "is not a valid id");
+  const all = await listDestinations({
+    ...(caller.isAdmin ? {} : { ownerUserId: caller.userId }),
+    ...(query.sourceId ? { sourceId: query.sourceId } : {}),
+  });
+  const shown = query.includeDeleted === "true" ? all : all.filter((d) => d.status !== "deleted");
+  return { destinations: shown.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map(destinationView) };
+}
+
+type Response = { status: 200 | 202; body: Record<string, unknown> };
+
+/**
+ * A lifecycle already holds the destination: the same lifecycle answers its execution (a repeated
+ * request starts nothing), another one is 409 naming the status, so no request is silently
+ * dropped. A destination held by an execution that has closed is free (the claim takes it over).
+ */
+async function busy(d: Destination, lifecycle: Lifecycle): Promise<Response | undefined> {
+  if (!TRANSITIONAL.includes(d.status)) return undefined;
+  const owner = d.operation?.executionArn;
+  if (d.status === "creating" && owner === undefined)
+    throw conflict("The destination is being created; try again once it is idle", { status: d.status });
+  if (!owner || !(await isRunning(owner))) return undefined;
+  if (d.operation?.lifecycle === lifecycle.name)
+    return { status: 202, body: { destinationId: d.destinationId, status: d.status, executionArn: owner } };
+  throw conflict(`The destination is ${d.status}; try again once it settles`, {
+    status: d.status,
+    executionArn: owner,
+  });
+}
+
+/** Starts the lifecycle from the destination's counter and stores the number it got. */
+async function run(
+  d: Destination,
+  lifecycle: Lifecycle<typeof DestinationExecutionInput>,
+  status: DestinationStatus,
+) {
+  const from = d.executionCounters?.[lifecycle.name] ?? 0;
+  let started: Awaited<ReturnType<typeof startLifecycle>>;
+  try {
+    started = await startLifecycle(lifecycle, from, (n) => ({ destinationId: d.destinationId, attempt: n }));
+  } catch (err) {
+    if (status === "creating")
+      await updateDestination(d.destinationId, {
+        set: {
+          status: "error",
+          error: {
+            code: "StartFailed",
+            message: "The add could not be started; delete the destination and add it again",
+          },
+        },
+        condition: { expression: "#status = :creating", values: { ":creating": "creating" } },
+      }).catch(() => undefined);
+    throw err;
+  }
+  await updateDestination(d.destinationId, {
+    set: { executionCounters: { ...d.executionCounters, [lifecycle.name]: Math.max(started.n, from) } },
+  }).catch((err: unknown) =>
+    logger.warn("Could not record the execution counter", {
+      destinationId: d.destinationId,
+      error: errorName(err),
+    }),
+  );
+  return {
+    executionArn: started.executionArn,
+    executionName: started.executionName,
+    startDate: started.startDate,
+  };
+}
+
+function requireNotDeleted(d: Destination): void {
+  if (d.status === "deleted" || d.status === "deleting")
+    throw conflict(`The destination is ${d.status}`, { status: d.status });
+}
+
+/** POST /destinations/{id}/start: 202 with the execution; 200 when it already runs. */
+export async function startDestination(d: Destination): Promise<Response> {
+  requireNotDeleted(d);
+  const held = await busy(d, destinationStart);
+  if (held) return held;
+  if (d.status === "running")
+    return { status: 200, body: { destinationId: d.destinationId, status: "running" } };
+  if (!d.mediaLive.channelId)
+    throw conflict("The destination has no channel (its add failed); delete it and add it again", {
+      status: d.status,
+    });
+  const source = await getSource(d.sourceId);
+  if (source?.status !== "ready")
+    throw conflict("The destination's source is not ready", { sourceId: d.sourceId });
+  return {
+    status: 202,
+    body: {
+      destinationId: d.destinationId,
+      status: "starting",
+      ...(await run(d, destinationStart, "starting")),
+    },
+  };
+}
+
+/** POST /destinations/{id}/stop: 202 with the execution; 200 when it is already idle. */
+export async function stopDestination(d: Destination): Promise<Response> {
+  requireNotDeleted(d);
+  const held = await busy(d, destinationStop);
+  if (held) return held;
+  if (d.status === "idle") return { status: 200, body: { destinationId: d.destinationId, status: "idle" } };
+  return {
+    status: 202,
+    body: {
+      destinationId: d.destinationId,
+      status: "stopping",
+      ...(await run(d, destinationStop, "stopping")),
+    },
+  };
+}
+
+/**
+ * PUT /destinations/{id}. The name and `failoverEnabled` change the record only (200). URLs, keys
+ * and preset are stored (keys in SSM) and written into the destination's own channel by
+ * destination-update (202): an idle channel is updated in place, a running one is stopped,
+ * updated and started again. Only this destination is interrupted (`interrupts` is empty: no other
+ * destination shares its channel).
+ */
+export async function updateDestinationSettings(
+  d: Destination,
+  body: UpdateDestinationBody,
+): Promise<Response> {
+  requireNotDeleted(d);
+  const channelChange =
+    body.rtmpUrl !== undefined ||
+    body.streamKey !== undefined ||
+    body.preset !== undefined ||
+    body.backupRtmpUrl !== undefined ||
+    body.backupStreamKey !== undefined;
+  if (channelChange) {
+    const held = await busy(d, destinationUpdate);
+    if (held)
+      throw conflict(`The destination is ${d.status}; try again once it settles`, { status: d.status });
+    if (!d.mediaLive.channelId)
+      throw conflict("The destination has no channel (its add failed); delete it and add it again");
+  }
+  const settings = checkedSettings(d.platform, {
+    rtmpUrl: body.rtmpUrl ?? d.rtmpUrl,
+    streamKey: body.streamKey,
+    backupRtmpUrl: body.backupRtmpUrl,
+    backupStreamKey: body.backupStreamKey,
+    preset: body.preset ?? d.preset,
+  });
+  const backupUrl =
+    body.backupRtmpUrl ??
+    d.backupRtmpUrl ??
+    (body.backupStreamKey !== undefined ? settings.backupRtmpUrl : undefined);
+  if (body.backupStreamKey !== undefined && !backupUrl)
+    throw fieldError(
+      "backupRtmpUrl",
+      `is required with backupStreamKey (${d.platform} has no default backup URL)`,
+    );
+  if (body.backupRtmpUrl !== undefined && body.backupStreamKey === undefined && !d.backupStreamKeyParameter)
+    throw fieldError("backupStreamKey", "is required with backupRtmpUrl");
+  const failover = body.failoverEnabled ?? d.failoverEnabled;
+  if (failover && !backupUrl)
+    throw fieldError("failoverEnabled", "needs a backup URL and key to fail over to");
+
+  if (body.streamKey !== undefined) await putStreamKey(d.streamKeyParameter, body.streamKey);
+  const backupParameter = d.backupStreamKeyParameter ?? streamKeyParameter(d.destinationId, "backup");
+  if (body.backupStreamKey !== undefined) await putStreamKey(backupParameter, body.backupStreamKey);
+  const saved = await updateDestination(d.destinationId, {
+    set: {
+      name: body.name,
+      rtmpUrl: settings.rtmpUrl,
+      preset: settings.preset,
+      backupRtmpUrl: backupUrl,
+      backupStreamKeyParameter: body.backupStreamKey !== undefined ? backupParameter : undefined,
+      failoverEnabled: failover,
+    },
+    condition: {
+      expression: "#version = :read",
+      names: { "#version": "version" },
+      values: { ":read": d.version },
+    },
+  });
+  if (!saved) throw conflict("The destination changed while it was being edited; read it and try again");
+  if (!channelChange) return { status: 200, body: destinationView(saved) };
+  const started = await run(saved, destinationUpdate, "updating");
+  return {
+    status: 202,
+    body: {
+      ...destinationView(saved),
+      status: "updating",
+      restarts: d.status === "running",
+      interrupts: [],
+      ...started,
+    },
+  };
+}
+
+/**
+ * POST /destinations/{id}/failover {"to"}: switch the channel to the backup (or back to the
+ * primary) URL and key. A SINGLE_PIPELINE channel fails over by changing its destination, which
+ * MediaLive allows only while IDLE: a running destination is stopped, re-pointed and started
+ * (destination-update). 200 when it already uses that URL.
+ */
+export async function failoverDestination(d: Destination, to: "primary" | "backup"): Promise<Response> {
+  requireNotDeleted(d);
+  if (to === "backup" && (!d.backupRtmpUrl || !d.backupStreamKeyParameter))
+    throw fieldError("to", "the destination has no backup URL and key");
+  if (d.activeUrl === to)
+    return { status: 200, body: { destinationId: d.destinationId, activeUrl: to, status: d.status } };
+  const held = await busy(d, destinationUpdate);
+  if (held) throw conflict(`The destination is ${d.status}; try again once it settles`, { status: d.status });
+  if (!d.mediaLive.channelId)
+    throw conflict("The destination has no channel (its add failed); delete it and add it again");
+  const saved = await updateDestination(d.destinationId, {
+    set: { activeUrl: to, "metrics.failovers": d.metrics.failovers + 1 },
+    condition: {
+      expression: "#version = :read",
+      names: { "#version": "version" },
+      values: { ":read": d.version },
+    },
+  });
+  if (!saved) throw conflict("The destination changed meanwhile; read it and try again");
+  const started = await run(saved, destinationUpdate, "updating");
+  return {
+    status: 202,
+    body: {
+      destinationId: d.destinationId,
+      activeUrl: to,
+      status: "updating",
+      restarts: d.status === "running",
+      ...started,
+    },
+  };
+}
+
+/** DELETE /destinations/{id}: 202 with destination-delete's execution; 200 once deleted. */
+export async function deleteDestination(d: Destination): Promise<Response> {
+  if (d.status === "deleted")
+    return {
+      status: 200,
+      body: { destinationId: d.destinationId, status: "deleted", deletedAt: d.deletedAt },
+    };
+  const held = await busy(d, destinationDelete);
+  if (held) return held;
+  return {
+    status: 202,
+    body: {
+      destinationId: d.destinationId,
+      status: "deleting",
+      ...(await run(d, destinationDelete, "deleting")),
+    },
+  };
+}
+
+/** GET /destinations/{id}/metrics: running time, starts, failovers, last error and a cost estimate. */
+export function destinationMetrics(d: Destination) {
+  const running = d.metrics.runningSeconds + uncountedRunningSeconds(d, new Date());
+  return {
+    destinationId: d.destinationId,
+    status: d.status,
+    runningSeconds: Math.round(running),
+    starts: d.metrics.starts,
+    failovers: d.metrics.failovers,
+    activeUrl: d.activeUrl,
+    ...(d.metrics.lastError ? { lastError: d.metrics.lastError } : {}),
+    estimatedCostUsd: channelCost(running, d.metrics.starts),
+    rates: {
+      mediaLiveChannelPerHour: RATES.mediaLiveChannelPerHour,
+      minimumMinutesPerStart: RATES.mediaLiveMinimumMinutes,
+      source: RATES.source,
+    },
+  };
+}
