@@ -174,6 +174,10 @@ export async function createDestination(caller: Caller, body: CreateDestinationB
   if (!source) throw notFound("Source");
   if (source.status !== "ready")
     throw conflict(`The source is ${source.status}`, { sourceStatus: source.status });
+  if (source.backupOf)
+    throw conflict("The source is a backup; add destinations to its primary source", {
+      primarySourceId: source.backupOf,
+    });
   if (source.deliveryMode !== "per-destination" || !source.flow)
     throw conflict(
       "The source delivers in shared mode, which this version does not run yet; use a per-destination source",

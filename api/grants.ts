@@ -22,6 +22,11 @@ export const API_GRANTS: readonly Grant[] = [
       "mediaconnect:StopFlow",
       "mediaconnect:DeleteFlow",
       "mediaconnect:TagResource",
+      // Backup sources and the manual override (source failover), and source health.
+      "mediaconnect:AddFlowSources",
+      "mediaconnect:RemoveFlowSource",
+      "mediaconnect:UpdateFlow",
+      "mediaconnect:DescribeFlowSourceMetadata",
     ],
     on: "mediaconnect",
   },

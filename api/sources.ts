@@ -2,7 +2,17 @@ import { randomUUID } from "node:crypto";
 import { type Flow, TagResourceCommand } from "@aws-sdk/client-mediaconnect";
 import * as z from "zod";
 import { mediaconnect } from "#lib/aws/clients.ts";
-import { createFlow, deleteFlow, describeFlow, stopFlow } from "#lib/aws/mediaconnect.ts";
+import {
+  addBackupSource,
+  createFlow,
+  deleteFlow,
+  describeFlow,
+  flowSourceMetadata,
+  primarySourceName,
+  removeFlowSource,
+  setPreferredSource,
+  stopFlow,
+} from "#lib/aws/mediaconnect.ts";
 import { atVersion } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
 import { DeliveryMode, DestinationTags, Source, SourceProtocol } from "#lib/destinations/model.ts";
@@ -43,7 +53,11 @@ export const CreateSourceBody = z.strictObject({
 export type CreateSourceBody = z.infer<typeof CreateSourceBody>;
 
 export const UpdateSourceBody = z
-  .strictObject({ name: z.string().trim().min(1, "must not be empty").max(100).optional() })
+  .strictObject({
+    name: z.string().trim().min(1, "must not be empty").max(100).optional(),
+    /** Manual override: which of a primary's two sources feeds the flow while both deliver. */
+    activeSource: z.enum(["primary", "backup"], { error: 'must be "primary" or "backup"' }).optional(),
+  })
   .refine((b) => Object.keys(b).length > 0, { message: "must change at least one field" });
 
 const fieldError = (field: string, reason: string) =>
@@ -67,7 +81,7 @@ const DEFAULT_PORT: Record<keyof typeof FLOW_PROTOCOL, number> = {
   rist: 5000,
 };
 
-function decryptionRole(): string {
+function _decryptionRole(): string {
   const role = config().MEDIACONNECT_ROLE_ARN;
   if (!role)
     throw fieldError(
@@ -117,11 +131,6 @@ export async function createSource(body: CreateSourceBody) {
     );
   if (body.deliveryMode === "shared")
     throw fieldError("deliveryMode", "shared mode is not available in this version; use per-destination");
-  if (body.backupOf !== undefined)
-    throw fieldError(
-      "backupOf",
-      "backup sources (flow source failover) are not available in this version yet",
-    );
   if (body.protocol === "srt-caller" && body.allowedCidr !== undefined)
     throw fieldError("allowedCidr", "does not apply to srt-caller (MediaConnect calls the encoder)");
   if (body.encryption && !body.protocol.startsWith("srt"))
@@ -129,6 +138,8 @@ export async function createSource(body: CreateSourceBody) {
   const sourceId = randomUUID();
   const port = body.port ?? DEFAULT_PORT[body.protocol];
   const allowedCidr = body.allowedCidr ?? "0.0.0.0/0";
+  if (body.backupOf !== undefined)
+    return await createBackupSource(sourceId, body, body.backupOf, body.protocol, port, allowedCidr);
   const flow: Flow = await createFlow({
     name: flowName(sourceId),
     protocol: FLOW_PROTOCOL[body.protocol],
@@ -152,6 +163,7 @@ export async function createSource(body: CreateSourceBody) {
     flow: {
       flowArn,
       sourceArn: flow.Source?.SourceArn,
+      sourceName: primarySourceName(flowName(sourceId)),
       ingestIp: flow.Source?.IngestIp,
       ingestPort: flow.Source?.IngestPort ?? port,
     },
@@ -175,6 +187,76 @@ export async function createSource(body: CreateSourceBody) {
   return sourceView(source);
 }
 
+/**
+ * A backup source: the primary's flow gets it as its second source, with source failover ENABLED
+ * and the primary preferred, so MediaConnect switches to it when the primary stops delivering.
+ * One backup per primary (MediaConnect allows two sources per flow).
+ */
+async function createBackupSource(
+  sourceId: string,
+  body: CreateSourceBody,
+  backupOf: string,
+  protocol: keyof typeof FLOW_PROTOCOL,
+  port: number,
+  allowedCidr: string,
+) {
+  const primary = await getSource(backupOf);
+  if (!primary) throw fieldError("backupOf", "names no source");
+  if (primary.backupOf) throw fieldError("backupOf", "names a backup source; name its primary");
+  if (!primary.flow?.flowArn || !primary.flow.sourceName)
+    throw fieldError("backupOf", "names a source without a flow");
+  if (primary.backupSourceId)
+    throw conflict("The primary already has a backup source (a flow takes two sources)", {
+      backupSourceId: primary.backupSourceId,
+    });
+  const name = flowName(sourceId);
+  const added = await addBackupSource(primary.flow.flowArn, primary.flow.sourceName, {
+    name,
+    protocol: FLOW_PROTOCOL[protocol],
+    allowedCidr,
+    port,
+  });
+  const now = new Date().toISOString();
+  const source = Source.parse({
+    sourceId,
+    name: body.name,
+    protocol,
+    deliveryMode: primary.deliveryMode,
+    priority: body.priority ?? 2,
+    backupOf,
+    allowedCidr,
+    port,
+    status: "ready",
+    flow: {
+      flowArn: primary.flow.flowArn,
+      sourceArn: added.sourceArn,
+      sourceName: name,
+      ingestIp: added.ingestIp,
+      ingestPort: added.ingestPort ?? port,
+    },
+    createdAt: now,
+    updatedAt: now,
+  });
+  try {
+    await putNewSource(source);
+    const linked = await updateSource(backupOf, {
+      set: { backupSourceId: sourceId },
+      condition: { expression: "attribute_not_exists(#backupSourceId)" },
+    });
+    if (!linked) {
+      await deleteSourceRecord(sourceId);
+      throw conflict("The primary got another backup source meanwhile");
+    }
+  } catch (err) {
+    if (added.sourceArn)
+      await removeFlowSource(primary.flow.flowArn, added.sourceArn).catch((e: unknown) =>
+        logger.error("Could not remove the flow source of a failed backup create", { error: errorName(e) }),
+      );
+    throw err;
+  }
+  return sourceView(source);
+}
+
 export async function listSourcesView() {
   const all = await listSources();
   return { sources: all.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(sourceView) };
@@ -184,10 +266,25 @@ export async function getSourceView(sourceId: string) {
   return sourceView(await sourceOr404(sourceId));
 }
 
-/** PUT /admin/sources/{id}: rename. */
+/**
+ * PUT /admin/sources/{id}: rename, and (on a primary with a backup) the manual override of which
+ * source the flow prefers: `activeSource` becomes the flow's SourcePriority.PrimarySource, so the
+ * flow takes it whenever it delivers and fails over to the other when it does not.
+ */
 export async function updateSourceSettings(sourceId: string, body: z.infer<typeof UpdateSourceBody>) {
   const s = await sourceOr404(sourceId);
-  const saved = await updateSource(sourceId, { set: { name: body.name }, condition: atVersion(s.version) });
+  if (body.activeSource !== undefined) {
+    if (s.backupOf) throw fieldError("activeSource", "is set on the primary source, not on its backup");
+    const backup = s.backupSourceId ? await getSource(s.backupSourceId) : undefined;
+    if (!backup?.flow?.sourceName || !s.flow?.sourceName)
+      throw fieldError("activeSource", "needs a backup source (create one with backupOf)");
+    const name = body.activeSource === "primary" ? s.flow.sourceName : backup.flow.sourceName;
+    await setPreferredSource(s.flow.flowArn, name);
+  }
+  const saved = await updateSource(sourceId, {
+    set: { name: body.name, preferredSource: body.activeSource },
+    condition: atVersion(s.version),
+  });
   if (!saved) throw conflict("The source changed meanwhile; read it and try again");
   return sourceView(saved);
 }
@@ -199,6 +296,19 @@ export async function updateSourceSettings(sourceId: string, body: z.infer<typeo
  */
 export async function deleteSource(sourceId: string) {
   const s = await sourceOr404(sourceId);
+  if (s.backupSourceId)
+    throw conflict("The source has a backup source; delete the backup first", {
+      backupSourceId: s.backupSourceId,
+    });
+  if (s.backupOf && s.flow) {
+    // A backup is one source of its primary's flow: remove it from the flow, keep the flow.
+    if (s.flow.sourceArn) await removeFlowSource(s.flow.flowArn, s.flow.sourceArn);
+    await updateSource(s.backupOf, { remove: ["backupSourceId"], set: { preferredSource: "primary" } });
+    const primary = await getSource(s.backupOf);
+    if (primary?.flow?.sourceName) await setPreferredSource(primary.flow.flowArn, primary.flow.sourceName);
+    await deleteSourceRecord(sourceId);
+    return { sourceId, deleted: true };
+  }
   const users = (await listDestinations({ sourceId })).filter((d) => d.status !== "deleted");
   const running = users.filter((d) => d.status !== "idle" && d.status !== "error");
   if (users.length > 0)
@@ -225,15 +335,51 @@ export async function deleteSource(sourceId: string) {
   return { sourceId, deleted: true };
 }
 
-/** GET /sources/{id}/status: flow status, outputs used of 50, running destinations. */
+/**
+ * Source health from DescribeFlowSourceMetadata, while the flow is ACTIVE: HEALTHY (media
+ * arrives, no source reports a problem), DEGRADED (media arrives, but a source, e.g. the primary
+ * after a failover, reports one), FAILED (no media). A STANDBY flow receives nothing by design:
+ * `health` is null then, with the reason.
+ */
+async function health(s: Source, primary: Source, backup: Source | undefined, flowStatus: string) {
+  if (flowStatus !== "ACTIVE" || !primary.flow)
+    return { health: null, reason: `The flow is ${flowStatus}; it receives only while a destination runs` };
+  const meta = await flowSourceMetadata(primary.flow.flowArn);
+  const silent = new Set((meta.Messages ?? []).map((m) => m.ResourceName));
+  const media = (meta.TransportMediaInfo?.Programs?.length ?? 0) > 0;
+  const preferred = primary.preferredSource === "backup" && backup ? backup : primary;
+  const other = preferred === primary ? backup : primary;
+  const active =
+    media && preferred.flow?.sourceName && silent.has(preferred.flow.sourceName) && other ? other : preferred;
+  return {
+    health: !media ? "FAILED" : silent.size > 0 ? "DEGRADED" : "HEALTHY",
+    activeSource: active === primary ? "primary" : "backup",
+    activeSourceId: active.sourceId,
+    problems: (meta.Messages ?? []).map((m) => ({
+      source: m.ResourceName,
+      code: m.Code,
+      message: m.Message,
+    })),
+    lastCheck: (meta.Timestamp ?? new Date()).toISOString(),
+    ...(s !== primary ? { primarySourceId: primary.sourceId } : {}),
+  };
+}
+
+/** GET /sources/{id}/status: flow status, source health, active source, outputs used of 50, running destinations. */
 export async function sourceStatus(sourceId: string) {
   const s = await sourceOr404(sourceId);
+  const primary = s.backupOf ? ((await getSource(s.backupOf)) ?? s) : s;
+  const backup = primary.backupSourceId ? await getSource(primary.backupSourceId) : undefined;
   const flow = s.flow ? await describeFlow(s.flow.flowArn) : undefined;
-  const destinations = (await listDestinations({ sourceId })).filter((d) => d.status !== "deleted");
+  const flowStatus = flow?.Status ?? "DELETED";
+  const destinations = (await listDestinations({ sourceId: primary.sourceId })).filter(
+    (d) => d.status !== "deleted",
+  );
   return {
     sourceId,
     name: s.name,
-    flowStatus: flow?.Status ?? "DELETED",
+    flowStatus,
+    ...(await health(s, primary, backup, flowStatus)),
     outputs: { used: flow?.Outputs?.length ?? 0, limit: FLOW_OUTPUT_LIMIT },
     runningDestinations: destinations.filter((d) => d.status === "running").map((d) => d.destinationId),
     destinations: destinations.length,

@@ -1,12 +1,17 @@
 import {
+  AddFlowSourcesCommand,
   CreateFlowCommand,
   DeleteFlowCommand,
   DescribeFlowCommand,
+  DescribeFlowSourceMetadataCommand,
+  type DescribeFlowSourceMetadataCommandOutput,
   type Flow,
   type Protocol,
   paginateListFlows,
+  RemoveFlowSourceCommand,
   StartFlowCommand,
   StopFlowCommand,
+  UpdateFlowCommand,
 } from "@aws-sdk/client-mediaconnect";
 import { errorName, isNotFound } from "#lib/errors.ts";
 import { mediaconnect } from "./clients.ts";
@@ -68,6 +73,9 @@ export async function findFlowByName(name: string, signal?: AbortSignal): Promis
   return undefined;
 }
 
+/** The source name a flow gives its first source. */
+export const primarySourceName = (flowName: string) => `${flowName}-primary`;
+
 export interface NewFlow {
   readonly name: string;
   readonly protocol: Protocol;
@@ -92,7 +100,7 @@ export async function createFlow(spec: NewFlow, signal?: AbortSignal): Promise<F
     new CreateFlowCommand({
       Name: spec.name,
       Source: {
-        Name: `${spec.name}-primary`,
+        Name: primarySourceName(spec.name),
         Protocol: spec.protocol,
         ...(caller ? {} : { WhitelistCidr: spec.allowedCidr, IngestPort: spec.port }),
         ...(spec.decryption
@@ -120,4 +128,91 @@ export async function deleteFlow(flowArn: string, signal?: AbortSignal): Promise
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
+}
+
+export interface NewFlowSource {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly allowedCidr: string;
+  readonly port?: number;
+}
+
+/**
+ * Makes `source` the flow's second source, with source failover ENABLED (FAILOVER mode,
+ * `primarySource` preferred): MediaConnect switches to the backup when the primary stops
+ * delivering, and back when it returns. A source of that name already on the flow (an earlier
+ * attempt) is returned as it is.
+ */
+export async function addBackupSource(
+  flowArn: string,
+  primarySource: string,
+  source: NewFlowSource,
+  signal?: AbortSignal,
+): Promise<{ sourceArn?: string; ingestIp?: string; ingestPort?: number }> {
+  const flow = await describeFlow(flowArn, signal);
+  const existing = flow?.Sources?.find((s) => s.Name === source.name);
+  if (existing)
+    return { sourceArn: existing.SourceArn, ingestIp: existing.IngestIp, ingestPort: existing.IngestPort };
+  await setPreferredSource(flowArn, primarySource, signal);
+  const res = await mediaconnect().send(
+    new AddFlowSourcesCommand({
+      FlowArn: flowArn,
+      Sources: [
+        {
+          Name: source.name,
+          Protocol: source.protocol,
+          ...(source.protocol === "srt-caller"
+            ? {}
+            : { WhitelistCidr: source.allowedCidr, IngestPort: source.port }),
+        },
+      ],
+    }),
+    { abortSignal: signal },
+  );
+  const added = res.Sources?.[0];
+  return { sourceArn: added?.SourceArn, ingestIp: added?.IngestIp, ingestPort: added?.IngestPort };
+}
+
+/** Source failover ENABLED with `sourceName` preferred (the manual override of which source feeds the flow). */
+export async function setPreferredSource(
+  flowArn: string,
+  sourceName: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  await mediaconnect().send(
+    new UpdateFlowCommand({
+      FlowArn: flowArn,
+      SourceFailoverConfig: {
+        State: "ENABLED",
+        FailoverMode: "FAILOVER",
+        RecoveryWindow: 200,
+        SourcePriority: { PrimarySource: sourceName },
+      },
+    }),
+    { abortSignal: signal },
+  );
+}
+
+/** Removes a flow source; one already gone is fine. */
+export async function removeFlowSource(
+  flowArn: string,
+  sourceArn: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await mediaconnect().send(new RemoveFlowSourceCommand({ FlowArn: flowArn, SourceArn: sourceArn }), {
+      abortSignal: signal,
+    });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+export async function flowSourceMetadata(
+  flowArn: string,
+  signal?: AbortSignal,
+): Promise<DescribeFlowSourceMetadataCommandOutput> {
+  return await mediaconnect().send(new DescribeFlowSourceMetadataCommand({ FlowArn: flowArn }), {
+    abortSignal: signal,
+  });
 }

@@ -42,10 +42,16 @@ export const Source = z.object({
     .object({
       flowArn: z.string(),
       sourceArn: z.string().optional(),
+      /** This source's name inside the flow (what SourcePriority.PrimarySource names). */
+      sourceName: z.string().optional(),
       ingestIp: z.string().optional(),
       ingestPort: z.number().optional(),
     })
     .optional(),
+  /** A primary source's backup (the flow's second source, for source failover). */
+  backupSourceId: z.string().optional(),
+  /** Which of a primary's two sources the flow prefers (the manual override); default the primary. */
+  preferredSource: z.enum(["primary", "backup"]).default("primary"),
   flowUsers: z.record(z.string(), z.string()).default({}),
   flowPhase: z.enum(["standby", "active", "stopping"]).default("standby"),
   flowPhaseAt: z.string().optional(),

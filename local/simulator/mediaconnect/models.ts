@@ -132,6 +132,60 @@ export class MediaConnectBackend {
     return live.find((s) => s !== primary && isPushing(s)) ?? primary;
   }
 
+  /**
+   * DescribeFlowSourceMetadata: while the flow is ACTIVE and its active source receives, the
+   * transport stream's programs (`transportMediaInfo`); one message per source that receives
+   * nothing. The message codes and wording are the simulator's (AWS documents the shape, not the
+   * codes), and only what castflow reads is modelled: whether media arrives, and which sources
+   * report a problem.
+   */
+  sourceMetadata(arn: string | undefined): JsonObject {
+    const f = this.flow(arn);
+    const timestamp = new Date().toISOString();
+    if (f.status !== "ACTIVE")
+      return {
+        flowArn: f.arn,
+        timestamp,
+        messages: [{ code: "FLOW_NOT_ACTIVE", message: `Flow is ${f.status}`, resourceName: f.name }],
+      };
+    const silent = f.sources.filter((s) => !s.removing && !isPushing(s));
+    const active = this.activeSource(f);
+    const media = active !== undefined && isPushing(active);
+    return {
+      flowArn: f.arn,
+      timestamp,
+      messages: silent.map((s) => ({
+        code: "SOURCE_NO_CONTENT",
+        message: `No content received on source ${s.name}`,
+        resourceName: s.name,
+      })),
+      ...(media
+        ? {
+            transportMediaInfo: {
+              programs: [
+                {
+                  programName: active.name,
+                  programNumber: 1,
+                  programPid: 4096,
+                  pcrPid: 256,
+                  streams: [
+                    {
+                      streamType: "video",
+                      pid: 256,
+                      codec: "h264",
+                      frameResolution: { frameWidth: 1920, frameHeight: 1080 },
+                      frameRate: "30",
+                    },
+                    { streamType: "audio", pid: 257, codec: "aac", channels: 2, sampleRate: 48000 },
+                  ],
+                },
+              ],
+            },
+          }
+        : {}),
+    };
+  }
+
   /** Whether the flow passes content on: ACTIVE, and its active source is pushing. */
   delivering(arn: string): boolean {
     const f = this.state.flows[arn];

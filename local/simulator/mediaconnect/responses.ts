@@ -175,6 +175,7 @@ export class MediaConnectResponses {
       const s = this.backend.removeSource(params.FlowArn, params.SourceArn);
       return { flowArn: params.FlowArn ?? "", sourceArn: s.arn };
     },
+    DescribeFlowSourceMetadata: ({ params }) => this.backend.sourceMetadata(params.FlowArn),
     UpdateFlow: ({ params, body }) => ({
       flow: this.flow(this.backend.updateFlow(params.FlowArn, body.sourceFailoverConfig)),
     }),

@@ -23,6 +23,12 @@ export const ROUTES = [
   },
   { method: "POST", path: "/v1/flows/{FlowArn}/source", operation: "AddFlowSources", status: 201 },
   {
+    method: "GET",
+    path: "/v1/flows/{FlowArn}/source-metadata",
+    operation: "DescribeFlowSourceMetadata",
+    status: 200,
+  },
+  {
     method: "DELETE",
     path: "/v1/flows/{FlowArn}/source/{SourceArn}",
     operation: "RemoveFlowSource",
