@@ -5,6 +5,7 @@ import { medialive } from "#lib/aws/clients.ts";
 import { describeFlow } from "#lib/aws/mediaconnect.ts";
 import { deleteStreamKey, putStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
 import { config } from "#lib/config.ts";
+import { isAbandonedCreate } from "#lib/destinations/leases.ts";
 import {
   type Destination,
   type DestinationStatus,
@@ -271,8 +272,10 @@ type Response = { status: 200 | 202; body: Record<string, unknown> };
 async function busy(d: Destination, lifecycle: Lifecycle): Promise<Response | undefined> {
   if (!TRANSITIONAL.includes(d.status)) return undefined;
   const owner = d.operation?.executionArn;
-  if (d.status === "creating" && owner === undefined)
+  if (d.status === "creating" && owner === undefined) {
+    if (isAbandonedCreate(d)) return undefined; // its add never started: delete may take it
     throw conflict("The destination is being created; try again once it is idle", { status: d.status });
+  }
   if (!owner || !(await isRunning(owner))) return undefined;
   if (d.operation?.lifecycle === lifecycle.name)
     return { status: 202, body: { destinationId: d.destinationId, status: d.status, executionArn: owner } };

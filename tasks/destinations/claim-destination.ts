@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { mayTakeOver } from "#lib/aws/executions.ts";
 import { atVersion } from "#lib/conditional-update.ts";
+import { isAbandonedCreate } from "#lib/destinations/leases.ts";
 import {
   type Destination,
   DestinationLifecycleName,
@@ -90,10 +91,13 @@ async function tryClaim(input: ClaimDestinationInput): Promise<ClaimDestinationO
   if (d.status === "deleted" || (d.status === "deleting" && lifecycle !== "destination-delete"))
     throw new TaskError(TaskErrors.DestinationBusy, `Destination ${destinationId} is ${d.status}`);
   const transitional = TRANSITIONAL.includes(d.status);
-  // The API writes `creating` without an owner; add claims it. Anything else transitional needs
-  // its owner to have closed.
+  // The API writes `creating` without an owner; add claims it. A `creating` record whose add never
+  // started (the API died in between) is abandoned after a lease: delete may take it. Anything
+  // else transitional needs its owner to have closed.
   const unowned = d.status === "creating" && owner === undefined && lifecycle === "destination-add";
-  const takeover = transitional && !unowned && owner !== undefined && (await mayTakeOver(owner));
+  const abandoned = d.status === "creating" && owner === undefined && isAbandonedCreate(d);
+  const takeover =
+    transitional && !unowned && (abandoned || (owner !== undefined && (await mayTakeOver(owner))));
   const allowed =
     unowned ||
     (takeover && (lifecycle !== "destination-add" || d.status === "creating")) ||
