@@ -81,7 +81,7 @@ console.log(`castflow local runtime is up (time scale ${scale}${scale === DEFAUL
 
   API          ${api}
   Step Functions ${sfn}
-  Simulator    ${simulator}   (MediaLive, IVS, SSM; GET /_sim/resources)
+  Simulator    ${simulator}   (MediaLive, IVS, MediaConnect, SSM; GET /_sim/resources)
   DynamoDB     ${dynamodb}
   State        ${STATE_DIR}  (endpoints in ${join(STATE_DIR, "local.json")})
 
@@ -96,6 +96,14 @@ Try this (in another terminal):
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/stop -H "authorization: Bearer $TOKEN"
   curl -s -X DELETE ${api}/sessions/<sessionId> -H "authorization: Bearer $TOKEN"
   curl -s ${simulator}/_sim/resources
+
+Restream destinations (an admin registers a source, a host adds a destination on it):
+  ADMIN=$(npm run -s dev-token -- ops --admin)
+  curl -s -X POST ${api}/admin/sources -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"studio","protocol":"srt-listener"}'
+  curl -s -X POST ${api}/destinations -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"YouTube","platform":"youtube","sourceId":"<sourceId>","streamKey":"abcd-efgh-ijkl-mnop-qrst"}'
+  curl -s -X POST ${api}/destinations/<destinationId>/start -H "authorization: Bearer $TOKEN"
+  curl -s ${simulator}/_sim/ingest
+
   AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
     aws stepfunctions list-executions --endpoint-url ${sfn} --state-machine-arn ${runtime.stateMachineArns["go-live"]}
 
