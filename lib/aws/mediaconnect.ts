@@ -13,7 +13,7 @@ import {
   StopFlowCommand,
   UpdateFlowCommand,
 } from "@aws-sdk/client-mediaconnect";
-import { errorName, isNotFound } from "#lib/errors.ts";
+import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { mediaconnect } from "./clients.ts";
 
 /** The flow, or undefined when MediaConnect no longer knows it. */
@@ -54,6 +54,12 @@ export async function stopFlow(flowArn: string, signal?: AbortSignal): Promise<s
   const before = await flowStatus(flowArn, signal);
   if (before === "STANDBY" || before === "STOPPING" || before === "DELETED" || before === "DELETING")
     return before;
+  // A flow being updated (an admin's override) cannot be stopped yet: the state retries.
+  if (before === "UPDATING")
+    throw new TaskError(
+      TaskErrors.FlowNotReady,
+      `Flow ${flowArn} is UPDATING; it can be stopped once it settles`,
+    );
   try {
     const res = await mediaconnect().send(new StopFlowCommand({ FlowArn: flowArn }), { abortSignal: signal });
     return res.Status ?? "STOPPING";

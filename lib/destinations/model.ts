@@ -21,6 +21,35 @@ export const DeliveryMode = z.enum(["per-destination", "shared"]);
 export type DeliveryMode = z.infer<typeof DeliveryMode>;
 
 /**
+ * A shared source's MediaLive side (shared-channel mode): one channel carries one RTMP output per
+ * running destination of the source. `input` is the channel's input: an `rtmp-push` source's
+ * RTMP_PUSH input (made with the source, with its own input security group, deleted with it) or
+ * a MEDIACONNECT input on the source's flow (made when the channel is first needed, deleted with
+ * the channel). `outputs` is what the channel is configured with now, one fingerprint per
+ * destination (URL, key parameter and version, preset: never the key). `requested` counts the
+ * changes the API asked for; `apply` is the shared-channel-apply execution that holds the
+ * channel, which finishes only when no change arrived since it last planned.
+ */
+export const SharedChannelRecord = z.object({
+  input: z
+    .object({
+      inputId: z.string(),
+      inputArn: z.string().optional(),
+      type: z.enum(["RTMP_PUSH", "MEDIACONNECT"]),
+      inputSecurityGroupId: z.string().optional(),
+      /** Where OBS pushes (RTMP_PUSH): server URL and stream name. */
+      endpoints: z.array(z.object({ url: z.string(), streamName: z.string() })).default([]),
+    })
+    .optional(),
+  channelId: z.string().optional(),
+  channelArn: z.string().optional(),
+  outputs: z.record(z.string(), z.string()).default({}),
+  requested: z.number().int().nonnegative().default(0),
+  apply: z.object({ executionArn: z.string(), startedAt: z.string() }).optional(),
+});
+export type SharedChannelRecord = z.infer<typeof SharedChannelRecord>;
+
+/**
  * A source: where a show's encoder sends. A MediaConnect protocol has a flow (created STANDBY,
  * free until a destination needs it); `flowUsers` lists the destinations that need the flow now
  * (it is started for the first and stopped after the last). `flowPhase` is `stopping` from the
@@ -55,6 +84,9 @@ export const Source = z.object({
   flowUsers: z.record(z.string(), z.string()).default({}),
   flowPhase: z.enum(["standby", "active", "stopping"]).default("standby"),
   flowPhaseAt: z.string().optional(),
+  /** Shared-channel mode only (rtmp-push, or `deliveryMode: "shared"`): see `SharedChannelRecord`. */
+  shared: SharedChannelRecord.optional(),
+  executionCounters: z.record(z.string(), z.number().int().nonnegative()).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number().int().nonnegative().default(0),
@@ -141,6 +173,22 @@ export const Destination = z.object({
     lastError: Failure.optional(),
   }),
   executionCounters: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /**
+   * The last execution that settled the destination, and where: a settle re-run after its answer
+   * was lost (when another lifecycle may already hold the destination) sees it already happened.
+   */
+  lastSettled: z.object({ executionArn: z.string(), status: z.string(), at: z.string() }).optional(),
+  /**
+   * Shared-channel mode: what the destination wants from its source's shared channel, set by the
+   * API in the same write that moves its status (starting, stopping, updating, deleting), and the
+   * request that set it (`requestId`): shared-channel-apply settles a destination only for the
+   * request it planned with.
+   */
+  wanted: z.enum(["running", "idle", "deleted"]).optional(),
+  requestId: z.string().optional(),
+  /** SSM versions of the stream key parameters the record's settings go with (shared mode's fingerprint). */
+  streamKeyVersion: z.number().int().nonnegative().optional(),
+  backupStreamKeyVersion: z.number().int().nonnegative().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   deletedAt: z.string().optional(),

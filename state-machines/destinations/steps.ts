@@ -2,10 +2,12 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import type { DestinationLifecycleName } from "#lib/destinations/model.ts";
 import { TaskErrors } from "#lib/errors.ts";
+import { FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, type Ref } from "#state-machines/workflow/state.ts";
 import { claimState, type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
 import * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as recordDestinationFailure from "#tasks/destinations/record-destination-failure.ts";
+import * as releaseFlowIfStoppedTask from "#tasks/destinations/release-flow-if-stopped.ts";
 
 type CaughtError = { readonly Error: string; readonly Cause?: string };
 
@@ -74,3 +76,27 @@ export function recordFailure(
 
 export const failState = (scope: Construct, title: string) =>
   new sfn.Fail(scope, title, { errorPath: "$.error.Error", causePath: "$.error.Cause" });
+
+/**
+ * On a failure path: leave the source's flow if the destination's channel is not running (so no
+ * flow stays ACTIVE for nobody), then `then` (recording the failure) whether or not that worked.
+ */
+export function releaseFlowIfStopped(
+  scope: Construct,
+  fns: TaskFunctions,
+  props: {
+    readonly sourceId: Ref<string>;
+    readonly destinationId: Ref<string>;
+    readonly channelId: Ref<string | null>;
+    readonly then: sfn.IChainable;
+  },
+): sfn.IChainable {
+  const release = taskState(scope, fns, "Release Flow If Channel Stopped", {
+    task: releaseFlowIfStoppedTask.task,
+    payload: { sourceId: props.sourceId, destinationId: props.destinationId, channelId: props.channelId },
+    resultPath: sfn.JsonPath.DISCARD,
+    extraRetries: [FLOW_NOT_READY_RETRY],
+  });
+  release.addCatch(props.then, { errors: ["States.ALL"], resultPath: sfn.JsonPath.DISCARD });
+  return release.next(props.then);
+}

@@ -121,6 +121,16 @@ export const TRANSIENT_RETRY: RetryPolicy = {
  * A channel in a transitional state (CREATING, STARTING, STOPPING, UPDATING) refuses the call
  * for a while; MediaLive budgets up to 10 minutes for a start (aws-facts.md), so wait that long.
  */
+/** A flow being updated that cannot be stopped yet: waited out like a channel. */
+export const FLOW_NOT_READY_RETRY: RetryPolicy = {
+  errors: ["FlowNotReady"],
+  intervalSeconds: 5,
+  maxAttempts: 20,
+  backoffRate: 1.2,
+  maxDelaySeconds: 15,
+  jitter: false,
+};
+
 export const CHANNEL_NOT_READY_RETRY: RetryPolicy = {
   errors: ["ChannelNotReady", "ConflictException"],
   intervalSeconds: 5,

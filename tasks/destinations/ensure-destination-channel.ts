@@ -1,7 +1,7 @@
 import { CreateChannelCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
-import { asQuotaError, channelState, inputState } from "#lib/aws/medialive.ts";
+import { asQuotaError, channelState, findChannelsByTags, inputState } from "#lib/aws/medialive.ts";
 import { readStreamKey } from "#lib/aws/stream-keys.ts";
 import { config } from "#lib/config.ts";
 import { buildDestinationChannel } from "#lib/destinations/channel-plan.ts";
@@ -48,6 +48,10 @@ export async function ensureDestinationChannel(
     );
   const known = d.mediaLive.channelId;
   if (known && (await channelState(known, signal)) !== "DELETED") return { channelId: known };
+  // A channel created by an earlier attempt whose record write was lost (or whose Lambda died):
+  // found by its tag and recorded, never created twice.
+  const [made] = await findChannelsByTags({ [DestinationTags.destinationId]: destinationId }, signal);
+  if (made?.Id && made.Arn) return await record(destinationId, executionArn, made.Id, made.Arn);
   const inputId = d.mediaLive.inputId;
   if (!inputId) throw new TaskError(TaskErrors.ChannelNotFound, `Destination ${destinationId} has no input`);
   const state = await inputState(inputId, signal);
@@ -76,8 +80,18 @@ export async function ensureDestinationChannel(
     });
   const ch = res.Channel;
   if (!ch?.Id || !ch.Arn) throw new Error("CreateChannel returned a channel without an id");
+  logger.info("Created MediaLive channel", { destinationId, channelId: ch.Id });
+  return await record(destinationId, executionArn, ch.Id, ch.Arn);
+}
+
+async function record(
+  destinationId: string,
+  executionArn: string,
+  channelId: string,
+  channelArn: string,
+): Promise<EnsureDestinationChannelOutput> {
   const saved = await updateDestination(destinationId, {
-    set: { "mediaLive.channelId": ch.Id, "mediaLive.channelArn": ch.Arn },
+    set: { "mediaLive.channelId": channelId, "mediaLive.channelArn": channelArn },
     condition: heldBy(executionArn, "creating"),
   });
   if (!saved)
@@ -85,8 +99,7 @@ export async function ensureDestinationChannel(
       TaskErrors.DestinationBusy,
       `Destination ${destinationId} is no longer held by this add`,
     );
-  logger.info("Created MediaLive channel", { destinationId, channelId: ch.Id });
-  return { channelId: ch.Id };
+  return { channelId };
 }
 
 /** The task, declared once: input, grants and handler. */
@@ -105,6 +118,8 @@ export const task = defineTask({
       ],
       on: "medialive",
     },
+    // Finding a channel an earlier attempt created (ListChannels is not resource-scoped).
+    { actions: ["medialive:ListChannels"], on: "*" },
     { actions: ["ssm:GetParameter"], on: "stream-keys" },
     { actions: ["iam:PassRole"], on: "medialive-role" },
   ],

@@ -2,7 +2,7 @@ import { CreateInputCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
 import { describeFlow } from "#lib/aws/mediaconnect.ts";
-import { asQuotaError, liveInput } from "#lib/aws/medialive.ts";
+import { asQuotaError, findInputsByTags, liveInput } from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
 import { DestinationTags } from "#lib/destinations/model.ts";
 import { getDestination, getSource, heldBy, updateDestination } from "#lib/destinations/store.ts";
@@ -42,29 +42,34 @@ export async function ensureDestinationInput(
   if (d.mediaLive.inputId && (await liveInput(d.mediaLive.inputId, signal)))
     return { inputId: d.mediaLive.inputId };
   const source = await getSource(d.sourceId);
+  // An input an earlier execution created for this destination (its record write was lost, or
+  // the execution was aborted and this one took over): found by its tag, never created twice.
+  const [made] = await findInputsByTags({ [DestinationTags.destinationId]: destinationId }, signal);
   const flowArn = source?.flow?.flowArn;
   if (source?.status !== "ready" || !flowArn)
     throw new TaskError(TaskErrors.SourceUnavailable, `Source ${d.sourceId} has no usable flow`);
-  const res = await medialive()
-    .send(
-      new CreateInputCommand({
-        Name: `castflow-dest-${destinationId}`,
-        Type: "MEDIACONNECT",
-        MediaConnectFlows: [{ FlowArn: flowArn }],
-        RoleArn: config().MEDIALIVE_ROLE_ARN,
-        RequestId: `${executionName}-input`,
-        Tags: {
-          [Tags.managedBy]: "castflow",
-          [DestinationTags.destinationId]: destinationId,
-          [DestinationTags.sourceId]: d.sourceId,
-          [Tags.createdBy]: executionName,
-        },
-      }),
-      { abortSignal: signal },
-    )
-    .catch((err: unknown) => {
-      throw asQuotaError(err, "an input");
-    });
+  const res = made
+    ? { Input: made }
+    : await medialive()
+        .send(
+          new CreateInputCommand({
+            Name: `castflow-dest-${destinationId}`,
+            Type: "MEDIACONNECT",
+            MediaConnectFlows: [{ FlowArn: flowArn }],
+            RoleArn: config().MEDIALIVE_ROLE_ARN,
+            RequestId: `${executionName}-input`,
+            Tags: {
+              [Tags.managedBy]: "castflow",
+              [DestinationTags.destinationId]: destinationId,
+              [DestinationTags.sourceId]: d.sourceId,
+              [Tags.createdBy]: executionName,
+            },
+          }),
+          { abortSignal: signal },
+        )
+        .catch((err: unknown) => {
+          throw asQuotaError(err, "an input");
+        });
   const created = res.Input;
   if (!created?.Id || !created.Arn) throw new Error("CreateInput returned an input without an id");
   // The flow output MediaLive made for this input (absent from the flow only if MediaLive is slow to add it).
@@ -98,6 +103,8 @@ export const task = defineTask({
       actions: ["medialive:CreateInput", "medialive:DescribeInput", "medialive:CreateTags"],
       on: "medialive",
     },
+    // Finding an input an earlier attempt created (ListInputs is not resource-scoped).
+    { actions: ["medialive:ListInputs"], on: "*" },
     { actions: ["mediaconnect:DescribeFlow"], on: "mediaconnect" },
     { actions: ["iam:PassRole"], on: "medialive-role" },
   ],

@@ -29,13 +29,15 @@ export async function settleDestination(input: SettleDestinationInput): Promise<
   const at = now.toISOString();
   if (!d) throw new TaskError(TaskErrors.DestinationNotFound, `Destination ${destinationId} does not exist`);
   if (d.operation?.executionArn !== executionArn) {
-    if (d.status === to) return { destinationId, status: to, at: d.updatedAt };
+    // A re-run after the write landed and its answer was lost: done, whatever holds it now.
+    if (d.lastSettled?.executionArn === executionArn)
+      return { destinationId, status: d.lastSettled.status, at: d.lastSettled.at };
     throw new TaskError(
       TaskErrors.DestinationBusy,
       `Destination ${destinationId} is no longer held by this execution`,
     );
   }
-  const set: Record<string, unknown> = { status: to };
+  const set: Record<string, unknown> = { status: to, lastSettled: { executionArn, status: to, at } };
   const remove = ["operation", "error"];
   if (to === "running" && !d.metrics.runningSince) {
     set["metrics.runningSince"] = at;

@@ -1,6 +1,7 @@
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
+import { FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
 import type { TaskOutput } from "#tasks/define.ts";
@@ -56,6 +57,7 @@ export const destinationDeleteMachine = defineMachine(destinationDelete, (scope,
     task: releaseFlow.task,
     payload: { sourceId: s.at("claim.sourceId"), destinationId: s.at("destinationId") },
     resultPath: sfn.JsonPath.DISCARD,
+    extraRetries: [FLOW_NOT_READY_RETRY],
   });
   const keys = taskState(scope, fns, "Delete Stream Keys", {
     task: deleteStreamKeys.task,

@@ -1,6 +1,6 @@
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
-import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { CHANNEL_NOT_READY_RETRY, FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
@@ -87,6 +87,7 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
     task: releaseFlow.task,
     payload: flowUser,
     resultPath: sfn.JsonPath.DISCARD,
+    extraRetries: [FLOW_NOT_READY_RETRY],
   });
   const cleanUp = new sfn.Parallel(scope, "Clean Up", {
     outputPath: "$[0]",

@@ -1,5 +1,6 @@
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
+import { FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
@@ -12,6 +13,7 @@ import {
   type DestinationStateBase,
   failState,
   recordFailure,
+  releaseFlowIfStopped,
   unlessAlreadyDone,
 } from "../steps.ts";
 import { destinationStop } from "./lifecycle.ts";
@@ -34,6 +36,7 @@ export const destinationStopMachine = defineMachine(destinationStop, (scope, fns
     task: releaseFlow.task,
     payload: { sourceId: s.at("claim.sourceId"), destinationId: s.at("destinationId") },
     resultPath: sfn.JsonPath.DISCARD,
+    extraRetries: [FLOW_NOT_READY_RETRY],
   });
   const settle = taskState(scope, fns, "Mark Destination Idle", {
     task: settleDestination.task,
@@ -53,12 +56,17 @@ export const destinationStopMachine = defineMachine(destinationStop, (scope, fns
   release.next(settle);
   const failed = failState(scope, "Stop Destination Failed");
   stop.addCatch(
-    recordFailure(scope, fns, {
-      lifecycle: "destination-stop",
+    releaseFlowIfStopped(scope, fns, {
+      sourceId: s.at("claim.sourceId"),
       destinationId: s.at("destinationId"),
-      error: s.at("error"),
-      failed,
-      title: "Record Failure",
+      channelId: s.at("claim.channelId"),
+      then: recordFailure(scope, fns, {
+        lifecycle: "destination-stop",
+        destinationId: s.at("destinationId"),
+        error: s.at("error"),
+        failed,
+        title: "Record Failure",
+      }),
     }),
     { errors: ["States.ALL"], resultPath: s.path("error") },
   );

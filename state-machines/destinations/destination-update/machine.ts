@@ -2,21 +2,26 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
-import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_CHANNEL_READY, WAIT_CHANNEL_RUNNING } from "#state-machines/workflow/waits.ts";
+import {
+  WAIT_CHANNEL_READY,
+  WAIT_CHANNEL_RUNNING,
+  WAIT_CHANNEL_STOPPED,
+} from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
 import * as updateDestinationChannel from "#tasks/destinations/update-destination-channel.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
+import * as stopChannel from "#tasks/medialive/stop-channel.ts";
 import {
   claimDestinationState,
   type DestinationStateBase,
   failState,
   recordFailure,
+  releaseFlowIfStopped,
   unlessAlreadyDone,
 } from "../steps.ts";
 import { destinationUpdate } from "./lifecycle.ts";
@@ -24,6 +29,7 @@ import { destinationUpdate } from "./lifecycle.ts";
 type UpdateState = DestinationStateBase & {
   readonly claim: TaskOutput<typeof claimDestination.task>;
   readonly settled: TaskOutput<typeof settleDestination.task>;
+  readonly stop: TaskOutput<typeof stopChannel.task>;
 };
 const s = refs<UpdateState>();
 
@@ -66,26 +72,40 @@ export const destinationUpdateMachine = defineMachine(destinationUpdate, (scope,
       payload: { destinationId: s.at("destinationId"), executionArn: EXECUTION.executionArn, to },
       resultPath: s.slot("settled"),
     });
-  const stopFirst = stopChannelAndWait(scope, "WaitStopped", {
-    fns,
-    channelId,
-    title: "Stop Channel To Update",
+  // Always stop first (a no-op on an IDLE channel): the claim cannot see a channel left running by
+  // an aborted start, and MediaLive edits IDLE channels only.
+  const stopFirst = taskState(scope, fns, "Stop Channel To Update", {
+    task: stopChannel.task,
+    payload: { channelId },
+    resultPath: s.slot("stop"),
+    extraRetries: [CHANNEL_NOT_READY_RETRY],
   });
+  const waitStopped = new WaitForState(scope, "WaitStopped", {
+    spec: WAIT_CHANNEL_STOPPED,
+    fns,
+    awaited: { describe: describeChannel.task, channelId },
+  });
+  const ranBefore = sfn.Condition.or(wasRunning, sfn.Condition.booleanEquals(s.path("stop.stopped"), true));
   const afterUpdate = new sfn.Choice(scope, "Start It Again?")
-    .when(wasRunning, start.next(waitRunning).next(settle("running")))
+    .when(ranBefore, start.next(waitRunning).next(settle("running")))
     .otherwise(settle("idle"));
   const work = new sfn.Parallel(scope, "Apply Settings", { outputPath: "$[0]" }).branch(
-    new sfn.Choice(scope, "Running?").when(wasRunning, stopFirst.next(update)).otherwise(update),
+    stopFirst.next(waitStopped).next(update),
   );
   update.next(waitUpdated).next(afterUpdate);
   const failed = failState(scope, "Update Destination Failed");
   work.addCatch(
-    recordFailure(scope, fns, {
-      lifecycle: "destination-update",
+    releaseFlowIfStopped(scope, fns, {
+      sourceId: s.at("claim.sourceId"),
       destinationId: s.at("destinationId"),
-      error: s.at("error"),
-      failed,
-      title: "Record Failure",
+      channelId: s.at("claim.channelId"),
+      then: recordFailure(scope, fns, {
+        lifecycle: "destination-update",
+        destinationId: s.at("destinationId"),
+        error: s.at("error"),
+        failed,
+        title: "Record Failure",
+      }),
     }),
     { errors: ["States.ALL"], resultPath: s.path("error") },
   );
