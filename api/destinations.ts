@@ -4,7 +4,8 @@ import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
 import { describeFlow } from "#lib/aws/mediaconnect.ts";
 import { deleteStreamKey, putStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
-import { config } from "#lib/config.ts";
+import { atVersion } from "#lib/conditional-update.ts";
+import { config, stateMachineArn } from "#lib/config.ts";
 import { isAbandonedCreate } from "#lib/destinations/leases.ts";
 import {
   type Destination,
@@ -27,6 +28,7 @@ import { channelCost, RATES } from "#lib/destinations/rates.ts";
 import {
   getDestination,
   getSource,
+  heldBy,
   listDestinations,
   putNewDestination,
   updateDestination,
@@ -39,10 +41,18 @@ import { destinationStart } from "#state-machines/destinations/destination-start
 import { destinationStop } from "#state-machines/destinations/destination-stop/lifecycle.ts";
 import { destinationUpdate } from "#state-machines/destinations/destination-update/lifecycle.ts";
 import type { DestinationExecutionInput } from "#state-machines/destinations/lifecycles.ts";
-import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
+import { executionName, type Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import type { Caller } from "./auth.ts";
 import { isRunning, startLifecycle } from "./executions.ts";
 import { ApiError, badRequest, conflict, notFound } from "./http.ts";
+import {
+  addSharedDestination,
+  deleteSharedDestination,
+  failoverSharedDestination,
+  startSharedDestination,
+  stopSharedDestination,
+  updateSharedDestination,
+} from "./shared.ts";
 import { Id } from "./validation.ts";
 
 /** MediaConnect: 50 outputs per flow, not adjustable (aws-facts.md). */
@@ -87,7 +97,7 @@ const fieldError = (field: string, reason: string) =>
   badRequest(`${field}: ${reason}`, { fields: [{ field, reason }] });
 
 /** The settings a destination pushes with, checked against its platform; 400 naming the field otherwise. */
-function checkedSettings(
+export function checkedSettings(
   platform: Platform,
   s: {
     rtmpUrl?: string | undefined;
@@ -179,13 +189,9 @@ export async function createDestination(caller: Caller, body: CreateDestinationB
     throw conflict("The source is a backup; add destinations to its primary source", {
       primarySourceId: source.backupOf,
     });
-  if (source.deliveryMode !== "per-destination" || !source.flow)
-    throw conflict(
-      "The source delivers in shared mode, which this version does not run yet; use a per-destination source",
-      {
-        deliveryMode: source.deliveryMode,
-      },
-    );
+  if (source.deliveryMode === "shared" || source.protocol === "rtmp-push")
+    return await addSharedDestination(caller, body, source, settings);
+  if (!source.flow) throw conflict("The source has no flow", { deliveryMode: source.deliveryMode });
   const quota = config().MEDIALIVE_CHANNEL_QUOTA;
   const channels = await liveChannelCount();
   if (channels >= quota)
@@ -212,6 +218,7 @@ export async function createDestination(caller: Caller, body: CreateDestinationB
   const backupParameter =
     body.backupStreamKey !== undefined ? streamKeyParameter(destinationId, "backup") : undefined;
   const now = new Date().toISOString();
+  const addArn = executionArnOf(destinationAdd, destinationId, 1);
   const record: NewDestination = {
     destinationId,
     ownerUserId: caller.userId,
@@ -227,26 +234,38 @@ export async function createDestination(caller: Caller, body: CreateDestinationB
     streamKeyParameter: primaryParameter,
     ...(backupParameter ? { backupStreamKeyParameter: backupParameter } : {}),
     status: "creating",
+    // The add's execution is named before it starts, so the record is held from its first write.
+    operation: { lifecycle: "destination-add", executionArn: addArn, startedAt: now },
+    executionCounters: { [destinationAdd.name]: 1 },
     mediaLive: {},
     metrics: { starts: 0, failovers: 0, runningSeconds: 0 },
     createdAt: now,
     updatedAt: now,
   };
+  // Record first, then the keys: a request that dies in between leaves a record (which delete
+  // cleans up), never a key parameter nothing refers to.
+  await putNewDestination(record as Destination);
+  let started: Started;
   try {
     await putStreamKey(primaryParameter, body.streamKey);
     if (backupParameter && body.backupStreamKey !== undefined)
       await putStreamKey(backupParameter, body.backupStreamKey);
-    await putNewDestination(record as Destination);
+    started = await startHeld(destinationAdd, destinationId, 1);
   } catch (err) {
-    await Promise.all(
-      [primaryParameter, backupParameter]
-        .filter((p): p is string => !!p)
-        .map((p) => deleteStreamKey(p).catch(() => undefined)),
-    );
+    await updateDestination(destinationId, {
+      set: {
+        status: "error",
+        error: {
+          code: "AddNotStarted",
+          message: "The add could not be started; delete the destination and add it again",
+        },
+      },
+      remove: ["operation"],
+      condition: heldBy(addArn, "creating"),
+    }).catch(() => undefined);
     throw err;
   }
   const d = (await getDestination(destinationId)) as Destination;
-  const started = await run(d, destinationAdd, "creating");
   return { status: 202 as const, body: { ...destinationView(d), status: "creating", ...started } };
 }
 
@@ -285,43 +304,122 @@ async function busy(d: Destination, lifecycle: Lifecycle): Promise<Response | un
   });
 }
 
-/** Starts the lifecycle from the destination's counter and stores the number it got. */
-async function run(
-  d: Destination,
+type Started = { executionArn: string; executionName: string; startDate: string };
+
+/** The ARN the execution `<lifecycle>-<destinationId>-<n>` will have. */
+function executionArnOf(lifecycle: Lifecycle, destinationId: string, n: number): string {
+  const machine = stateMachineArn(lifecycle.name);
+  return `${machine.replace(":stateMachine:", ":execution:")}:${executionName(lifecycle, destinationId, n)}`;
+}
+
+/**
+ * Starts the execution the record already names (`<lifecycle>-<id>-<n>`). Names come from the
+ * record's counter, written in the same conditional write that holds the destination, so the name
+ * is free; should a closed execution hold it anyway, the next name is taken and the record follows.
+ */
+async function startHeld(
   lifecycle: Lifecycle<typeof DestinationExecutionInput>,
-  status: DestinationStatus,
-) {
-  const from = d.executionCounters?.[lifecycle.name] ?? 0;
-  let started: Awaited<ReturnType<typeof startLifecycle>>;
-  try {
-    started = await startLifecycle(lifecycle, from, (n) => ({ destinationId: d.destinationId, attempt: n }));
-  } catch (err) {
-    if (status === "creating")
-      await updateDestination(d.destinationId, {
-        set: {
-          status: "error",
-          error: {
-            code: "StartFailed",
-            message: "The add could not be started; delete the destination and add it again",
-          },
-        },
-        condition: { expression: "#status = :creating", values: { ":creating": "creating" } },
-      }).catch(() => undefined);
-    throw err;
+  destinationId: string,
+  n: number,
+): Promise<Started> {
+  const started = await startLifecycle(lifecycle, n, (k) => ({ destinationId, attempt: k }));
+  if (started.n !== n) {
+    const expected = executionArnOf(lifecycle, destinationId, n);
+    await updateDestination(destinationId, {
+      set: {
+        "operation.executionArn": started.executionArn,
+        [`executionCounters.${lifecycle.name}`]: started.n,
+      },
+      condition: {
+        expression: "#operation.#executionArn = :expected",
+        names: { "#operation": "operation", "#executionArn": "executionArn" },
+        values: { ":expected": expected },
+      },
+    });
   }
-  await updateDestination(d.destinationId, {
-    set: { executionCounters: { ...d.executionCounters, [lifecycle.name]: Math.max(started.n, from) } },
-  }).catch((err: unknown) =>
-    logger.warn("Could not record the execution counter", {
-      destinationId: d.destinationId,
-      error: errorName(err),
-    }),
-  );
   return {
     executionArn: started.executionArn,
     executionName: started.executionName,
     startDate: started.startDate,
   };
+}
+
+/**
+ * Holds the destination for `lifecycle` and starts it: one conditional write (at the version
+ * read) moves the status to the lifecycle's transitional one, names the execution about to start
+ * as its owner and advances the counter; then the execution starts, and its claim finds the
+ * destination already its own. From that write on, any other request sees the destination busy
+ * (409, or this execution for the same request), so no request is answered and then dropped. A
+ * request that lost the write answers 409; if the start fails, the record goes back as it was.
+ */
+async function run(
+  d: Destination,
+  lifecycle: Lifecycle<typeof DestinationExecutionInput>,
+  status: DestinationStatus,
+  change: {
+    /** Settings the execution applies, written in the same conditional write (dotted paths). */
+    readonly set?: Record<string, unknown>;
+    /** Done after the write and before the start (storing new stream keys in SSM). */
+    readonly beforeStart?: () => Promise<void>;
+  } = {},
+): Promise<Started> {
+  const n = (d.executionCounters?.[lifecycle.name] ?? 0) + 1;
+  const executionArn = executionArnOf(lifecycle, d.destinationId, n);
+  const held = await updateDestination(d.destinationId, {
+    set: {
+      ...change.set,
+      status,
+      operation: { lifecycle: lifecycle.name, executionArn, startedAt: new Date().toISOString() },
+      executionCounters: { ...d.executionCounters, [lifecycle.name]: n },
+    },
+    condition: atVersion(d.version),
+  });
+  if (!held) {
+    // A concurrent request got there first. The same request (a double click, a retry) gets that
+    // execution, as Step Functions' own name idempotency would give it; another one is a conflict.
+    const now = await getDestination(d.destinationId);
+    const op = now?.operation;
+    if (op?.lifecycle === lifecycle.name && now && TRANSITIONAL.includes(now.status))
+      return {
+        executionArn: op.executionArn,
+        executionName: op.executionArn.slice(op.executionArn.lastIndexOf(":") + 1),
+        startDate: op.startedAt,
+      };
+    throw conflict("The destination changed while handling this request; read it and try again", {
+      status: now?.status,
+    });
+  }
+  try {
+    await change.beforeStart?.();
+    return await startHeld(lifecycle, d.destinationId, n);
+  } catch (err) {
+    // Give the record back as it was: the settings too, so the next lifecycle does not apply
+    // what this request could not.
+    const previous: Record<string, unknown> = {};
+    const gone: string[] = [];
+    for (const path of Object.keys(change.set ?? {})) {
+      const value = path
+        .split(".")
+        .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], d);
+      if (value === undefined) gone.push(path);
+      else previous[path] = value;
+    }
+    await updateDestination(d.destinationId, {
+      set: { ...previous, status: d.status, operation: d.operation },
+      ...(d.operation ? { remove: gone } : { remove: [...gone, "operation"] }),
+      condition: {
+        expression: "#operation.#executionArn = :mine",
+        names: { "#operation": "operation", "#executionArn": "executionArn" },
+        values: { ":mine": executionArn },
+      },
+    }).catch((e: unknown) =>
+      logger.error("Could not give back a destination whose execution did not start", {
+        destinationId: d.destinationId,
+        error: errorName(e),
+      }),
+    );
+    throw err;
+  }
 }
 
 function requireNotDeleted(d: Destination): void {
@@ -331,6 +429,7 @@ function requireNotDeleted(d: Destination): void {
 
 /** POST /destinations/{id}/start: 202 with the execution; 200 when it already runs. */
 export async function startDestination(d: Destination): Promise<Response> {
+  if (d.deliveryMode === "shared") return await startSharedDestination(d);
   requireNotDeleted(d);
   const held = await busy(d, destinationStart);
   if (held) return held;
@@ -355,6 +454,7 @@ export async function startDestination(d: Destination): Promise<Response> {
 
 /** POST /destinations/{id}/stop: 202 with the execution; 200 when it is already idle. */
 export async function stopDestination(d: Destination): Promise<Response> {
+  if (d.deliveryMode === "shared") return await stopSharedDestination(d);
   requireNotDeleted(d);
   const held = await busy(d, destinationStop);
   if (held) return held;
@@ -380,6 +480,7 @@ export async function updateDestinationSettings(
   d: Destination,
   body: UpdateDestinationBody,
 ): Promise<Response> {
+  if (d.deliveryMode === "shared") return await updateSharedDestination(d, body);
   requireNotDeleted(d);
   const channelChange =
     body.rtmpUrl !== undefined ||
@@ -416,27 +517,33 @@ export async function updateDestinationSettings(
   if (failover && !backupUrl)
     throw fieldError("failoverEnabled", "needs a backup URL and key to fail over to");
 
-  if (body.streamKey !== undefined) await putStreamKey(d.streamKeyParameter, body.streamKey);
   const backupParameter = d.backupStreamKeyParameter ?? streamKeyParameter(d.destinationId, "backup");
-  if (body.backupStreamKey !== undefined) await putStreamKey(backupParameter, body.backupStreamKey);
-  const saved = await updateDestination(d.destinationId, {
-    set: {
-      name: body.name,
-      rtmpUrl: settings.rtmpUrl,
-      preset: settings.preset,
-      backupRtmpUrl: backupUrl,
-      backupStreamKeyParameter: body.backupStreamKey !== undefined ? backupParameter : undefined,
-      failoverEnabled: failover,
-    },
-    condition: {
-      expression: "#version = :read",
-      names: { "#version": "version" },
-      values: { ":read": d.version },
+  const settingsSet = {
+    name: body.name,
+    rtmpUrl: settings.rtmpUrl,
+    preset: settings.preset,
+    backupRtmpUrl: backupUrl,
+    backupStreamKeyParameter: body.backupStreamKey !== undefined ? backupParameter : undefined,
+    failoverEnabled: failover,
+  };
+  if (!channelChange) {
+    const saved = await updateDestination(d.destinationId, {
+      set: settingsSet,
+      condition: atVersion(d.version),
+    });
+    if (!saved) throw conflict("The destination changed while it was being edited; read it and try again");
+    return { status: 200, body: destinationView(saved) };
+  }
+  // Hold the destination with the new settings first, then store the keys, then start: a request
+  // refused (409) or failed changes nothing, not even the keys.
+  const started = await run(d, destinationUpdate, "updating", {
+    set: Object.fromEntries(Object.entries(settingsSet).filter(([, v]) => v !== undefined)),
+    beforeStart: async () => {
+      if (body.streamKey !== undefined) await putStreamKey(d.streamKeyParameter, body.streamKey);
+      if (body.backupStreamKey !== undefined) await putStreamKey(backupParameter, body.backupStreamKey);
     },
   });
-  if (!saved) throw conflict("The destination changed while it was being edited; read it and try again");
-  if (!channelChange) return { status: 200, body: destinationView(saved) };
-  const started = await run(saved, destinationUpdate, "updating");
+  const saved = (await getDestination(d.destinationId)) ?? d;
   return {
     status: 202,
     body: {
@@ -456,6 +563,7 @@ export async function updateDestinationSettings(
  * (destination-update). 200 when it already uses that URL.
  */
 export async function failoverDestination(d: Destination, to: "primary" | "backup"): Promise<Response> {
+  if (d.deliveryMode === "shared") return await failoverSharedDestination(d, to);
   requireNotDeleted(d);
   if (to === "backup" && (!d.backupRtmpUrl || !d.backupStreamKeyParameter))
     throw fieldError("to", "the destination has no backup URL and key");
@@ -465,16 +573,9 @@ export async function failoverDestination(d: Destination, to: "primary" | "backu
   if (held) throw conflict(`The destination is ${d.status}; try again once it settles`, { status: d.status });
   if (!d.mediaLive.channelId)
     throw conflict("The destination has no channel (its add failed); delete it and add it again");
-  const saved = await updateDestination(d.destinationId, {
+  const started = await run(d, destinationUpdate, "updating", {
     set: { activeUrl: to, "metrics.failovers": d.metrics.failovers + 1 },
-    condition: {
-      expression: "#version = :read",
-      names: { "#version": "version" },
-      values: { ":read": d.version },
-    },
   });
-  if (!saved) throw conflict("The destination changed meanwhile; read it and try again");
-  const started = await run(saved, destinationUpdate, "updating");
   return {
     status: 202,
     body: {
@@ -489,6 +590,7 @@ export async function failoverDestination(d: Destination, to: "primary" | "backu
 
 /** DELETE /destinations/{id}: 202 with destination-delete's execution; 200 once deleted. */
 export async function deleteDestination(d: Destination): Promise<Response> {
+  if (d.deliveryMode === "shared") return await deleteSharedDestination(d);
   if (d.status === "deleted")
     return {
       status: 200,

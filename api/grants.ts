@@ -35,4 +35,19 @@ export const API_GRANTS: readonly Grant[] = [
   { actions: ["iam:PassRole"], on: "mediaconnect-role" },
   // Stream keys are written when a host gives them, and deleted if the add cannot start.
   { actions: ["ssm:PutParameter", "ssm:DeleteParameter"], on: "stream-keys" },
+  // Shared mode: an rtmp-push source's RTMP_PUSH input and input security group are created and
+  // deleted with the source; the status and the source delete read the shared channel's state.
+  {
+    actions: [
+      "medialive:CreateInput",
+      "medialive:DescribeInput",
+      "medialive:DeleteInput",
+      "medialive:CreateInputSecurityGroup",
+      "medialive:DeleteInputSecurityGroup",
+      "medialive:CreateTags",
+      "medialive:DescribeChannel",
+    ],
+    on: "medialive",
+  },
+  { actions: ["medialive:ListInputSecurityGroups"], on: "*" },
 ];

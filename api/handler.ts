@@ -2,7 +2,8 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type * as z from "zod";
 import { ConfigurationError, config } from "#lib/config.ts";
-import { errorName, TaskErrors } from "#lib/errors.ts";
+import { listDestinations } from "#lib/destinations/store.ts";
+import { errorName, isNetworkError, TaskErrors } from "#lib/errors.ts";
 import { logger, withInvocationLogger } from "#lib/logger.ts";
 import { describeIssues } from "#tasks/define.ts";
 import { type Caller, callerOf } from "./auth.ts";
@@ -67,6 +68,20 @@ if (process.env.AWS_LAMBDA_FUNCTION_NAME && Object.keys(config().STATE_MACHINE_A
 export const MAX_BODY_BYTES = 16 * 1024;
 
 type Event = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+/** Throttling, a 5xx or a dropped connection from an AWS API: worth retrying, not an internal error. */
+function isTransientAwsError(err: unknown): boolean {
+  if (isNetworkError(err)) return true;
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const name = errorName(err);
+  return (
+    status === 429 ||
+    (status !== undefined && status >= 500) ||
+    /Throttl|TooManyRequests|ServiceUnavailable|InternalServerError|InternalServerException|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(
+      name,
+    )
+  );
+}
 
 function parseBody<S extends z.ZodType>(event: Event, schema: S): z.infer<S> {
   const raw = event.body
@@ -160,7 +175,7 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
       }
       if (!ownExecution(executionArn)) throw notFound("Execution");
       const execution = await describeExecution(executionArn);
-      const { sessionId, destinationId } = execution?.input ?? {};
+      const { sessionId, destinationId, sourceId } = execution?.input ?? {};
       if (execution && typeof sessionId === "string") {
         await sessionFor(caller, sessionId); // 404 unless the caller may see the session
         const { input: _input, ...rest } = execution;
@@ -170,6 +185,17 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
         await destinationFor(caller, destinationId); // 404 unless the caller may see the destination
         const { input: _input, ...rest } = execution;
         return json(200, { ...rest, destinationId });
+      }
+      // A shared channel's executions: for admins and the owners of destinations on its source.
+      if (execution && typeof sourceId === "string") {
+        const mine =
+          caller.isAdmin ||
+          (await listDestinations({ sourceId, ownerUserId: caller.userId })).some(
+            (d) => d.status !== "deleted",
+          );
+        if (!mine) throw notFound("Execution");
+        const { input: _input, ...rest } = execution;
+        return json(200, { ...rest, sourceId });
       }
       throw notFound("Execution");
     },
@@ -343,6 +369,13 @@ export async function route(event: Event): Promise<APIGatewayProxyResultV2> {
     if (errorName(err) === TaskErrors.IvsUnavailable) {
       return errorResponse(
         new ApiError(503, "unavailable", "Streaming capacity is temporarily unavailable; retry shortly"),
+      );
+    }
+    if (isTransientAwsError(err)) {
+      // The SDK already retried: the caller may retry shortly (retry-after), nothing was lost.
+      logger.warn("AWS throttled or failed after the SDK's retries", { error: errorName(err) });
+      return errorResponse(
+        new ApiError(503, "unavailable", "An AWS service is throttling or unavailable; retry shortly"),
       );
     }
     logger.error("Unhandled API error", {

@@ -7,6 +7,7 @@ import {
   createFlow,
   deleteFlow,
   describeFlow,
+  flowCount,
   flowSourceMetadata,
   primarySourceName,
   removeFlowSource,
@@ -28,7 +29,8 @@ import { errorName } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { Tags } from "#lib/sessions/model.ts";
 import { FLOW_OUTPUT_LIMIT } from "./destinations.ts";
-import { badRequest, conflict, notFound } from "./http.ts";
+import { ApiError, badRequest, conflict, notFound } from "./http.ts";
+import { createSharedSource, deleteSharedSource, sharedIngest, sharedSourceStatus } from "./shared.ts";
 import { Id } from "./validation.ts";
 
 const Cidr = z
@@ -43,6 +45,11 @@ export const CreateSourceBody = z.strictObject({
   backupOf: Id.optional(),
   allowedCidr: Cidr.optional(),
   port: z.number().int().min(1024, "must be 1024 or above").max(65535, "must be at most 65535").optional(),
+  /** srt-caller: the host name or IPv4 address of the encoder's SRT listener, which MediaConnect calls at `port`. */
+  listenerAddress: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}$/, "must be a host name or an IPv4 address")
+    .optional(),
   encryption: z
     .strictObject({
       algorithm: z.enum(["aes128", "aes192", "aes256"]),
@@ -81,7 +88,7 @@ const DEFAULT_PORT: Record<keyof typeof FLOW_PROTOCOL, number> = {
   rist: 5000,
 };
 
-function _decryptionRole(): string {
+function decryptionRole(): string {
   const role = config().MEDIACONNECT_ROLE_ARN;
   if (!role)
     throw fieldError(
@@ -108,7 +115,11 @@ function ingest(source: Source) {
 
 export function sourceView(s: Source) {
   const { flowUsers, flowPhase: _p, flowPhaseAt: _a, version: _v, ...rest } = s;
-  return { ...rest, ingest: ingest(s), flowUsers: Object.keys(flowUsers).length };
+  return {
+    ...rest,
+    ingest: s.protocol === "rtmp-push" ? sharedIngest(s) : ingest(s),
+    flowUsers: Object.keys(flowUsers).length,
+  };
 }
 
 async function sourceOr404(sourceId: string): Promise<Source> {
@@ -120,21 +131,34 @@ async function sourceOr404(sourceId: string): Promise<Source> {
 /**
  * POST /admin/sources. A MediaConnect protocol gets a flow, created STANDBY (free until a
  * destination starts it), found again by name if an earlier attempt's answer was lost; if the
- * record cannot be written the flow is deleted again. RTMP push (OBS) and shared delivery need
- * the shared-channel mode, which this version does not run yet: 400 says so.
+ * record cannot be written the flow is deleted again. RTMP push (OBS) is always shared mode
+ * (api/shared.ts); a MediaConnect source with `deliveryMode: "shared"` keeps its flow for its
+ * shared channel.
  */
 export async function createSource(body: CreateSourceBody) {
-  if (body.protocol === "rtmp-push")
-    throw fieldError(
-      "protocol",
-      "rtmp-push sources are delivered in shared mode, which this version does not run yet",
-    );
-  if (body.deliveryMode === "shared")
-    throw fieldError("deliveryMode", "shared mode is not available in this version; use per-destination");
+  if (body.protocol === "rtmp-push") return (await createSharedSource(body)).body;
   if (body.protocol === "srt-caller" && body.allowedCidr !== undefined)
     throw fieldError("allowedCidr", "does not apply to srt-caller (MediaConnect calls the encoder)");
   if (body.encryption && !body.protocol.startsWith("srt"))
     throw fieldError("encryption", "applies to SRT sources only");
+  if (body.protocol === "srt-caller" && body.backupOf === undefined && !body.listenerAddress)
+    throw fieldError(
+      "listenerAddress",
+      "is required for srt-caller (the encoder's SRT listener MediaConnect calls)",
+    );
+  if (body.protocol !== "srt-caller" && body.listenerAddress !== undefined)
+    throw fieldError("listenerAddress", "applies to srt-caller sources only");
+  if (body.backupOf === undefined) {
+    const quota = config().MEDIACONNECT_FLOW_QUOTA;
+    const flows = await flowCount();
+    if (flows >= quota)
+      throw new ApiError(
+        429,
+        "quota_exceeded",
+        `MediaConnect flow quota reached: ${flows} of ${quota} flows exist in this region; delete a source or raise the quota (MEDIACONNECT_FLOW_QUOTA)`,
+        { quota: "mediaconnect-flows", used: flows, limit: quota },
+      );
+  }
   const sourceId = randomUUID();
   const port = body.port ?? DEFAULT_PORT[body.protocol];
   const allowedCidr = body.allowedCidr ?? "0.0.0.0/0";
@@ -145,7 +169,8 @@ export async function createSource(body: CreateSourceBody) {
     protocol: FLOW_PROTOCOL[body.protocol],
     allowedCidr,
     port,
-    ...(body.encryption ? { decryption: { ...body.encryption, roleArn: config().MEDIALIVE_ROLE_ARN } } : {}),
+    ...(body.listenerAddress ? { listenerAddress: body.listenerAddress } : {}),
+    ...(body.encryption ? { decryption: { ...body.encryption, roleArn: decryptionRole() } } : {}),
     tags: {},
   });
   const flowArn = flow.FlowArn as string;
@@ -154,7 +179,7 @@ export async function createSource(body: CreateSourceBody) {
     sourceId,
     name: body.name,
     protocol: body.protocol,
-    deliveryMode: "per-destination",
+    deliveryMode: body.deliveryMode ?? "per-destination",
     priority: body.priority ?? 1,
     allowedCidr,
     port,
@@ -309,6 +334,27 @@ export async function deleteSource(sourceId: string) {
     await deleteSourceRecord(sourceId);
     return { sourceId, deleted: true };
   }
+  if (s.deliveryMode === "shared" || s.protocol === "rtmp-push") return (await deleteSharedSource(s)).body;
+  // `deleting` first: from now on no destination is added to the source or starts its flow, so
+  // none can appear between the check below and the delete. Any refusal puts it back to `ready`.
+  const marked = await updateSource(sourceId, {
+    set: { status: "deleting" },
+    condition: {
+      expression: "#status = :ready OR #status = :deleting",
+      values: { ":ready": "ready", ":deleting": "deleting" },
+    },
+  });
+  if (!marked) throw conflict("The source changed meanwhile; read it and try again");
+  try {
+    return await deleteMarkedSource(marked);
+  } catch (err) {
+    await updateSource(sourceId, { set: { status: "ready" } }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function deleteMarkedSource(s: Source) {
+  const { sourceId } = s;
   const users = (await listDestinations({ sourceId })).filter((d) => d.status !== "deleted");
   const running = users.filter((d) => d.status !== "idle" && d.status !== "error");
   if (users.length > 0)
@@ -368,6 +414,7 @@ async function health(s: Source, primary: Source, backup: Source | undefined, fl
 /** GET /sources/{id}/status: flow status, source health, active source, outputs used of 50, running destinations. */
 export async function sourceStatus(sourceId: string) {
   const s = await sourceOr404(sourceId);
+  if (s.protocol === "rtmp-push") return await sharedSourceStatus(s);
   const primary = s.backupOf ? ((await getSource(s.backupOf)) ?? s) : s;
   const backup = primary.backupSourceId ? await getSource(primary.backupSourceId) : undefined;
   const flow = s.flow ? await describeFlow(s.flow.flowArn) : undefined;

@@ -52,6 +52,8 @@ const ConfigSchema = z.object({
    * adding a destination past it is refused with 429 before anything is created.
    */
   MEDIALIVE_CHANNEL_QUOTA: z.coerce.number().int().positive().default(5),
+  /** MediaConnect flows per region (AWS's default quota is 20, adjustable): a source past it is refused with 429. */
+  MEDIACONNECT_FLOW_QUOTA: z.coerce.number().int().positive().default(20),
   /** Hosts without a persistent channel get a per-session program channel ("true"), or 403 ("false"). */
   LEGACY_PROGRAM_CHANNELS: z
     .enum(["true", "false"])

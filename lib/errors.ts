@@ -57,6 +57,13 @@ export const TaskErrors = {
   SourceUnavailable: "SourceUnavailable",
   /** The source's flow is not ACTIVE yet (starting, or stopping for another destination): polled again. */
   FlowNotReady: "FlowNotReady",
+  /** Another shared-channel-apply holds the source's shared channel (it applies every pending change). */
+  SharedChannelBusy: "SharedChannelBusy",
+  /**
+   * Changes to a shared channel kept arriving for longer than one apply re-plans: the pending ones
+   * are recorded as failed (never left pending) and can be asked for again.
+   */
+  SharedChannelChurn: "SharedChannelChurn",
 } as const;
 
 export type TaskErrorName = (typeof TaskErrors)[keyof typeof TaskErrors];

@@ -3,6 +3,7 @@ import { destinationDeleteMachine } from "./destinations/destination-delete/mach
 import { destinationStartMachine } from "./destinations/destination-start/machine.ts";
 import { destinationStopMachine } from "./destinations/destination-stop/machine.ts";
 import { destinationUpdateMachine } from "./destinations/destination-update/machine.ts";
+import { sharedChannelApplyMachine } from "./destinations/shared-channel-apply/machine.ts";
 import { endSessionMachine } from "./sessions/end-session/machine.ts";
 import { goLiveMachine } from "./sessions/go-live/machine.ts";
 import { stopStreamingMachine } from "./sessions/stop-streaming/machine.ts";
@@ -22,4 +23,5 @@ export const MACHINES: readonly MachineDefinition[] = [
   destinationStopMachine,
   destinationUpdateMachine,
   destinationDeleteMachine,
+  sharedChannelApplyMachine,
 ];

@@ -87,6 +87,8 @@ export interface NewFlow {
   readonly protocol: Protocol;
   readonly allowedCidr: string;
   readonly port?: number;
+  /** srt-caller: the encoder's SRT listener MediaConnect calls (address and `port`). */
+  readonly listenerAddress?: string;
   readonly decryption?: { readonly algorithm: string; readonly secretArn: string; readonly roleArn: string };
   readonly tags: Record<string, string>;
 }
@@ -96,6 +98,8 @@ export interface NewFlow {
  * flow of the same name (an earlier attempt whose answer was lost).
  */
 export async function createFlow(spec: NewFlow, signal?: AbortSignal): Promise<Flow> {
+  if (spec.protocol === "srt-caller" && !spec.listenerAddress)
+    throw new Error("An srt-caller flow needs the encoder's listener address");
   const existing = await findFlowByName(spec.name, signal);
   if (existing) {
     const flow = await describeFlow(existing, signal);
@@ -108,12 +112,15 @@ export async function createFlow(spec: NewFlow, signal?: AbortSignal): Promise<F
       Source: {
         Name: primarySourceName(spec.name),
         Protocol: spec.protocol,
-        ...(caller ? {} : { WhitelistCidr: spec.allowedCidr, IngestPort: spec.port }),
+        ...(caller
+          ? { SourceListenerAddress: spec.listenerAddress, SourceListenerPort: spec.port }
+          : { WhitelistCidr: spec.allowedCidr, IngestPort: spec.port }),
+        // SRT encrypts with a passphrase kept in Secrets Manager: key type srt-password.
         ...(spec.decryption
           ? {
               Decryption: {
                 Algorithm: spec.decryption.algorithm as "aes128" | "aes192" | "aes256",
-                KeyType: "static-key",
+                KeyType: "srt-password",
                 RoleArn: spec.decryption.roleArn,
                 SecretArn: spec.decryption.secretArn,
               },
@@ -221,4 +228,12 @@ export async function flowSourceMetadata(
   return await mediaconnect().send(new DescribeFlowSourceMetadataCommand({ FlowArn: flowArn }), {
     abortSignal: signal,
   });
+}
+
+/** Flows in the region (any state but DELETING), for the 20-flow quota check before a create. */
+export async function flowCount(signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  for await (const page of paginateListFlows({ client: mediaconnect() }, {}, { abortSignal: signal }))
+    n += (page.Flows ?? []).filter((f) => f.Status !== "DELETING").length;
+  return n;
 }

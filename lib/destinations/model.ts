@@ -46,6 +46,8 @@ export const SharedChannelRecord = z.object({
   outputs: z.record(z.string(), z.string()).default({}),
   requested: z.number().int().nonnegative().default(0),
   apply: z.object({ executionArn: z.string(), startedAt: z.string() }).optional(),
+  /** The apply that let go of the channel last (a re-run of its last step sees it already happened). */
+  lastApply: z.object({ executionArn: z.string(), finishedAt: z.string() }).optional(),
 });
 export type SharedChannelRecord = z.infer<typeof SharedChannelRecord>;
 

@@ -79,7 +79,7 @@ export const failState = (scope: Construct, title: string) =>
 
 /**
  * On a failure path: leave the source's flow if the destination's channel is not running (so no
- * flow stays ACTIVE for nobody), then `then` (recording the failure) whether or not that worked.
+ * flow stays ACTIVE for nobody), then `next` (recording the failure) whether or not that worked.
  */
 export function releaseFlowIfStopped(
   scope: Construct,
@@ -88,7 +88,8 @@ export function releaseFlowIfStopped(
     readonly sourceId: Ref<string>;
     readonly destinationId: Ref<string>;
     readonly channelId: Ref<string | null>;
-    readonly then: sfn.IChainable;
+    /** What comes next either way (recording the failure). */
+    readonly next: sfn.IChainable;
   },
 ): sfn.IChainable {
   const release = taskState(scope, fns, "Release Flow If Channel Stopped", {
@@ -97,6 +98,6 @@ export function releaseFlowIfStopped(
     resultPath: sfn.JsonPath.DISCARD,
     extraRetries: [FLOW_NOT_READY_RETRY],
   });
-  release.addCatch(props.then, { errors: ["States.ALL"], resultPath: sfn.JsonPath.DISCARD });
-  return release.next(props.then);
+  release.addCatch(props.next, { errors: ["States.ALL"], resultPath: sfn.JsonPath.DISCARD });
+  return release.next(props.next);
 }

@@ -476,7 +476,7 @@ describe("API route()", () => {
 
   it("answers 500 with a generic body, and no stack or SDK message, on an unexpected SDK error", async () => {
     // Prepare
-    const sdkError = awsError("InternalServerError", "DynamoDB exploded near partition 7", 500);
+    const sdkError = awsError("ValidationException", "DynamoDB exploded near partition 7", 400);
     ddb.on(GetCommand).rejects(sdkError);
 
     // Act
@@ -487,6 +487,22 @@ describe("API route()", () => {
     expect(res.body).toEqual({ error: { code: "internal", message: expect.any(String) } });
     expect(res.raw).not.toContain("DynamoDB exploded");
     expect(res.raw).not.toMatch(/\bat .*\.ts:\d+/);
-    expect(res.raw).not.toContain("InternalServerError");
+    expect(res.raw).not.toContain("ValidationException");
+  });
+
+  it("answers 503 with retry-after, and no SDK message, when AWS still throttles or fails after the SDK's retries", async () => {
+    for (const [name, status] of [
+      ["InternalServerError", 500],
+      ["ProvisionedThroughputExceededException", 400],
+      ["ThrottlingException", 400],
+    ] as const) {
+      ddb.reset();
+      ddb.on(GetCommand).rejects(awsError(name, "DynamoDB exploded near partition 7", status));
+      const res = await call(request("GET", "/sessions/s1"));
+      expect(res.status, name).toBe(503);
+      expect(res.headers?.["retry-after"]).toBe("5");
+      expect(res.error?.code).toBe("unavailable");
+      expect(res.raw).not.toContain("DynamoDB exploded");
+    }
   });
 });

@@ -237,12 +237,14 @@ describe("stack", () => {
     // delete-channel, and ensure-channel replacing a channel MediaLive failed to create.
     expect(allowing("medialive:DeleteChannel")).toHaveLength(2);
     expect(allowing("medialive:StartChannel")).toHaveLength(1);
-    // ensure-channel (sessions) and ensure-destination-channel.
-    expect(allowing("medialive:CreateChannel")).toHaveLength(2);
-    // Those two, ensure-destination-input (a MEDIACONNECT input names the role), and the API
-    // (only the MediaConnect role, for encrypted SRT sources).
-    expect(allowing("iam:PassRole")).toHaveLength(4);
-    expect(allowing("ssm:GetParameter")).toHaveLength(2);
+    // ensure-channel (sessions), ensure-destination-channel and write-shared-channel.
+    expect(allowing("medialive:CreateChannel")).toHaveLength(3);
+    // Those three, the two tasks that make MEDIACONNECT inputs (ensure-destination-input,
+    // ensure-shared-input: the input names the role), and the API (rtmp-push sources' inputs,
+    // and the MediaConnect role of encrypted SRT sources).
+    expect(allowing("iam:PassRole")).toHaveLength(6);
+    // Only the tasks that write a channel read stream keys.
+    expect(allowing("ssm:GetParameter")).toHaveLength(3);
   });
 
   it("lets tasks and the API delete or stop only IVS channels castflow created, and read only its executions", () => {

@@ -83,7 +83,7 @@ describe("restream destinations, per-destination mode", () => {
     expect(channels).toEqual([]);
     expect(inputs).toEqual([]);
     expect(flowOf(src.flow.flowArn)?.outputs).toEqual([]);
-    const params = t.h.rt.simulator.resources().ssm.parameters.map((p) => String(p.name));
+    const params = t.h.rt.simulator.resources().ssm.parameters.map((p) => String(p.Name));
     expect(params.filter((p) => p.includes(destinationId))).toEqual([]);
   });
 

@@ -60,7 +60,7 @@ export const destinationStopMachine = defineMachine(destinationStop, (scope, fns
       sourceId: s.at("claim.sourceId"),
       destinationId: s.at("destinationId"),
       channelId: s.at("claim.channelId"),
-      then: recordFailure(scope, fns, {
+      next: recordFailure(scope, fns, {
         lifecycle: "destination-stop",
         destinationId: s.at("destinationId"),
         error: s.at("error"),

@@ -99,7 +99,7 @@ export const destinationUpdateMachine = defineMachine(destinationUpdate, (scope,
       sourceId: s.at("claim.sourceId"),
       destinationId: s.at("destinationId"),
       channelId: s.at("claim.channelId"),
-      then: recordFailure(scope, fns, {
+      next: recordFailure(scope, fns, {
         lifecycle: "destination-update",
         destinationId: s.at("destinationId"),
         error: s.at("error"),

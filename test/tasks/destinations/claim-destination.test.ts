@@ -104,7 +104,9 @@ describe("claim-destination", () => {
 
   it("lets delete take a creating record whose add never started, once the lease passed", async () => {
     const old = new Date(Date.now() - 10 * 60_000).toISOString();
-    ddb.on(GetCommand).resolves({ Item: destinationItem(makeDestination({ status: "creating", createdAt: old })) });
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: destinationItem(makeDestination({ status: "creating", createdAt: old })) });
     ddb.on(UpdateCommand).resolves({ Attributes: destinationItem(makeDestination({ status: "deleting" })) });
     const out = await claimDestination({ ...input, lifecycle: "destination-delete" });
     expect(out.previous).toBe("creating");
@@ -113,7 +115,9 @@ describe("claim-destination", () => {
 
   it("refuses to delete a creating record whose add may still start", async () => {
     const now = new Date().toISOString();
-    ddb.on(GetCommand).resolves({ Item: destinationItem(makeDestination({ status: "creating", createdAt: now })) });
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: destinationItem(makeDestination({ status: "creating", createdAt: now })) });
     await expect(claimDestination({ ...input, lifecycle: "destination-delete" })).rejects.toMatchObject({
       name: TaskErrors.DestinationBusy,
     });
