@@ -3,8 +3,9 @@
  * MediaLive, MediaConnect and SSM call may fail with a transient error (some after the call took
  * effect: a lost answer) and task Lambdas may die after doing their work, and what is left behind.
  *
- * Per run: the embedded local runtime (in this process, current retry setting), a few SRT sources,
- * and destinations run 4 at a time (under MediaLive's 5-channel quota), each through the HTTP API:
+ * Per run: the embedded local runtime (in this process, current retry setting), three SRT sources
+ * (two per-destination, one shared: its destinations share one channel, so their lifecycles go
+ * through shared-channel-apply and restart each other), and destinations run 4 at a time (under MediaLive's 5-channel quota), each through the HTTP API:
  * add, start, stop, start, delete, each execution waited for. A destination's lifecycle succeeds
  * when every execution succeeded and left it where it should be (idle, running, idle, running,
  * deleted). After a failure the owner deletes it (DELETE again, up to 3 times, still under faults).
@@ -26,7 +27,8 @@ const RATES = (process.env.CHAOS_RATES ?? "0.1,0.3").split(",").map(Number);
 const CRASH_RATE = Number(process.env.CHAOS_CRASH_RATE ?? 0.02);
 const TIME_SCALE = Number(process.env.CASTFLOW_TIME_SCALE ?? 0.002);
 const CONCURRENCY = 4;
-const SOURCES = 2;
+/** Two per-destination sources and one shared (one channel for all its destinations). */
+const SOURCES = 3;
 
 /** Errors each service names for throttling and 5xx; `after`: the call took effect, the answer was lost. */
 const FAULTS = {
@@ -95,7 +97,13 @@ async function run(rt: LocalRuntime, rate: number): Promise<Result> {
 
     const sources: string[] = [];
     for (let i = 0; i < SOURCES; i++) {
-      const s = await api("POST", "/admin/sources", admin, { name: `chaos-${i}`, protocol: "srt-listener" });
+      // The last source delivers in shared mode: its destinations share one channel.
+      const shared = i === SOURCES - 1;
+      const s = await api("POST", "/admin/sources", admin, {
+        name: `chaos-${i}`,
+        protocol: "srt-listener",
+        ...(shared ? { deliveryMode: "shared" } : {}),
+      });
       if (s.status !== 201) throw new Error(`source: ${s.status} ${JSON.stringify(s.body)}`);
       sources.push(s.body.sourceId);
     }
@@ -137,10 +145,16 @@ async function run(rt: LocalRuntime, rate: number): Promise<Result> {
         sourceId: sources[n % SOURCES],
         streamKey: `chaos-key-${n}-${randomUUID().slice(0, 8)}`,
       });
-      if (add.status !== 202) return fail(`add: API ${add.status} ${add.body?.error?.code ?? ""}`.trim());
+      // A shared destination has nothing to create: 201 idle at once.
+      if (add.status === 201) ids.push(add.body.destinationId);
+      if (add.status !== 202 && add.status !== 201)
+        return fail(`add: API ${add.status} ${add.body?.error?.code ?? ""}`.trim());
       const id = add.body.destinationId as string;
-      ids.push(id);
-      const addDone = await rt.sfn.waitForExecution(add.body.executionArn, 300_000).catch(() => undefined);
+      if (add.status === 202) ids.push(id);
+      const addDone =
+        add.status === 201
+          ? { status: "SUCCEEDED", error: undefined }
+          : await rt.sfn.waitForExecution(add.body.executionArn, 300_000).catch(() => undefined);
       const added = addDone?.status === "SUCCEEDED" || fail(`add: ${addDone?.status} ${addDone?.error}`);
       const ok =
         added &&
