@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { paginateListChannels } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
+import { ownerIsActive } from "#lib/aws/executions.ts";
 import { describeFlow } from "#lib/aws/mediaconnect.ts";
-import { deleteStreamKey, putStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
+import { putStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
 import { atVersion } from "#lib/conditional-update.ts";
 import { config, stateMachineArn } from "#lib/config.ts";
 import { isAbandonedCreate } from "#lib/destinations/leases.ts";
@@ -26,6 +27,8 @@ import {
 } from "#lib/destinations/platforms.ts";
 import { channelCost, RATES } from "#lib/destinations/rates.ts";
 import {
+  confirmSourceReady,
+  deleteDestinationRecord,
   getDestination,
   getSource,
   heldBy,
@@ -43,7 +46,7 @@ import { destinationUpdate } from "#state-machines/destinations/destination-upda
 import type { DestinationExecutionInput } from "#state-machines/destinations/lifecycles.ts";
 import { executionName, type Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import type { Caller } from "./auth.ts";
-import { isRunning, startLifecycle } from "./executions.ts";
+import { startLifecycle } from "./executions.ts";
 import { ApiError, badRequest, conflict, notFound } from "./http.ts";
 import {
   addSharedDestination,
@@ -245,6 +248,11 @@ export async function createDestination(caller: Caller, body: CreateDestinationB
   // Record first, then the keys: a request that dies in between leaves a record (which delete
   // cleans up), never a key parameter nothing refers to.
   await putNewDestination(record as Destination);
+  // The source may have been marked `deleting` since it was read: then this destination goes.
+  if (!(await confirmSourceReady(body.sourceId))) {
+    await deleteDestinationRecord(destinationId);
+    throw conflict("The source is being deleted", { sourceStatus: "deleting" });
+  }
   let started: Started;
   try {
     await putStreamKey(primaryParameter, body.streamKey);
@@ -295,7 +303,7 @@ async function busy(d: Destination, lifecycle: Lifecycle): Promise<Response | un
     if (isAbandonedCreate(d)) return undefined; // its add never started: delete may take it
     throw conflict("The destination is being created; try again once it is idle", { status: d.status });
   }
-  if (!owner || !(await isRunning(owner))) return undefined;
+  if (!owner || !d.operation || !(await ownerIsActive(owner, d.operation.startedAt))) return undefined;
   if (d.operation?.lifecycle === lifecycle.name)
     return { status: 202, body: { destinationId: d.destinationId, status: d.status, executionArn: owner } };
   throw conflict(`The destination is ${d.status}; try again once it settles`, {

@@ -26,6 +26,8 @@ import type { Preset } from "#lib/destinations/platforms.ts";
 import { interruptedBy, SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
 import { countSharedRequest } from "#lib/destinations/shared-store.ts";
 import {
+  confirmSourceReady,
+  deleteDestinationRecord,
   deleteSourceRecord,
   getDestination,
   getSource,
@@ -261,6 +263,26 @@ export function sharedSourceView(s: Source) {
  * the flow (once STANDBY), and the record.
  */
 export async function deleteSharedSource(s: Source): Promise<{ status: 200; body: Record<string, unknown> }> {
+  // `deleting` first: no destination is added to the source from now on (an add confirms the
+  // source is ready after writing its record), so none can appear between this check and the
+  // delete. A refusal puts it back to `ready`.
+  const marking = await updateSource(s.sourceId, {
+    set: { status: "deleting" },
+    condition: {
+      expression: "#status = :ready OR #status = :deleting",
+      values: { ":ready": "ready", ":deleting": "deleting" },
+    },
+  });
+  if (!marking) throw conflict("The source changed meanwhile; read it and try again");
+  try {
+    return await deleteMarkedSharedSource(marking);
+  } catch (err) {
+    await updateSource(s.sourceId, { set: { status: "ready" } }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function deleteMarkedSharedSource(s: Source): Promise<{ status: 200; body: Record<string, unknown> }> {
   const users = (await listDestinations({ sourceId: s.sourceId })).filter((d) => d.status !== "deleted");
   if (users.length > 0)
     throw conflict(`${users.length} destination(s) still use this source; delete them first`, {
@@ -276,11 +298,6 @@ export async function deleteSharedSource(s: Source): Promise<{ status: 200; body
       executionArn: started.executionArn,
     });
   }
-  const marked = await updateSource(s.sourceId, {
-    set: { status: "deleting" },
-    condition: atVersion(s.version),
-  });
-  if (!marked) throw conflict("The source changed meanwhile; read it and try again");
   if (shared?.input?.type === "RTMP_PUSH") {
     const result = await deletePushInput(shared.input.inputId, shared.input.inputSecurityGroupId);
     if (result === "pending")
@@ -327,6 +344,38 @@ export async function sharedSourceStatus(s: Source) {
   };
 }
 
+/**
+ * No apply could be started for a request (throttled, or the source is gone): the destination goes
+ * back to what it was, and the destinations marked `restarting` for it back to `running`, each
+ * only if nothing wrote it since, so no record stays transitional without an execution.
+ */
+async function giveBack(
+  before: Destination,
+  written: Destination,
+  marked: { id: string; requestId: string }[],
+) {
+  const sameRequest = (requestId: string | undefined) => ({
+    expression: "#requestId = :requestId",
+    values: { ":requestId": requestId },
+  });
+  const restore = (x: Destination) =>
+    Object.fromEntries(
+      Object.entries({ status: x.status, wanted: x.wanted, requestId: x.requestId }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
+  await updateDestination(before.destinationId, {
+    set: restore(before),
+    condition: sameRequest(written.requestId),
+  }).catch((err: unknown) =>
+    logger.error("Could not give back a destination whose apply did not start", { error: errorName(err) }),
+  );
+  for (const m of marked)
+    await updateDestination(m.id, { set: { status: "running" }, condition: sameRequest(m.requestId) }).catch(
+      () => undefined,
+    );
+}
+
 // ---------- the apply ----------
 
 /**
@@ -347,7 +396,9 @@ async function applySharedChanges(sourceId: string) {
     };
   const name = sharedChannelApply.name;
   const from = source.executionCounters?.[name] ?? 0;
-  const started = await startLifecycle(sharedChannelApply, from, (n) => ({ sourceId, attempt: n }));
+  // From the next number: the last one may still be running its final states after letting the
+  // channel go, and Step Functions would answer with it instead of starting an apply that plans.
+  const started = await startLifecycle(sharedChannelApply, from + 1, (n) => ({ sourceId, attempt: n }));
   await updateSource(sourceId, {
     set: { executionCounters: { ...source.executionCounters, [name]: Math.max(started.n, from) } },
   }).catch((err: unknown) =>
@@ -391,15 +442,25 @@ async function request(first: Destination, change: (d: Destination) => Change | 
       condition: atVersion(d.version),
     });
     if (saved) {
-      for (const id of interrupts)
-        await updateDestination(id, {
-          set: { status: "restarting", requestId: randomUUID() },
-          condition: {
-            expression: "#status IN (:running, :restarting) AND #wanted = :running",
-            values: { ":running": "running", ":restarting": "restarting" },
-          },
-        });
-      const execution = await applySharedChanges(d.sourceId);
+      const marked: { id: string; requestId: string }[] = [];
+      let execution: Awaited<ReturnType<typeof applySharedChanges>>;
+      try {
+        for (const id of interrupts) {
+          const requestId = randomUUID();
+          const restarting = await updateDestination(id, {
+            set: { status: "restarting", requestId },
+            condition: {
+              expression: "#status IN (:running, :restarting) AND #wanted = :running",
+              values: { ":running": "running", ":restarting": "restarting" },
+            },
+          });
+          if (restarting) marked.push({ id, requestId });
+        }
+        execution = await applySharedChanges(d.sourceId);
+      } catch (err) {
+        await giveBack(d, saved, marked);
+        throw err;
+      }
       return {
         status: 202,
         body: {
@@ -505,6 +566,10 @@ export async function addSharedDestination(
       updatedAt: now,
     };
     await putNewDestination(record as Destination);
+    if (!(await confirmSourceReady(source.sourceId))) {
+      await deleteDestinationRecord(destinationId);
+      throw conflict("The source is being deleted", { sourceStatus: "deleting" });
+    }
   } catch (err) {
     await Promise.all(
       [primary, backup].filter((p): p is string => !!p).map((p) => deleteStreamKey(p).catch(() => undefined)),

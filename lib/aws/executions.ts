@@ -27,9 +27,17 @@ export async function executionIsClosed(executionArn: string): Promise<boolean> 
  * closed more than TAKEOVER_GRACE_SECONDS ago; `TakeoverPending` (retried by the state) in between,
  * because StopExecution does not stop a Lambda already running for it.
  */
-export async function mayTakeOver(executionArn: string): Promise<boolean> {
+export async function mayTakeOver(executionArn: string, namedAt?: string): Promise<boolean> {
   const closedFor = await closedForSeconds(executionArn);
   if (closedFor === undefined) return false;
+  // An owner named on the record before its execution started (the API holds a destination, then
+  // starts): not there yet is not closed, until the start had ample time to happen.
+  if (closedFor === Number.POSITIVE_INFINITY && namedAt && !startLapsed(namedAt)) {
+    throw new TaskError(
+      TaskErrors.TakeoverPending,
+      `${executionArn} was named at ${namedAt} and has not started yet`,
+    );
+  }
   const grace = config().TAKEOVER_GRACE_SECONDS;
   if (closedFor < grace) {
     throw new TaskError(
@@ -38,4 +46,19 @@ export async function mayTakeOver(executionArn: string): Promise<boolean> {
     );
   }
   return true;
+}
+
+/** Seconds an owner named before its execution starts counts as starting (the API's hold-then-start). */
+export const PENDING_START_SECONDS = 60;
+
+const startLapsed = (namedAt: string) => Date.now() - Date.parse(namedAt) > PENDING_START_SECONDS * 1000;
+
+/**
+ * Whether the owner a record names may still act: its execution runs, or it was named moments ago
+ * and has not started yet (the API writes the owner, then starts the execution).
+ */
+export async function ownerIsActive(executionArn: string, namedAt: string): Promise<boolean> {
+  const closedFor = await closedForSeconds(executionArn);
+  if (closedFor === undefined) return true;
+  return closedFor === Number.POSITIVE_INFINITY && !startLapsed(namedAt);
 }

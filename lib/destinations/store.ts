@@ -101,3 +101,21 @@ export const heldBy = (executionArn: string, status: string): Condition => ({
 export async function deleteSourceRecord(sourceId: string): Promise<void> {
   await dynamo().send(new DeleteCommand({ TableName: config().TABLE_NAME, Key: sourceKey(sourceId) }));
 }
+
+/**
+ * After writing a destination on a source: the source is still `ready` (one conditional write), so
+ * a source delete that marked it `deleting` either sees the new destination or makes this fail.
+ */
+export async function confirmSourceReady(sourceId: string): Promise<boolean> {
+  const confirmed = await updateSource(sourceId, {
+    condition: { expression: "#status = :ready", values: { ":ready": "ready" } },
+  });
+  return confirmed !== undefined;
+}
+
+/** Deletes a destination record that was never used (its add was refused after the write). */
+export async function deleteDestinationRecord(destinationId: string): Promise<void> {
+  await dynamo().send(
+    new DeleteCommand({ TableName: config().TABLE_NAME, Key: destinationKey(destinationId) }),
+  );
+}

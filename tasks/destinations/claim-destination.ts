@@ -97,7 +97,9 @@ async function tryClaim(input: ClaimDestinationInput): Promise<ClaimDestinationO
   const unowned = d.status === "creating" && owner === undefined && lifecycle === "destination-add";
   const abandoned = d.status === "creating" && owner === undefined && isAbandonedCreate(d);
   const takeover =
-    transitional && !unowned && (abandoned || (owner !== undefined && (await mayTakeOver(owner))));
+    transitional &&
+    !unowned &&
+    (abandoned || (owner !== undefined && (await mayTakeOver(owner, d.operation?.startedAt))));
   const allowed =
     unowned ||
     (takeover && (lifecycle !== "destination-add" || d.status === "creating")) ||
