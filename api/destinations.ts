@@ -478,31 +478,11 @@ export async function stopDestination(d: Destination): Promise<Response> {
 }
 
 /**
- * PUT /destinations/{id}. The name and `failoverEnabled` change the record only (200). URLs, keys
- * and preset are stored (keys in SSM) and written into the destination's own channel by
- * destination-update (202): an idle channel is updated in place, a running one is stopped,
- * updated and started again. Only this destination is interrupted (`interrupts` is empty: no other
- * destination shares its channel).
+ * A PUT's settings, checked against the destination's platform and what it already has (400
+ * naming the field): the resulting URLs, preset and failover flag, and whether the channel must
+ * change (URL, key or preset) or only the record (name, failover).
  */
-export async function updateDestinationSettings(
-  d: Destination,
-  body: UpdateDestinationBody,
-): Promise<Response> {
-  if (d.deliveryMode === "shared") return await updateSharedDestination(d, body);
-  requireNotDeleted(d);
-  const channelChange =
-    body.rtmpUrl !== undefined ||
-    body.streamKey !== undefined ||
-    body.preset !== undefined ||
-    body.backupRtmpUrl !== undefined ||
-    body.backupStreamKey !== undefined;
-  if (channelChange) {
-    const held = await busy(d, destinationUpdate);
-    if (held)
-      throw conflict(`The destination is ${d.status}; try again once it settles`, { status: d.status });
-    if (!d.mediaLive.channelId)
-      throw conflict("The destination has no channel (its add failed); delete it and add it again");
-  }
+export function checkedUpdate(d: Destination, body: UpdateDestinationBody) {
   const settings = checkedSettings(d.platform, {
     rtmpUrl: body.rtmpUrl ?? d.rtmpUrl,
     streamKey: body.streamKey,
@@ -524,6 +504,36 @@ export async function updateDestinationSettings(
   const failover = body.failoverEnabled ?? d.failoverEnabled;
   if (failover && !backupUrl)
     throw fieldError("failoverEnabled", "needs a backup URL and key to fail over to");
+  const channelChange =
+    body.rtmpUrl !== undefined ||
+    body.streamKey !== undefined ||
+    body.preset !== undefined ||
+    body.backupRtmpUrl !== undefined ||
+    body.backupStreamKey !== undefined;
+  return { settings, backupUrl, failover, channelChange };
+}
+
+/**
+ * PUT /destinations/{id}. The name and `failoverEnabled` change the record only (200). URLs, keys
+ * and preset are stored (keys in SSM) and written into the destination's own channel by
+ * destination-update (202): an idle channel is updated in place, a running one is stopped,
+ * updated and started again. Only this destination is interrupted (`interrupts` is empty: no other
+ * destination shares its channel).
+ */
+export async function updateDestinationSettings(
+  d: Destination,
+  body: UpdateDestinationBody,
+): Promise<Response> {
+  if (d.deliveryMode === "shared") return await updateSharedDestination(d, body);
+  requireNotDeleted(d);
+  const { settings, backupUrl, failover, channelChange } = checkedUpdate(d, body);
+  if (channelChange) {
+    const held = await busy(d, destinationUpdate);
+    if (held)
+      throw conflict(`The destination is ${d.status}; try again once it settles`, { status: d.status });
+    if (!d.mediaLive.channelId)
+      throw conflict("The destination has no channel (its add failed); delete it and add it again");
+  }
 
   const backupParameter = d.backupStreamKeyParameter ?? streamKeyParameter(d.destinationId, "backup");
   const settingsSet = {

@@ -44,7 +44,7 @@ import { sharedChannelApply } from "#state-machines/destinations/shared-channel-
 import type { Caller } from "./auth.ts";
 import {
   type CreateDestinationBody,
-  checkedSettings,
+  checkedUpdate,
   destinationView,
   type UpdateDestinationBody,
 } from "./destinations.ts";
@@ -629,33 +629,7 @@ export async function stopSharedDestination(d: Destination): Promise<Answer> {
  */
 export async function updateSharedDestination(d: Destination, body: UpdateDestinationBody): Promise<Answer> {
   refuseDeleted(d);
-  const settings = checkedSettings(d.platform, {
-    rtmpUrl: body.rtmpUrl ?? d.rtmpUrl,
-    streamKey: body.streamKey,
-    backupRtmpUrl: body.backupRtmpUrl,
-    backupStreamKey: body.backupStreamKey,
-    preset: body.preset ?? d.preset,
-  });
-  const backupUrl =
-    body.backupRtmpUrl ??
-    d.backupRtmpUrl ??
-    (body.backupStreamKey !== undefined ? settings.backupRtmpUrl : undefined);
-  if (body.backupStreamKey !== undefined && !backupUrl)
-    throw fieldError(
-      "backupRtmpUrl",
-      `is required with backupStreamKey (${d.platform} has no default backup URL)`,
-    );
-  if (body.backupRtmpUrl !== undefined && body.backupStreamKey === undefined && !d.backupStreamKeyParameter)
-    throw fieldError("backupStreamKey", "is required with backupRtmpUrl");
-  const failover = body.failoverEnabled ?? d.failoverEnabled;
-  if (failover && !backupUrl)
-    throw fieldError("failoverEnabled", "needs a backup URL and key to fail over to");
-  const channelChange =
-    body.rtmpUrl !== undefined ||
-    body.streamKey !== undefined ||
-    body.preset !== undefined ||
-    body.backupRtmpUrl !== undefined ||
-    body.backupStreamKey !== undefined;
+  const { settings, backupUrl, failover, channelChange } = checkedUpdate(d, body);
   const set: Record<string, unknown> = {
     name: body.name,
     rtmpUrl: settings.rtmpUrl,

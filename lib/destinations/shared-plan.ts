@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { CreateChannelRequest, UpdateChannelRequest } from "@aws-sdk/client-medialive";
+import { AUDIO_DESCRIPTION, rtmpOutputGroup, videoDescription } from "./channel-plan.ts";
 import type { Destination, DestinationStatus } from "./model.ts";
-import { PRESET_SPECS, type Preset } from "./platforms.ts";
+import type { Preset } from "./platforms.ts";
 
 /**
  * Shared-channel mode (the "MediaLive Integration" design), pure: one MediaLive channel per
@@ -263,9 +264,6 @@ export interface SharedOutput {
 
 type Settings = Pick<UpdateChannelRequest, "Destinations" | "EncoderSettings">;
 
-const AUDIO = "audio_aac";
-const videoName = (preset: Preset) => `video_${preset}`;
-
 /**
  * The channel's destinations and encoder settings: one RTMP output group per destination (its own
  * restart delay and connection retries), each with one output pushing to the destination's URL
@@ -285,62 +283,12 @@ export function sharedChannelSettings(outputs: readonly SharedOutput[]): Setting
     })),
     EncoderSettings: {
       TimecodeConfig: { Source: "EMBEDDED" },
-      AudioDescriptions: [
-        {
-          Name: AUDIO,
-          AudioSelectorName: "default",
-          CodecSettings: {
-            AacSettings: { Bitrate: 128000, SampleRate: 48000, CodingMode: "CODING_MODE_2_0", Profile: "LC" },
-          },
-        },
-      ],
-      VideoDescriptions: presets.map((preset) => {
-        const spec = PRESET_SPECS[preset];
-        return {
-          Name: videoName(preset),
-          Width: spec.width,
-          Height: spec.height,
-          ScalingBehavior: "DEFAULT",
-          CodecSettings: {
-            H264Settings: {
-              Bitrate: spec.videoBitrate,
-              RateControlMode: "CBR",
-              FramerateControl: "SPECIFIED",
-              FramerateNumerator: spec.fps,
-              FramerateDenominator: 1,
-              GopSize: 2,
-              GopSizeUnits: "SECONDS",
-              Profile: "HIGH",
-              Level: spec.fps > 30 ? "H264_LEVEL_4_2" : "H264_LEVEL_4_1",
-            },
-          },
-        };
-      }),
-      OutputGroups: sorted.map((o, i) => ({
-        Name: `restream-${i + 1}`,
-        OutputGroupSettings: {
-          RtmpGroupSettings: {
-            AuthenticationScheme: "COMMON",
-            CacheLength: 30,
-            RestartDelay: 15,
-            InputLossAction: "EMIT_OUTPUT",
-          },
-        },
-        Outputs: [
-          {
-            OutputName: `out-${o.destinationId}`,
-            VideoDescriptionName: videoName(o.preset),
-            AudioDescriptionNames: [AUDIO],
-            OutputSettings: {
-              RtmpOutputSettings: {
-                Destination: { DestinationRefId: `dest-${o.destinationId}` },
-                ConnectionRetryInterval: 2,
-                NumRetries: 10,
-              },
-            },
-          },
-        ],
-      })),
+      AudioDescriptions: [AUDIO_DESCRIPTION],
+      // One encode per preset, shared by the outputs of that preset.
+      VideoDescriptions: presets.map(videoDescription),
+      OutputGroups: sorted.map((o, i) =>
+        rtmpOutputGroup(`restream-${i + 1}`, `out-${o.destinationId}`, o.preset, `dest-${o.destinationId}`),
+      ),
     },
   };
 }

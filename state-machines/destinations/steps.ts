@@ -101,3 +101,40 @@ export function releaseFlowIfStopped(
   release.addCatch(props.next, { errors: ["States.ALL"], resultPath: sfn.JsonPath.DISCARD });
   return release.next(props.next);
 }
+
+/**
+ * The failure path of a lifecycle that compensates: `work` fails → `cleanUp` (undo what the
+ * execution did) → Record Failure → Fail; a clean-up that fails itself records both errors.
+ */
+export function compensateOnFailure(
+  scope: Construct,
+  fns: TaskFunctions,
+  props: {
+    readonly work: sfn.Parallel;
+    readonly cleanUp: sfn.Parallel;
+    readonly lifecycle: DestinationLifecycleName;
+    readonly destinationId: Ref<string>;
+    readonly error: Ref<CaughtError>;
+    readonly cleanupError: Ref<CaughtError>;
+    readonly failed: sfn.Fail;
+  },
+): void {
+  const common = {
+    lifecycle: props.lifecycle,
+    destinationId: props.destinationId,
+    error: props.error,
+    failed: props.failed,
+  };
+  props.cleanUp.addCatch(
+    recordFailure(scope, fns, {
+      ...common,
+      cleanupError: props.cleanupError,
+      title: "Record Failure After Failed Clean Up",
+    }),
+    { errors: ["States.ALL"], resultPath: props.cleanupError.path },
+  );
+  props.work.addCatch(props.cleanUp.next(recordFailure(scope, fns, { ...common, title: "Record Failure" })), {
+    errors: ["States.ALL"],
+    resultPath: props.error.path,
+  });
+}

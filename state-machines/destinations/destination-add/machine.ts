@@ -16,9 +16,9 @@ import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
 import {
   claimDestinationState,
+  compensateOnFailure,
   type DestinationStateBase,
   failState,
-  recordFailure,
   unlessAlreadyDone,
 } from "../steps.ts";
 import { destinationAdd } from "./lifecycle.ts";
@@ -98,23 +98,14 @@ export const destinationAddMachine = defineMachine(destinationAdd, (scope, fns) 
       resultPath: s.slot("cleanup"),
     }).next(teardown),
   );
-  const common = {
+  compensateOnFailure(scope, fns, {
+    work: create,
+    cleanUp,
     lifecycle: "destination-add",
     destinationId: s.at("destinationId"),
     error: s.at("error"),
+    cleanupError: s.at("cleanupError"),
     failed,
-  } as const;
-  cleanUp.addCatch(
-    recordFailure(scope, fns, {
-      ...common,
-      cleanupError: s.at("cleanupError"),
-      title: "Record Failure After Failed Clean Up",
-    }),
-    { errors: ["States.ALL"], resultPath: s.path("cleanupError") },
-  );
-  create.addCatch(cleanUp.next(recordFailure(scope, fns, { ...common, title: "Record Failure" })), {
-    errors: ["States.ALL"],
-    resultPath: s.path("error"),
   });
 
   const done = new sfn.Pass(scope, "Destination Ready", {

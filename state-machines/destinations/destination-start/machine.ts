@@ -20,9 +20,9 @@ import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
 import {
   claimDestinationState,
+  compensateOnFailure,
   type DestinationStateBase,
   failState,
-  recordFailure,
   unlessAlreadyDone,
 } from "../steps.ts";
 import { destinationStart } from "./lifecycle.ts";
@@ -100,23 +100,14 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
       )
       .otherwise(release),
   );
-  const common = {
+  compensateOnFailure(scope, fns, {
+    work: bringUp,
+    cleanUp,
     lifecycle: "destination-start",
     destinationId: s.at("destinationId"),
     error: s.at("error"),
+    cleanupError: s.at("cleanupError"),
     failed,
-  } as const;
-  cleanUp.addCatch(
-    recordFailure(scope, fns, {
-      ...common,
-      cleanupError: s.at("cleanupError"),
-      title: "Record Failure After Failed Clean Up",
-    }),
-    { errors: ["States.ALL"], resultPath: s.path("cleanupError") },
-  );
-  bringUp.addCatch(cleanUp.next(recordFailure(scope, fns, { ...common, title: "Record Failure" })), {
-    errors: ["States.ALL"],
-    resultPath: s.path("error"),
   });
 
   const done = new sfn.Pass(scope, "Destination Running", {
