@@ -1,15 +1,12 @@
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
-import { CHANNEL_NOT_READY_RETRY, FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import {
-  WAIT_CHANNEL_READY,
-  WAIT_CHANNEL_RUNNING,
-  WAIT_FLOW_ACTIVE,
-} from "#state-machines/workflow/waits.ts";
+import { WAIT_CHANNEL_READY, WAIT_FLOW_ACTIVE } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
 import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
@@ -17,7 +14,6 @@ import type * as claimDestination from "#tasks/destinations/claim-destination.ts
 import * as releaseFlow from "#tasks/destinations/release-flow.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
-import * as startChannel from "#tasks/medialive/start-channel.ts";
 import {
   claimDestinationState,
   compensateOnFailure,
@@ -61,17 +57,7 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
     fns,
     awaited: { describe: describeChannel.task, channelId },
   });
-  const start = taskState(scope, fns, "Start Channel", {
-    task: startChannel.task,
-    payload: { channelId },
-    resultPath: sfn.JsonPath.DISCARD,
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
-  });
-  const waitRunning = new WaitForState(scope, "WaitRunning", {
-    spec: WAIT_CHANNEL_RUNNING,
-    fns,
-    awaited: { describe: describeChannel.task, channelId },
-  });
+  const startAndWait = startChannelAndWait(scope, "WaitRunning", { fns, channelId });
   const settle = taskState(scope, fns, "Mark Destination Running", {
     task: settleDestination.task,
     payload: { destinationId: s.at("destinationId"), executionArn: EXECUTION.executionArn, to: "running" },
@@ -80,7 +66,7 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
   const bringUp = new sfn.Parallel(scope, "Bring Destination Up", {
     outputPath: "$[0]",
     comment: "Every step that starts something; a failure in any runs Clean Up.",
-  }).branch(acquire.next(waitFlow).next(waitReady).next(start).next(waitRunning).next(settle));
+  }).branch(acquire.next(waitFlow).next(waitReady).next(startAndWait).next(settle));
 
   const failed = failState(scope, "Start Destination Failed");
   const release = taskState(scope, fns, "Release Flow", {

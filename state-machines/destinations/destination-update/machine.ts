@@ -1,20 +1,16 @@
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import {
-  WAIT_CHANNEL_READY,
-  WAIT_CHANNEL_RUNNING,
-  WAIT_CHANNEL_STOPPED,
-} from "#state-machines/workflow/waits.ts";
+import { WAIT_CHANNEL_READY, WAIT_CHANNEL_STOPPED } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
 import * as updateDestinationChannel from "#tasks/destinations/update-destination-channel.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
-import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as stopChannel from "#tasks/medialive/stop-channel.ts";
 import {
   claimDestinationState,
@@ -55,16 +51,10 @@ export const destinationUpdateMachine = defineMachine(destinationUpdate, (scope,
     fns,
     awaited: { describe: describeChannel.task, channelId },
   });
-  const start = taskState(scope, fns, "Start Channel Again", {
-    task: startChannel.task,
-    payload: { channelId },
-    resultPath: sfn.JsonPath.DISCARD,
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
-  });
-  const waitRunning = new WaitForState(scope, "WaitRunning", {
-    spec: WAIT_CHANNEL_RUNNING,
+  const startAndWait = startChannelAndWait(scope, "WaitRunning", {
     fns,
-    awaited: { describe: describeChannel.task, channelId },
+    channelId: channelId,
+    title: "Start Channel Again",
   });
   const settle = (to: "idle" | "running") =>
     taskState(scope, fns, to === "running" ? "Mark Destination Running" : "Mark Destination Idle", {
@@ -87,7 +77,7 @@ export const destinationUpdateMachine = defineMachine(destinationUpdate, (scope,
   });
   const ranBefore = sfn.Condition.or(wasRunning, sfn.Condition.booleanEquals(s.path("stop.stopped"), true));
   const afterUpdate = new sfn.Choice(scope, "Start It Again?")
-    .when(ranBefore, start.next(waitRunning).next(settle("running")))
+    .when(ranBefore, startAndWait.next(settle("running")))
     .otherwise(settle("idle"));
   const work = new sfn.Parallel(scope, "Apply Settings", { outputPath: "$[0]" }).branch(
     stopFirst.next(waitStopped).next(update),

@@ -3,13 +3,13 @@ import { TaskErrors } from "#lib/errors.ts";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
 import { CHANNEL_NOT_READY_RETRY, FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
   WAIT_CHANNEL_READY,
-  WAIT_CHANNEL_RUNNING,
   WAIT_FLOW_ACTIVE,
   WAIT_INPUT_DETACHED,
   WAIT_INPUT_READY,
@@ -20,7 +20,6 @@ import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import * as releaseFlow from "#tasks/destinations/release-flow.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
-import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as claimSharedChannel from "#tasks/shared/claim-shared-channel.ts";
 import * as ensureSharedInput from "#tasks/shared/ensure-shared-input.ts";
 import * as finishSharedApply from "#tasks/shared/finish-shared-apply.ts";
@@ -146,21 +145,11 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     fns,
     awaited: { describe: describeChannel.task, channelId },
   });
-  const start = taskState(scope, fns, "Start Channel", {
-    task: startChannel.task,
-    payload: { channelId: present(channelId) },
-    resultPath: sfn.JsonPath.DISCARD,
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
-  });
-  const waitRunning = new WaitForState(scope, "WaitRunning", {
-    spec: WAIT_CHANNEL_RUNNING,
-    fns,
-    awaited: { describe: describeChannel.task, channelId },
-  });
+  const startAndWait = startChannelAndWait(scope, "WaitRunning", { fns, channelId: present(channelId) });
   const startStep = new sfn.Choice(scope, "Start Channel?")
     .when(
       sfn.Condition.and(planned("startChannel"), sfn.Condition.isString(s.path("plan.channel.channelId"))),
-      waitReady.next(start).next(waitRunning).next(deleteStep),
+      waitReady.next(startAndWait).next(deleteStep),
     )
     .otherwise(deleteStep);
 

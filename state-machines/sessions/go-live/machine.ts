@@ -3,15 +3,15 @@ import type { Construct } from "constructs";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
 import { CHANNEL_NOT_READY_RETRY, SHARED_RESOURCE_PENDING_RETRY } from "#state-machines/workflow/retry.ts";
+import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
 import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_CHANNEL_READY, WAIT_CHANNEL_RUNNING } from "#state-machines/workflow/waits.ts";
+import { WAIT_CHANNEL_READY } from "#state-machines/workflow/waits.ts";
 import * as confirmProgramChannel from "#tasks/channels/confirm-program-channel.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
-import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as claimSession from "#tasks/sessions/claim-session.ts";
 import * as ensureChannel from "#tasks/sessions/ensure-channel.ts";
 import * as ensureInput from "#tasks/sessions/ensure-input.ts";
@@ -97,17 +97,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
     fns,
     awaited: { describe: describeChannel.task, channelId },
   });
-  const start = taskState(scope, fns, "Start Channel", {
-    task: startChannel.task,
-    payload: { channelId },
-    resultPath: sfn.JsonPath.DISCARD,
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
-  });
-  const waitRunning = new WaitForState(scope, "WaitRunning", {
-    spec: WAIT_CHANNEL_RUNNING,
-    fns,
-    awaited: { describe: describeChannel.task, channelId },
-  });
+  const startAndWait = startChannelAndWait(scope, "WaitRunning", { fns, channelId: channelId });
   const markLiveState = taskState(scope, fns, "Mark Session Live", {
     task: markLive.task,
     payload: {
@@ -117,7 +107,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
     },
     resultPath: s.slot("live"),
   });
-  waitReady.next(start).next(waitRunning).next(markLiveState);
+  waitReady.next(startAndWait).next(markLiveState);
 
   const bringUp = new sfn.Parallel(scope, "Bring Channel Up", {
     outputPath: "$[0]",
