@@ -42,7 +42,27 @@ interface Sample {
   tasks: number;
   wallMs: number;
   simulatedMs: number;
+  /** Seconds the execution spent in Wait states, in AWS time (each Wait entered, its Seconds in the definition). */
+  waitSeconds: number;
 }
+
+/** Every Wait state's Seconds, by state name, from the definitions the stack synthesizes (unscaled: AWS time). */
+const WAIT_SECONDS = new Map<string, number>();
+function collectWaits(states: Record<string, Record<string, unknown>>): void {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === "Wait" && typeof state.Seconds === "number") WAIT_SECONDS.set(name, state.Seconds);
+    for (const branch of (state.Branches as { States: Record<string, Record<string, unknown>> }[]) ?? [])
+      collectWaits(branch.States);
+  }
+}
+for (const m of stackDefinitions().machines)
+  collectWaits(m.definition.States as Record<string, Record<string, unknown>>);
+
+/**
+ * What one Lambda task adds to an execution on AWS (invoke of a warm function plus the state
+ * transitions around it): an assumption, stated where it is used, not a measurement.
+ */
+const TASK_SECONDS_ON_AWS = 0.2;
 
 async function measure(
   path: string,
@@ -58,8 +78,12 @@ async function measure(
   const wallMs = Date.now() - started;
   if (done.status !== "SUCCEEDED") throw new Error(`${path}: execution ${done.status} ${done.error}`);
   const events = await fullHistory(sfn, res.body.executionArn);
+  const waitSeconds = events
+    .filter((e) => e.type === "WaitStateEntered")
+    .reduce((n, e) => n + (WAIT_SECONDS.get(e.stateEnteredEventDetails?.name ?? "") ?? 0), 0);
   return {
     body: res.body,
+    waitSeconds,
     transitions: events.filter((e) => e.type?.endsWith("StateEntered")).length,
     tasks: events.filter((e) => e.type === "LambdaFunctionScheduled").length,
     wallMs,
@@ -157,18 +181,27 @@ for (const [name, xs] of Object.entries(samples)) {
   );
 }
 
-// The designs' targets (add under 30 s, delete under 10 s) are AWS time: the simulated AWS time on
-// the critical path is the floor any workflow has; wall/simulated above is what castflow adds.
-const target = (name: string, seconds: number, goal: number) => {
-  const simulated = median((samples[name] ?? []).map((s) => s.simulatedMs)) / 1000 / TIME_SCALE;
-  const overhead = median((samples[name] ?? []).map((s) => s.wallMs / s.simulatedMs));
+// The designs' targets (add under 30 s, delete under 10 s) are AWS time. The simulated AWS time on
+// the critical path is the floor any workflow has. What castflow's own execution would take on
+// AWS is estimated from the run: the time it spent in Wait states (measured from its history, at
+// the definition's durations) plus its task invocations at TASK_SECONDS_ON_AWS each (assumed). The
+// wall/simulated ratio above is not used for this: at this time scale every millisecond of local
+// task latency weighs as 1/TIME_SCALE ms of AWS time.
+const target = (name: string, goal: number) => {
+  const xs = samples[name] ?? [];
+  const simulated = median(xs.map((s) => s.simulatedMs)) / 1000 / TIME_SCALE;
+  const waits = median(xs.map((s) => s.waitSeconds));
+  const tasks = median(xs.map((s) => s.tasks));
+  // Never below AWS's own time: here tasks run slower than on AWS (relative to the time scale),
+  // so the run needs fewer polls than AWS would; the estimate cannot undercut the floor.
+  const estimate = Math.max(simulated, waits + tasks * TASK_SECONDS_ON_AWS);
   console.log(
-    `${name}: ${simulated.toFixed(0)} s of simulated AWS time (${seconds} s base), x${overhead.toFixed(2)} with castflow's waits -> ${(simulated * overhead).toFixed(0)} s; design target under ${goal} s: ${simulated * overhead < goal ? "met" : "not met"}`,
+    `${name}: AWS's own time ${simulated.toFixed(0)} s; castflow on AWS ~${estimate.toFixed(0)} s (at least AWS's own time; ${waits} s in Wait states + ${tasks} tasks x ${TASK_SECONDS_ON_AWS} s assumed); design target under ${goal} s: ${estimate < goal ? "met" : "not met"}${simulated >= goal ? " (AWS alone takes longer)" : ""}`,
   );
 };
 console.log("");
-target("destination-add", B.inputCreate + B.channelCreate, 30);
-target("destination-delete", B.channelDelete + B.inputDetach, 10);
+target("destination-add", 30);
+target("destination-delete", 10);
 console.log(
   `\nsession create (API, persistent channel: claim + relay IVS channel + record): median ${median(createMs)} ms over ${createMs.length}`,
 );
