@@ -132,7 +132,14 @@ async function run(rt: LocalRuntime, rate: number): Promise<Result> {
       if (res.status !== 202) return fail(`${name}: API ${res.status} ${res.body?.error?.code ?? ""}`.trim());
       const done = await rt.sfn.waitForExecution(res.body.executionArn, 300_000).catch(() => undefined);
       if (!done) return fail(`${name}: still running after 300 s`);
-      if (done.status !== "SUCCEEDED") return fail(`${name}: ${done.status} ${done.error}`);
+      if (done.status !== "SUCCEEDED") {
+        // A wait that gave up says what it waited for ("Channel ... still STARTING", "Flow of source ... still STOPPING").
+        const what =
+          done.error === "ChannelWaitTimeout"
+            ? ` (${(done.cause ?? "").replace(/[0-9a-f-]{36}|\d{7}/g, "…").slice(0, 90)})`
+            : "";
+        return fail(`${name}: ${done.status} ${done.error}${what}`);
+      }
       const d = (await api("GET", `/destinations/${id}`, host)).body;
       return d?.status === want || fail(`${name}: ${d?.status} after success`);
     }
