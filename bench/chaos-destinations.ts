@@ -140,7 +140,13 @@ async function run(rt: LocalRuntime, rate: number): Promise<Result> {
             : "";
         return fail(`${name}: ${done.status} ${done.error}${what}`);
       }
-      const d = (await api("GET", `/destinations/${id}`, host)).body;
+      let d = (await api("GET", `/destinations/${id}`, host)).body;
+      // On the shared source another destination's change may be restarting the channel right
+      // now (explicit: `restarting`); the destination is judged once that restart settled.
+      for (let i = 0; i < 200 && d?.status === "restarting"; i++) {
+        await sleep(50);
+        d = (await api("GET", `/destinations/${id}`, host)).body;
+      }
       return d?.status === want || fail(`${name}: ${d?.status} after success`);
     }
 
