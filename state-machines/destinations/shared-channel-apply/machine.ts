@@ -2,7 +2,11 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { TaskErrors } from "#lib/errors.ts";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
-import { CHANNEL_NOT_READY_RETRY, FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import {
+  CHANNEL_NOT_READY_RETRY,
+  FLOW_NOT_READY_RETRY,
+  type RetryPolicy,
+} from "#state-machines/workflow/retry.ts";
 import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
@@ -46,6 +50,16 @@ type ApplyState = {
 };
 const s = refs<ApplyState>();
 
+/** How long an apply waits for another to let the channel go: about half an hour (a restart takes minutes). */
+const SHARED_CHANNEL_BUSY_RETRY: RetryPolicy = {
+  errors: [TaskErrors.SharedChannelBusy],
+  intervalSeconds: 5,
+  maxAttempts: 40,
+  backoffRate: 1.2,
+  maxDelaySeconds: 60,
+  jitter: true,
+};
+
 /**
  * shared-channel-apply: claim the source's shared channel, then pass after pass: plan from the
  * records (which destinations want to run; whether the channel's configured outputs differ), mark
@@ -71,6 +85,10 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     task: claimSharedChannel.task,
     payload: holder,
     failTitle: "Shared Channel Not Claimable",
+    // Another apply holds the channel: wait for it to let go (it carries every request counted
+    // before it finishes), then plan once more, so this execution ends only when the change that
+    // started it has been applied. Ending at once would tell the request's caller "done" early.
+    extraRetries: [SHARED_CHANNEL_BUSY_RETRY],
     busy: { error: TaskErrors.SharedChannelBusy, title: "Another Apply Holds The Channel" },
   });
   const firstPass = new sfn.Pass(scope, "First Pass", {
