@@ -37,6 +37,12 @@ const ConfigSchema = z.object({
     }),
   /** Seconds one execution may hold the right to create a shared resource (the input security group). */
   SHARED_RESOURCE_LEASE_SECONDS: z.coerce.number().positive().default(60),
+  /**
+   * Seconds a flow may stay ACTIVE after its last user decided to stop it before a destination
+   * that needs it treats that stop as abandoned (its execution died between the decision and
+   * StopFlow) and uses the flow as it is.
+   */
+  FLOW_STOP_LEASE_SECONDS: z.coerce.number().positive().default(120),
   /** Seconds after an owning execution closed before another may take its session over. */
   TAKEOVER_GRACE_SECONDS: z.coerce.number().nonnegative().default(90),
   /**

@@ -237,6 +237,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       LEGACY_PROGRAM_CHANNELS: String(options.legacyProgramChannels ?? false),
       // Real seconds, like the rest of the simulated time, follow the time scale.
       TAKEOVER_GRACE_SECONDS: String(90 * timeScale),
+      FLOW_STOP_LEASE_SECONDS: String(120 * timeScale),
       // Scaled, but never shorter than a slow local call: the lease must outlive its holder's work.
       SHARED_RESOURCE_LEASE_SECONDS: String(Math.max(60 * timeScale, 5)),
     });

@@ -86,6 +86,8 @@ export const Source = z.object({
   flowUsers: z.record(z.string(), z.string()).default({}),
   flowPhase: z.enum(["standby", "active", "stopping"]).default("standby"),
   flowPhaseAt: z.string().optional(),
+  /** Who decided the current `flowPhase` (the flow user whose release decided to stop it). */
+  flowPhaseBy: z.string().optional(),
   /** Shared-channel mode only (rtmp-push, or `deliveryMode: "shared"`): see `SharedChannelRecord`. */
   shared: SharedChannelRecord.optional(),
   executionCounters: z.record(z.string(), z.number().int().nonnegative()).optional(),

@@ -1,4 +1,5 @@
 import { flowStatus, startFlow } from "#lib/aws/mediaconnect.ts";
+import { config } from "#lib/config.ts";
 import { getSource, updateSource } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
@@ -9,9 +10,6 @@ export interface AwaitFlowActiveOutput {
   /** `ACTIVE` when the destination can start on the flow; anything else: poll again. */
   readonly state: string;
 }
-
-/** A `stopping` phase older than this, on a flow still ACTIVE, was left by a stop that died before StopFlow. */
-const ABANDONED_STOP_MS = 120_000;
 
 /**
  * One poll of "wait until the flow is ACTIVE" for a destination that acquired it: starts a
@@ -32,7 +30,11 @@ export async function awaitFlowActive(
   if (status === "DELETED" || status === "DELETING" || status === "ERROR")
     throw new TaskError(TaskErrors.SourceUnavailable, `Flow of source ${input.sourceId} is ${status}`);
   const phaseAge = Date.now() - Date.parse(source.flowPhaseAt ?? source.updatedAt);
-  if (source.flowPhase === "stopping" && status === "ACTIVE" && phaseAge < ABANDONED_STOP_MS)
+  if (
+    source.flowPhase === "stopping" &&
+    status === "ACTIVE" &&
+    phaseAge < config().FLOW_STOP_LEASE_SECONDS * 1000
+  )
     return { state: "STOPPING" };
   if (status === "STANDBY") {
     const now = await startFlow(flowArn, signal);

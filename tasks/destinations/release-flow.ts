@@ -23,13 +23,21 @@ export async function releaseFlow(input: FlowUserInput, { signal }: TaskContext)
   await updateSource(input.sourceId, { remove: [`flowUsers.${input.destinationId}`] });
   const now = new Date().toISOString();
   const decided = await updateSource(input.sourceId, {
-    set: { flowPhase: "stopping", flowPhaseAt: now },
+    set: { flowPhase: "stopping", flowPhaseAt: now, flowPhaseBy: input.destinationId },
     condition: {
       expression: "(attribute_not_exists(#flowUsers) OR size(#flowUsers) = :zero) AND #flowPhase <> :standby",
       values: { ":zero": 0, ":standby": "standby" },
     },
   });
-  if (!decided) return { stopped: false };
+  if (!decided) {
+    // A re-run of a release that already decided (and failed or died before StopFlow finished):
+    // its decision stands even if a destination acquired the flow since. That destination sees
+    // the flow stopping and starts it again once STANDBY; leaving the decision half done would
+    // have it wait for a stop that never comes.
+    const current = await getSource(input.sourceId);
+    if (current?.flowPhase !== "stopping" || current.flowPhaseBy !== input.destinationId)
+      return { stopped: false };
+  }
   await stopFlow(flowArn, signal);
   logger.info("Stopped flow: no destination uses it", { sourceId: input.sourceId });
   return { stopped: true };

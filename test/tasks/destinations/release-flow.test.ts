@@ -40,4 +40,20 @@ describe("release-flow", () => {
     expect(await releaseFlow(input, taskContext())).toEqual({ stopped: false });
     expect(stopFlow).not.toHaveBeenCalled();
   });
+
+  it("a re-run of a release that decided to stop finishes the stop, even after another destination acquired the flow", async () => {
+    ddb.reset();
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: sourceItem(makeSource({ flowUsers: {} })) })
+      .resolves({
+        Item: sourceItem(makeSource({ flowUsers: { d2: "t" }, flowPhase: "stopping", flowPhaseBy: "d1" })),
+      });
+    ddb
+      .on(UpdateCommand)
+      .resolvesOnce({ Attributes: sourceItem(makeSource({ flowUsers: { d2: "t" } })) })
+      .rejects(new ConditionalCheckFailedException({ message: "users", $metadata: {} }));
+    expect(await releaseFlow(input, taskContext())).toEqual({ stopped: true });
+    expect(stopFlow).toHaveBeenCalledTimes(1);
+  });
 });
