@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { paginateListChannels } from "@aws-sdk/client-medialive";
 import * as z from "zod";
-import { medialive } from "#lib/aws/clients.ts";
 import { ownerIsActive } from "#lib/aws/executions.ts";
 import { describeFlow } from "#lib/aws/mediaconnect.ts";
+import { liveChannelCount } from "#lib/aws/medialive.ts";
 import { putStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
 import { atVersion } from "#lib/conditional-update.ts";
 import { config, stateMachineArn } from "#lib/config.ts";
-import { isAbandonedCreate } from "#lib/destinations/leases.ts";
 import {
   type Destination,
   type DestinationStatus,
@@ -47,7 +45,7 @@ import type { DestinationExecutionInput } from "#state-machines/destinations/lif
 import { executionName, type Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import type { Caller } from "./auth.ts";
 import { startLifecycle } from "./executions.ts";
-import { ApiError, badRequest, conflict, notFound } from "./http.ts";
+import { ApiError, conflict, fieldError, notFound } from "./http.ts";
 import {
   addSharedDestination,
   deleteSharedDestination,
@@ -95,9 +93,6 @@ export type UpdateDestinationBody = z.infer<typeof UpdateDestinationBody>;
 export const FailoverBody = z.strictObject({
   to: z.enum(["primary", "backup"], { error: 'must be "primary" or "backup"' }),
 });
-
-const fieldError = (field: string, reason: string) =>
-  badRequest(`${field}: ${reason}`, { fields: [{ field, reason }] });
 
 /** The settings a destination pushes with, checked against its platform; 400 naming the field otherwise. */
 export function checkedSettings(
@@ -157,14 +152,6 @@ export async function destinationFor(caller: Caller, destinationId: string): Pro
   const d = Id.safeParse(destinationId).success ? await getDestination(destinationId) : undefined;
   if (!d || (d.ownerUserId !== caller.userId && !caller.isAdmin)) throw notFound("Destination");
   return d;
-}
-
-/** MediaLive channels that exist now (any state but deleted), for the quota check before an add. */
-async function liveChannelCount(): Promise<number> {
-  let n = 0;
-  for await (const page of paginateListChannels({ client: medialive() }, {}))
-    n += (page.Channels ?? []).filter((c) => c.State !== "DELETING" && c.State !== "DELETED").length;
-  return n;
 }
 
 /**
@@ -299,12 +286,8 @@ type Response = { status: 200 | 202; body: Record<string, unknown> };
 async function busy(d: Destination, lifecycle: Lifecycle): Promise<Response | undefined> {
   if (!TRANSITIONAL.includes(d.status)) return undefined;
   const owner = d.operation?.executionArn;
-  if (d.status === "creating" && owner === undefined) {
-    if (isAbandonedCreate(d)) return undefined; // its add never started: delete may take it
-    throw conflict("The destination is being created; try again once it is idle", { status: d.status });
-  }
   if (!owner || !d.operation || !(await ownerIsActive(owner, d.operation.startedAt))) return undefined;
-  if (d.operation?.lifecycle === lifecycle.name)
+  if (d.operation.lifecycle === lifecycle.name)
     return { status: 202, body: { destinationId: d.destinationId, status: d.status, executionArn: owner } };
   throw conflict(`The destination is ${d.status}; try again once it settles`, {
     status: d.status,
@@ -430,7 +413,7 @@ async function run(
   }
 }
 
-function requireNotDeleted(d: Destination): void {
+export function requireNotDeleted(d: Destination): void {
   if (d.status === "deleted" || d.status === "deleting")
     throw conflict(`The destination is ${d.status}`, { status: d.status });
 }

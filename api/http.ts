@@ -15,6 +15,9 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, details?: unknown) =>
   new ApiError(400, "bad_request", message, details);
+/** 400 naming one field and why, in the message and in `details.fields` (as body validation does). */
+export const fieldError = (field: string, reason: string) =>
+  badRequest(`${field}: ${reason}`, { fields: [{ field, reason }] });
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
 export const conflict = (message: string, details?: unknown) =>
   new ApiError(409, "conflict", message, details);

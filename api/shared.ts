@@ -5,13 +5,16 @@ import {
   DeleteInputCommand,
   DeleteInputSecurityGroupCommand,
   type Input,
-  paginateListChannels,
 } from "@aws-sdk/client-medialive";
-import { PutParameterCommand } from "@aws-sdk/client-ssm";
-import { medialive, ssm } from "#lib/aws/clients.ts";
+import { medialive } from "#lib/aws/clients.ts";
 import { deleteFlow, describeFlow, stopFlow } from "#lib/aws/mediaconnect.ts";
-import { channelState, findInputSecurityGroupsByTags, inputState } from "#lib/aws/medialive.ts";
-import { deleteStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
+import {
+  channelState,
+  findInputSecurityGroupsByTags,
+  inputState,
+  liveChannelCount,
+} from "#lib/aws/medialive.ts";
+import { deleteStreamKey, putStreamKey, streamKeyParameter } from "#lib/aws/stream-keys.ts";
 import { atVersion } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
 import {
@@ -46,10 +49,11 @@ import {
   type CreateDestinationBody,
   checkedUpdate,
   destinationView,
+  requireNotDeleted,
   type UpdateDestinationBody,
 } from "./destinations.ts";
 import { isRunning, startLifecycle } from "./executions.ts";
-import { ApiError, badRequest, conflict } from "./http.ts";
+import { ApiError, conflict, fieldError } from "./http.ts";
 import type { CreateSourceBody } from "./sources.ts";
 
 /**
@@ -65,9 +69,6 @@ import type { CreateSourceBody } from "./sources.ts";
 
 type Answer = { status: 200 | 202; body: Record<string, unknown> };
 type Created = { status: 201; body: Record<string, unknown> };
-
-const fieldError = (field: string, reason: string) =>
-  badRequest(`${field}: ${reason}`, { fields: [{ field, reason }] });
 
 // ---------- sources ----------
 
@@ -496,34 +497,7 @@ async function pending(d: Destination): Promise<Answer> {
 
 const isTransitional = (s: DestinationStatus) => TRANSITIONAL.includes(s);
 
-function refuseDeleted(d: Destination): void {
-  if (d.status === "deleted" || d.status === "deleting")
-    throw conflict(`The destination is ${d.status}`, { status: d.status });
-}
-
-/** MediaLive channels that exist now, for the quota check before a source's first channel. */
-async function liveChannelCount(): Promise<number> {
-  let n = 0;
-  for await (const page of paginateListChannels({ client: medialive() }, {}))
-    n += (page.Channels ?? []).filter((c) => c.State !== "DELETING" && c.State !== "DELETED").length;
-  return n;
-}
-
 // ---------- destinations ----------
-
-/** Writes a stream key (SSM SecureString) and returns the parameter's new version (the fingerprint's key identity). */
-async function putKey(name: string, key: string): Promise<number> {
-  const res = await ssm().send(
-    new PutParameterCommand({
-      Name: name,
-      Value: key,
-      Type: "SecureString",
-      Overwrite: true,
-      Description: "castflow destination stream key",
-    }),
-  );
-  return res.Version ?? 0;
-}
 
 /**
  * POST /destinations on a shared source: the keys go to SSM, the record is written `idle` (201):
@@ -540,9 +514,11 @@ export async function addSharedDestination(
   const backup = body.backupStreamKey !== undefined ? streamKeyParameter(destinationId, "backup") : undefined;
   const now = new Date().toISOString();
   try {
-    const streamKeyVersion = await putKey(primary, body.streamKey);
+    const streamKeyVersion = await putStreamKey(primary, body.streamKey);
     const backupStreamKeyVersion =
-      backup && body.backupStreamKey !== undefined ? await putKey(backup, body.backupStreamKey) : undefined;
+      backup && body.backupStreamKey !== undefined
+        ? await putStreamKey(backup, body.backupStreamKey)
+        : undefined;
     const record: NewDestination = {
       destinationId,
       ownerUserId: caller.userId,
@@ -582,7 +558,7 @@ export async function addSharedDestination(
 
 /** POST /destinations/{id}/start (shared): the channel starts with the first destination; a running one restarts. */
 export async function startSharedDestination(d: Destination): Promise<Answer> {
-  refuseDeleted(d);
+  requireNotDeleted(d);
   if (d.wanted === "running" && d.status === "running")
     return { status: 200, body: { destinationId: d.destinationId, status: "running", interrupts: [] } };
   if (d.wanted === "running" && isTransitional(d.status)) return await pending(d);
@@ -602,19 +578,19 @@ export async function startSharedDestination(d: Destination): Promise<Answer> {
       );
   }
   return await request(d, (now) => {
-    refuseDeleted(now);
+    requireNotDeleted(now);
     return { status: "starting", wanted: "running" };
   });
 }
 
 /** POST /destinations/{id}/stop (shared): the channel drops its output (restarting the others) or stops with the last one. */
 export async function stopSharedDestination(d: Destination): Promise<Answer> {
-  refuseDeleted(d);
+  requireNotDeleted(d);
   if (d.status === "idle")
     return { status: 200, body: { destinationId: d.destinationId, status: "idle", interrupts: [] } };
   if (d.wanted === "idle" && isTransitional(d.status)) return await pending(d);
   return await request(d, (now) => {
-    refuseDeleted(now);
+    requireNotDeleted(now);
     if (now.status === "idle")
       return { status: 200, body: { destinationId: d.destinationId, status: "idle", interrupts: [] } };
     return { status: "stopping", wanted: "idle" };
@@ -628,7 +604,7 @@ export async function stopSharedDestination(d: Destination): Promise<Answer> {
  * the channel only changes its record (200): the channel gets its settings when it starts.
  */
 export async function updateSharedDestination(d: Destination, body: UpdateDestinationBody): Promise<Answer> {
-  refuseDeleted(d);
+  requireNotDeleted(d);
   const { settings, backupUrl, failover, channelChange } = checkedUpdate(d, body);
   const set: Record<string, unknown> = {
     name: body.name,
@@ -637,16 +613,17 @@ export async function updateSharedDestination(d: Destination, body: UpdateDestin
     backupRtmpUrl: backupUrl,
     failoverEnabled: failover,
   };
-  if (body.streamKey !== undefined) set.streamKeyVersion = await putKey(d.streamKeyParameter, body.streamKey);
+  if (body.streamKey !== undefined)
+    set.streamKeyVersion = await putStreamKey(d.streamKeyParameter, body.streamKey);
   if (body.backupStreamKey !== undefined) {
     const backupParameter = d.backupStreamKeyParameter ?? streamKeyParameter(d.destinationId, "backup");
     set.backupStreamKeyParameter = backupParameter;
-    set.backupStreamKeyVersion = await putKey(backupParameter, body.backupStreamKey);
+    set.backupStreamKeyVersion = await putStreamKey(backupParameter, body.backupStreamKey);
   }
   const onChannel = (x: Destination) => wantsChannel({ wanted: x.wanted ?? "idle", status: x.status });
   if (channelChange && onChannel(d)) {
     const answer = await request(d, (now) => {
-      refuseDeleted(now);
+      requireNotDeleted(now);
       return { status: "updating", wanted: "running", set };
     });
     return { ...answer, body: { ...answer.body, restarts: true } };
@@ -661,7 +638,7 @@ export async function updateSharedDestination(d: Destination, body: UpdateDestin
  * key (or back); on a running channel that is a restart like any other edit, named in `interrupts`.
  */
 export async function failoverSharedDestination(d: Destination, to: "primary" | "backup"): Promise<Answer> {
-  refuseDeleted(d);
+  requireNotDeleted(d);
   if (to === "backup" && (!d.backupRtmpUrl || !d.backupStreamKeyParameter))
     throw fieldError("to", "the destination has no backup URL and key");
   if (d.activeUrl === to)
@@ -669,7 +646,7 @@ export async function failoverSharedDestination(d: Destination, to: "primary" | 
   const set = { activeUrl: to, "metrics.failovers": d.metrics.failovers + 1 };
   if (wantsChannel({ wanted: d.wanted ?? "idle", status: d.status })) {
     const answer = await request(d, (now) => {
-      refuseDeleted(now);
+      requireNotDeleted(now);
       return {
         status: "updating",
         wanted: "running",

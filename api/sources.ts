@@ -29,7 +29,7 @@ import { errorName } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { Tags } from "#lib/sessions/model.ts";
 import { FLOW_OUTPUT_LIMIT } from "./destinations.ts";
-import { ApiError, badRequest, conflict, notFound } from "./http.ts";
+import { ApiError, conflict, fieldError, notFound } from "./http.ts";
 import { createSharedSource, deleteSharedSource, sharedIngest, sharedSourceStatus } from "./shared.ts";
 import { Id } from "./validation.ts";
 
@@ -66,9 +66,6 @@ export const UpdateSourceBody = z
     activeSource: z.enum(["primary", "backup"], { error: 'must be "primary" or "backup"' }).optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { message: "must change at least one field" });
-
-const fieldError = (field: string, reason: string) =>
-  badRequest(`${field}: ${reason}`, { fields: [{ field, reason }] });
 
 /** MediaConnect's protocol names for castflow's. */
 const FLOW_PROTOCOL = {

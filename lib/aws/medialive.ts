@@ -112,3 +112,11 @@ export function asQuotaError(err: unknown, what: string): unknown {
     `MediaLive refused to create ${what}: the account's quota is reached. Delete unused MediaLive resources or request a quota increase.`,
   );
 }
+
+/** MediaLive channels that exist now (any state but DELETING/DELETED), for quota checks before a create. */
+export async function liveChannelCount(signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  for await (const page of paginateListChannels({ client: medialive() }, {}, { abortSignal: signal }))
+    n += (page.Channels ?? []).filter((c) => !GONE.has(c.State ?? "")).length;
+  return n;
+}

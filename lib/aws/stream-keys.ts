@@ -13,8 +13,9 @@ export type KeySlot = "primary" | "backup";
 export const streamKeyParameter = (destinationId: string, slot: KeySlot) =>
   `${config().STREAM_KEY_PARAMETER_PREFIX}/${destinationId}/${slot}`;
 
-export async function putStreamKey(name: string, key: string): Promise<void> {
-  await ssm().send(
+/** Writes a stream key and returns the parameter's new version (shared mode fingerprints it). */
+export async function putStreamKey(name: string, key: string): Promise<number> {
+  const res = await ssm().send(
     new PutParameterCommand({
       Name: name,
       Value: key,
@@ -23,6 +24,7 @@ export async function putStreamKey(name: string, key: string): Promise<void> {
       Description: "castflow destination stream key",
     }),
   );
+  return res.Version ?? 0;
 }
 
 export async function readStreamKey(name: string, signal?: AbortSignal): Promise<string> {

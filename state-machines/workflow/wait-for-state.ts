@@ -2,22 +2,45 @@ import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { TaskErrors } from "#lib/errors.ts";
-import type * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
+import type { AnyTask, TaskInput } from "#tasks/define.ts";
 import type * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import type * as describeInput from "#tasks/medialive/describe-input.ts";
-import { present, type Ref, type Slot } from "./state.ts";
+import { type Exact, type Payload, present, type Ref, type Slot } from "./state.ts";
 import { type TaskFunctions, taskState } from "./task-state.ts";
 import type { WaitSpec } from "./waits.ts";
 
-/** What is awaited: a MediaLive channel or input by a reference to its id, or a destination's flow. */
+/**
+ * Any other resource: a task whose answer has the resource's `state`, with its payload checked
+ * against the task's input like any task state's. Made with `polledBy`, so a new kind of wait
+ * needs no change here.
+ */
+export interface Polled {
+  readonly subject: string;
+  /** What the failure messages name (e.g. the source id). */
+  readonly id: Ref<string>;
+  readonly poll: (scope: Construct, fns: TaskFunctions, title: string) => sfn.State & sfn.INextable;
+}
+
+/** A wait on `task`'s answers (`{state}`), called with `payload`; `subject` and `id` name it in failures. */
+export function polledBy<T extends AnyTask, P extends Payload<TaskInput<T>>>(
+  task: T & { readonly run: (...args: never[]) => Promise<{ readonly state: string }> },
+  payload: Exact<P, TaskInput<T>>,
+  subject: string,
+  id: Ref<string>,
+): Polled {
+  return {
+    subject,
+    id,
+    poll: (scope, fns, title) =>
+      taskState(scope, fns, title, { task, payload, resultPath: OBSERVED as never }),
+  };
+}
+
+/** What is awaited: a MediaLive channel or input by a reference to its id, or anything `polledBy` describes. */
 export type Awaited =
   | { readonly describe: typeof describeChannel.task; readonly channelId: Ref<string | null> }
   | { readonly describe: typeof describeInput.task; readonly inputId: Ref<string | null> }
-  | {
-      readonly describe: typeof awaitFlowActive.task;
-      readonly sourceId: Ref<string>;
-      readonly destinationId: Ref<string>;
-    };
+  | Polled;
 
 /** Where each poll's answer goes: `$.wait.observed` (the fragment's own scratch field). */
 const OBSERVED = { path: "$.wait.observed" } as Slot<{ readonly state: string }>;
@@ -50,9 +73,9 @@ export class WaitForState extends sfn.StateMachineFragment {
       resultPath: "$.wait",
     });
     const { awaited } = props;
-    const subject = "channelId" in awaited ? "Channel" : "inputId" in awaited ? "Input" : "Flow of source";
+    const subject = "channelId" in awaited ? "Channel" : "inputId" in awaited ? "Input" : awaited.subject;
     const awaitedId =
-      "channelId" in awaited ? awaited.channelId : "inputId" in awaited ? awaited.inputId : awaited.sourceId;
+      "channelId" in awaited ? awaited.channelId : "inputId" in awaited ? awaited.inputId : awaited.id;
     const poll =
       "channelId" in awaited
         ? taskState(this, props.fns, `${t}: Poll`, {
@@ -66,11 +89,7 @@ export class WaitForState extends sfn.StateMachineFragment {
               payload: { inputId: present(awaited.inputId) },
               resultPath: OBSERVED,
             })
-          : taskState(this, props.fns, `${t}: Poll`, {
-              task: awaited.describe,
-              payload: { sourceId: awaited.sourceId, destinationId: awaited.destinationId },
-              resultPath: OBSERVED,
-            });
+          : awaited.poll(this, props.fns, `${t}: Poll`);
     const reached = new sfn.Pass(this, `${t}: Reached`, { resultPath: sfn.JsonPath.DISCARD });
     const pause = new sfn.Wait(this, `${t}: Pause`, {
       time: sfn.WaitTime.duration(Duration.seconds(spec.delaySeconds)),

@@ -1,7 +1,6 @@
 import * as z from "zod";
 import { mayTakeOver } from "#lib/aws/executions.ts";
 import { atVersion } from "#lib/conditional-update.ts";
-import { isAbandonedCreate } from "#lib/destinations/leases.ts";
 import {
   type Destination,
   DestinationLifecycleName,
@@ -91,17 +90,12 @@ async function tryClaim(input: ClaimDestinationInput): Promise<ClaimDestinationO
   if (d.status === "deleted" || (d.status === "deleting" && lifecycle !== "destination-delete"))
     throw new TaskError(TaskErrors.DestinationBusy, `Destination ${destinationId} is ${d.status}`);
   const transitional = TRANSITIONAL.includes(d.status);
-  // The API writes `creating` without an owner; add claims it. A `creating` record whose add never
-  // started (the API died in between) is abandoned after a lease: delete may take it. Anything
-  // else transitional needs its owner to have closed.
-  const unowned = d.status === "creating" && owner === undefined && lifecycle === "destination-add";
-  const abandoned = d.status === "creating" && owner === undefined && isAbandonedCreate(d);
+  // The API names the execution it is about to start as owner before starting it, so a
+  // transitional status always has one. An owner that closed (or never started, once its start
+  // had ample time) is taken over; a missing owner counts as closed.
   const takeover =
-    transitional &&
-    !unowned &&
-    (abandoned || (owner !== undefined && (await mayTakeOver(owner, d.operation?.startedAt))));
+    transitional && (owner === undefined || (await mayTakeOver(owner, d.operation?.startedAt)));
   const allowed =
-    unowned ||
     (takeover && (lifecycle !== "destination-add" || d.status === "creating")) ||
     (!transitional && rule.from.includes(d.status));
   if (!allowed)

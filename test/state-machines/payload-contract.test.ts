@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
 import { EXECUTION, jsonPath, refs } from "#state-machines/workflow/state.ts";
 import { type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
+import { polledBy } from "#state-machines/workflow/wait-for-state.ts";
 import type { TaskOutput } from "#tasks/define.ts";
+import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as claimSession from "#tasks/sessions/claim-session.ts";
 import * as markLive from "#tasks/sessions/mark-live.ts";
@@ -58,6 +60,16 @@ function illTypedStates(): void {
   });
   // @ts-expect-error claim-session returns no `playbackUrl`
   s.at("claim.playbackUrl");
+  // A wait on any task is checked the same way.
+  // @ts-expect-error await-flow-active needs `destinationId`
+  polledBy(awaitFlowActive.task, { sourceId: s.at("sessionId") }, "Flow of source", s.at("sessionId"));
+  polledBy(
+    // @ts-expect-error mark-live does not answer a `state` to poll
+    markLive.task,
+    { sessionId: s.at("sessionId"), executionArn: EXECUTION.executionArn, playbackUrl: s.at("sessionId") },
+    "x",
+    s.at("sessionId"),
+  );
   taskState(stack, fns, "Wrong Slot", {
     task: startChannel.task,
     payload: { channelId: s.at("sessionId") },

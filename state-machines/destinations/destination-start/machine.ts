@@ -5,7 +5,7 @@ import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
-import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import { WAIT_CHANNEL_READY, WAIT_FLOW_ACTIVE } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
@@ -50,7 +50,7 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
   const waitFlow = new WaitForState(scope, "WaitFlow", {
     spec: WAIT_FLOW_ACTIVE,
     fns,
-    awaited: { describe: awaitFlowActive.task, ...flowUser },
+    awaited: polledBy(awaitFlowActive.task, flowUser, "Flow of source", flowUser.sourceId),
   });
   const waitReady = new WaitForState(scope, "WaitReady", {
     spec: WAIT_CHANNEL_READY,

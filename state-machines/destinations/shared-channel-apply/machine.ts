@@ -11,7 +11,7 @@ import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
-import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
   WAIT_CHANNEL_READY,
   WAIT_FLOW_ACTIVE,
@@ -222,7 +222,7 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
   const waitFlow = new WaitForState(scope, "WaitFlow", {
     spec: WAIT_FLOW_ACTIVE,
     fns,
-    awaited: { describe: awaitFlowActive.task, ...flowUser },
+    awaited: polledBy(awaitFlowActive.task, flowUser, "Flow of source", flowUser.sourceId),
   });
   const flowStep = new sfn.Choice(scope, "Flow Needed?")
     .when(planned("acquireFlow"), acquire.next(waitFlow).next(inputStep))

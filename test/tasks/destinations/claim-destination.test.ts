@@ -4,7 +4,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TaskErrors } from "#lib/errors.ts";
 import { claimDestination } from "#tasks/destinations/claim-destination.ts";
-import { decodeUpdates, executionArnOf, useTestEnv } from "#test/tasks/helpers.ts";
+import { awsError, decodeUpdates, executionArnOf, useTestEnv } from "#test/tasks/helpers.ts";
 import { DEST_START_SM, destinationItem, makeDestination } from "./helpers.ts";
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -102,24 +102,34 @@ describe("claim-destination", () => {
     });
   });
 
-  it("lets delete take a creating record whose add never started, once the lease passed", async () => {
-    const old = new Date(Date.now() - 10 * 60_000).toISOString();
-    ddb
-      .on(GetCommand)
-      .resolves({ Item: destinationItem(makeDestination({ status: "creating", createdAt: old })) });
+  // The API names the add before starting it; if the API died in between, the add never exists.
+  const unstartedAdd = (startedAt: string) =>
+    destinationItem(
+      makeDestination({
+        status: "creating",
+        operation: {
+          lifecycle: "destination-add",
+          executionArn: executionArnOf(DEST_START_SM, "destination-add-d1-1"),
+          startedAt,
+        },
+      }),
+    );
+
+  it("lets delete take a creating record whose named add never started, once its start had ample time", async () => {
+    ddb.on(GetCommand).resolves({ Item: unstartedAdd(new Date(Date.now() - 10 * 60_000).toISOString()) });
+    sfn.on(DescribeExecutionCommand).rejects(awsError("ExecutionDoesNotExist"));
     ddb.on(UpdateCommand).resolves({ Attributes: destinationItem(makeDestination({ status: "deleting" })) });
     const out = await claimDestination({ ...input, lifecycle: "destination-delete" });
     expect(out.previous).toBe("creating");
     expect(decodeUpdates(ddb.commandCalls(UpdateCommand))[0]?.set.status).toBe("deleting");
   });
 
-  it("refuses to delete a creating record whose add may still start", async () => {
-    const now = new Date().toISOString();
-    ddb
-      .on(GetCommand)
-      .resolves({ Item: destinationItem(makeDestination({ status: "creating", createdAt: now })) });
+  it("waits (TakeoverPending, retried) while a named add may still be about to start", async () => {
+    ddb.on(GetCommand).resolves({ Item: unstartedAdd(new Date().toISOString()) });
+    sfn.on(DescribeExecutionCommand).rejects(awsError("ExecutionDoesNotExist"));
     await expect(claimDestination({ ...input, lifecycle: "destination-delete" })).rejects.toMatchObject({
-      name: TaskErrors.DestinationBusy,
+      name: TaskErrors.TakeoverPending,
     });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 });
