@@ -321,11 +321,7 @@ async function startHeld(
         "operation.executionArn": started.executionArn,
         [`executionCounters.${lifecycle.name}`]: started.n,
       },
-      condition: {
-        expression: "#operation.#executionArn = :expected",
-        names: { "#operation": "operation", "#executionArn": "executionArn" },
-        values: { ":expected": expected },
-      },
+      condition: heldBy(expected),
     });
   }
   return {
@@ -398,11 +394,7 @@ async function run(
     await updateDestination(d.destinationId, {
       set: { ...previous, status: d.status, operation: d.operation },
       ...(d.operation ? { remove: gone } : { remove: [...gone, "operation"] }),
-      condition: {
-        expression: "#operation.#executionArn = :mine",
-        names: { "#operation": "operation", "#executionArn": "executionArn" },
-        values: { ":mine": executionArn },
-      },
+      condition: heldBy(executionArn),
     }).catch((e: unknown) =>
       logger.error("Could not give back a destination whose execution did not start", {
         destinationId: d.destinationId,

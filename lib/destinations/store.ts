@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, paginateQuery } from "@aws-sdk/l
 import { dynamo } from "#lib/aws/clients.ts";
 import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
+import { TaskError, TaskErrors } from "#lib/errors.ts";
 import {
   DESTINATION_PARTITION,
   Destination,
@@ -90,12 +91,53 @@ export async function updateDestination(
   return item ? Destination.parse(item) : undefined;
 }
 
-/** Condition: this execution holds the destination in `status`. */
-export const heldBy = (executionArn: string, status: string): Condition => ({
-  expression: "#status = :heldStatus AND #operation.#executionArn = :heldBy",
-  names: { "#status": "status", "#operation": "operation", "#executionArn": "executionArn" },
-  values: { ":heldStatus": status, ":heldBy": executionArn },
+/** Condition: this execution holds the destination (in `status`, when given). */
+export const heldBy = (executionArn: string, status?: string): Condition => ({
+  expression: `${status === undefined ? "" : "#status = :heldStatus AND "}#operation.#executionArn = :heldBy`,
+  names: {
+    ...(status === undefined ? {} : { "#status": "status" }),
+    "#operation": "operation",
+    "#executionArn": "executionArn",
+  },
+  values: { ...(status === undefined ? {} : { ":heldStatus": status }), ":heldBy": executionArn },
 });
+
+/**
+ * The destination, as long as this execution holds it in one of `statuses`; else `DestinationBusy`
+ * (another lifecycle took it over): what a task checks before acting for its execution.
+ */
+export async function getHeldDestination(
+  destinationId: string,
+  executionArn: string,
+  statuses: readonly string[],
+): Promise<Destination> {
+  const d = await getDestination(destinationId);
+  if (!d || !statuses.includes(d.status) || d.operation?.executionArn !== executionArn)
+    throw new TaskError(
+      TaskErrors.DestinationBusy,
+      `Destination ${destinationId} is no longer held by this execution`,
+    );
+  return d;
+}
+
+/** A write only the holding execution may make; `DestinationBusy` if it no longer holds it. */
+export async function updateHeldDestination(
+  destinationId: string,
+  executionArn: string,
+  status: string,
+  update: Omit<ConditionalUpdate, "condition">,
+): Promise<Destination> {
+  const saved = await updateDestination(destinationId, {
+    ...update,
+    condition: heldBy(executionArn, status),
+  });
+  if (!saved)
+    throw new TaskError(
+      TaskErrors.DestinationBusy,
+      `Destination ${destinationId} is no longer held by this execution`,
+    );
+  return saved;
+}
 
 /** Deletes a source record (the caller checked that no destination uses it). */
 export async function deleteSourceRecord(sourceId: string): Promise<void> {

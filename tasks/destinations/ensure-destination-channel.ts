@@ -6,7 +6,7 @@ import { readStreamKey } from "#lib/aws/stream-keys.ts";
 import { config } from "#lib/config.ts";
 import { buildDestinationChannel } from "#lib/destinations/channel-plan.ts";
 import { type Destination, DestinationTags } from "#lib/destinations/model.ts";
-import { getDestination, heldBy, updateDestination } from "#lib/destinations/store.ts";
+import { getHeldDestination, updateHeldDestination } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { Tags } from "#lib/sessions/model.ts";
@@ -40,12 +40,7 @@ export async function ensureDestinationChannel(
   { signal }: TaskContext,
 ): Promise<EnsureDestinationChannelOutput> {
   const { destinationId, executionArn, executionName } = input;
-  const d = await getDestination(destinationId);
-  if (d?.status !== "creating" || d.operation?.executionArn !== executionArn)
-    throw new TaskError(
-      TaskErrors.DestinationBusy,
-      `Destination ${destinationId} is no longer held by this add`,
-    );
+  const d = await getHeldDestination(destinationId, executionArn, ["creating"]);
   const known = d.mediaLive.channelId;
   if (known && (await channelState(known, signal)) !== "DELETED") return { channelId: known };
   // A channel created by an earlier attempt whose record write was lost (or whose Lambda died):
@@ -90,15 +85,9 @@ async function record(
   channelId: string,
   channelArn: string,
 ): Promise<EnsureDestinationChannelOutput> {
-  const saved = await updateDestination(destinationId, {
+  await updateHeldDestination(destinationId, executionArn, "creating", {
     set: { "mediaLive.channelId": channelId, "mediaLive.channelArn": channelArn },
-    condition: heldBy(executionArn, "creating"),
   });
-  if (!saved)
-    throw new TaskError(
-      TaskErrors.DestinationBusy,
-      `Destination ${destinationId} is no longer held by this add`,
-    );
   return { channelId };
 }
 

@@ -5,7 +5,7 @@ import { describeFlow } from "#lib/aws/mediaconnect.ts";
 import { asQuotaError, findInputsByTags, liveInput } from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
 import { DestinationTags } from "#lib/destinations/model.ts";
-import { getDestination, getSource, heldBy, updateDestination } from "#lib/destinations/store.ts";
+import { getHeldDestination, getSource, updateHeldDestination } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { Tags } from "#lib/sessions/model.ts";
@@ -33,12 +33,7 @@ export async function ensureDestinationInput(
   { signal }: TaskContext,
 ): Promise<EnsureDestinationInputOutput> {
   const { destinationId, executionArn, executionName } = input;
-  const d = await getDestination(destinationId);
-  if (d?.status !== "creating" || d.operation?.executionArn !== executionArn)
-    throw new TaskError(
-      TaskErrors.DestinationBusy,
-      `Destination ${destinationId} is no longer held by this add`,
-    );
+  const d = await getHeldDestination(destinationId, executionArn, ["creating"]);
   if (d.mediaLive.inputId && (await liveInput(d.mediaLive.inputId, signal)))
     return { inputId: d.mediaLive.inputId };
   const source = await getSource(d.sourceId);
@@ -75,19 +70,13 @@ export async function ensureDestinationInput(
   // The flow output MediaLive made for this input (absent from the flow only if MediaLive is slow to add it).
   const flow = await describeFlow(flowArn, signal);
   const output = flow?.Outputs?.find((o) => o.MediaLiveInputArn === created.Arn);
-  const saved = await updateDestination(destinationId, {
+  await updateHeldDestination(destinationId, executionArn, "creating", {
     set: {
       "mediaLive.inputId": created.Id,
       "mediaLive.inputArn": created.Arn,
       flowOutputArn: output?.OutputArn,
     },
-    condition: heldBy(executionArn, "creating"),
   });
-  if (!saved)
-    throw new TaskError(
-      TaskErrors.DestinationBusy,
-      `Destination ${destinationId} is no longer held by this add`,
-    );
   logger.info("Created MediaLive input", { destinationId, inputId: created.Id });
   return { inputId: created.Id };
 }

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { channelState, liveInput } from "#lib/aws/medialive.ts";
 import { DestinationLifecycleName, uncountedRunningSeconds } from "#lib/destinations/model.ts";
-import { getDestination, updateDestination } from "#lib/destinations/store.ts";
+import { getDestination, heldBy, updateDestination } from "#lib/destinations/store.ts";
 import { errorName, publicErrorMessage } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
@@ -63,11 +63,7 @@ export async function recordDestinationFailure(
   const saved = await updateDestination(destinationId, {
     set: { ...set, status: "error", error, "metrics.lastError": error },
     remove,
-    condition: {
-      expression: "#operation.#executionArn = :me",
-      names: { "#operation": "operation", "#executionArn": "executionArn" },
-      values: { ":me": executionArn },
-    },
+    condition: heldBy(executionArn),
   });
   return { recorded: saved !== undefined };
 }

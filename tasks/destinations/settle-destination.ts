@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { uncountedRunningSeconds } from "#lib/destinations/model.ts";
-import { getDestination, updateDestination } from "#lib/destinations/store.ts";
+import { getDestination, heldBy, updateDestination } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask } from "#tasks/define.ts";
 
@@ -60,11 +60,7 @@ export async function settleDestination(input: SettleDestinationInput): Promise<
   const saved = await updateDestination(destinationId, {
     set,
     remove,
-    condition: {
-      expression: "#operation.#executionArn = :me",
-      names: { "#operation": "operation", "#executionArn": "executionArn" },
-      values: { ":me": executionArn },
-    },
+    condition: heldBy(executionArn),
   });
   if (!saved)
     throw new TaskError(

@@ -4,7 +4,7 @@ import { medialive } from "#lib/aws/clients.ts";
 import { channelState } from "#lib/aws/medialive.ts";
 import { readStreamKey } from "#lib/aws/stream-keys.ts";
 import { destinationSettings } from "#lib/destinations/channel-plan.ts";
-import { getDestination } from "#lib/destinations/store.ts";
+import { getHeldDestination } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 import { activeTarget } from "./ensure-destination-channel.ts";
@@ -28,16 +28,7 @@ export async function updateDestinationChannel(
   { signal }: TaskContext,
 ): Promise<UpdateDestinationChannelOutput> {
   const { destinationId, executionArn } = input;
-  const d = await getDestination(destinationId);
-  if (
-    !d ||
-    d.operation?.executionArn !== executionArn ||
-    (d.status !== "updating" && d.status !== "restarting")
-  )
-    throw new TaskError(
-      TaskErrors.DestinationBusy,
-      `Destination ${destinationId} is no longer held by this update`,
-    );
+  const d = await getHeldDestination(destinationId, executionArn, ["updating"]);
   const channelId = d.mediaLive.channelId;
   if (!channelId)
     throw new TaskError(TaskErrors.ChannelNotFound, `Destination ${destinationId} has no channel`);
