@@ -10,6 +10,7 @@ import {
   type Destination,
   type DestinationStatus,
   type NewDestination,
+  type Source,
   TRANSITIONAL,
   uncountedRunningSeconds,
 } from "#lib/destinations/model.ts";
@@ -154,6 +155,53 @@ export async function destinationFor(caller: Caller, destinationId: string): Pro
   return d;
 }
 
+/** A new destination record from a checked create request; `extra` sets the mode's fields. */
+export function newDestination(
+  caller: Caller,
+  body: CreateDestinationBody,
+  source: Source,
+  settings: { rtmpUrl: string; backupRtmpUrl?: string; preset: Preset },
+  destinationId: string,
+  now: string,
+  extra: Partial<NewDestination> & Pick<NewDestination, "status">,
+): Destination {
+  return {
+    destinationId,
+    ownerUserId: caller.userId,
+    name: body.name,
+    platform: body.platform,
+    sourceId: source.sourceId,
+    deliveryMode: source.deliveryMode,
+    rtmpUrl: settings.rtmpUrl,
+    ...(settings.backupRtmpUrl ? { backupRtmpUrl: settings.backupRtmpUrl } : {}),
+    preset: settings.preset,
+    failoverEnabled: body.failoverEnabled ?? false,
+    activeUrl: "primary",
+    streamKeyParameter: streamKeyParameter(destinationId, "primary"),
+    ...(body.backupStreamKey !== undefined
+      ? { backupStreamKeyParameter: streamKeyParameter(destinationId, "backup") }
+      : {}),
+    mediaLive: {},
+    metrics: { starts: 0, failovers: 0, runningSeconds: 0 },
+    createdAt: now,
+    updatedAt: now,
+    ...extra,
+  } as Destination;
+}
+
+/**
+ * Stores a new destination, then confirms its source is still `ready` (one conditional write on
+ * the source): a source delete that marked it `deleting` meanwhile either sees this destination or
+ * makes this fail, and then the record is withdrawn (409). No destination on a deleted source.
+ */
+export async function putOnReadySource(d: Destination): Promise<void> {
+  await putNewDestination(d);
+  if (!(await confirmSourceReady(d.sourceId))) {
+    await deleteDestinationRecord(d.destinationId);
+    throw conflict("The source is being deleted", { sourceStatus: "deleting" });
+  }
+}
+
 /**
  * POST /destinations. Checks everything before creating anything (platform, URLs, key shape,
  * preset against the platform's limit, the source, the MediaLive channel quota and the flow's 50
@@ -204,42 +252,19 @@ export async function createDestination(caller: Caller, body: CreateDestinationB
     );
 
   const destinationId = randomUUID();
-  const primaryParameter = streamKeyParameter(destinationId, "primary");
-  const backupParameter =
-    body.backupStreamKey !== undefined ? streamKeyParameter(destinationId, "backup") : undefined;
   const now = new Date().toISOString();
   const addArn = executionArnOf(destinationAdd, destinationId, 1);
-  const record: NewDestination = {
-    destinationId,
-    ownerUserId: caller.userId,
-    name: body.name,
-    platform: body.platform,
-    sourceId: body.sourceId,
-    deliveryMode: source.deliveryMode,
-    rtmpUrl: settings.rtmpUrl,
-    ...(settings.backupRtmpUrl ? { backupRtmpUrl: settings.backupRtmpUrl } : {}),
-    preset: settings.preset,
-    failoverEnabled: body.failoverEnabled ?? false,
-    activeUrl: "primary",
-    streamKeyParameter: primaryParameter,
-    ...(backupParameter ? { backupStreamKeyParameter: backupParameter } : {}),
+  const record = newDestination(caller, body, source, settings, destinationId, now, {
     status: "creating",
     // The add's execution is named before it starts, so the record is held from its first write.
     operation: { lifecycle: "destination-add", executionArn: addArn, startedAt: now },
     executionCounters: { [destinationAdd.name]: 1 },
-    mediaLive: {},
-    metrics: { starts: 0, failovers: 0, runningSeconds: 0 },
-    createdAt: now,
-    updatedAt: now,
-  };
+  });
+  const primaryParameter = record.streamKeyParameter;
+  const backupParameter = record.backupStreamKeyParameter;
   // Record first, then the keys: a request that dies in between leaves a record (which delete
   // cleans up), never a key parameter nothing refers to.
-  await putNewDestination(record as Destination);
-  // The source may have been marked `deleting` since it was read: then this destination goes.
-  if (!(await confirmSourceReady(body.sourceId))) {
-    await deleteDestinationRecord(destinationId);
-    throw conflict("The source is being deleted", { sourceStatus: "deleting" });
-  }
+  await putOnReadySource(record);
   let started: Started;
   try {
     await putStreamKey(primaryParameter, body.streamKey);

@@ -21,7 +21,6 @@ import {
   type Destination,
   type DestinationStatus,
   DestinationTags,
-  type NewDestination,
   Source,
   TRANSITIONAL,
 } from "#lib/destinations/model.ts";
@@ -29,13 +28,10 @@ import type { Preset } from "#lib/destinations/platforms.ts";
 import { interruptedBy, SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
 import { countSharedRequest } from "#lib/destinations/shared-store.ts";
 import {
-  confirmSourceReady,
-  deleteDestinationRecord,
   deleteSourceRecord,
   getDestination,
   getSource,
   listDestinations,
-  putNewDestination,
   putNewSource,
   updateDestination,
   updateSource,
@@ -49,6 +45,8 @@ import {
   type CreateDestinationBody,
   checkedUpdate,
   destinationView,
+  newDestination,
+  putOnReadySource,
   requireNotDeleted,
   type UpdateDestinationBody,
 } from "./destinations.ts";
@@ -519,33 +517,14 @@ export async function addSharedDestination(
       backup && body.backupStreamKey !== undefined
         ? await putStreamKey(backup, body.backupStreamKey)
         : undefined;
-    const record: NewDestination = {
-      destinationId,
-      ownerUserId: caller.userId,
-      name: body.name,
-      platform: body.platform,
-      sourceId: source.sourceId,
+    const record = newDestination(caller, body, source, settings, destinationId, now, {
       deliveryMode: "shared",
-      rtmpUrl: settings.rtmpUrl,
-      ...(settings.backupRtmpUrl ? { backupRtmpUrl: settings.backupRtmpUrl } : {}),
-      preset: settings.preset,
-      failoverEnabled: body.failoverEnabled ?? false,
-      activeUrl: "primary",
-      streamKeyParameter: primary,
       streamKeyVersion,
-      ...(backup ? { backupStreamKeyParameter: backup, backupStreamKeyVersion } : {}),
+      ...(backupStreamKeyVersion !== undefined ? { backupStreamKeyVersion } : {}),
       status: "idle",
       wanted: "idle",
-      mediaLive: {},
-      metrics: { starts: 0, failovers: 0, runningSeconds: 0 },
-      createdAt: now,
-      updatedAt: now,
-    };
-    await putNewDestination(record as Destination);
-    if (!(await confirmSourceReady(source.sourceId))) {
-      await deleteDestinationRecord(destinationId);
-      throw conflict("The source is being deleted", { sourceStatus: "deleting" });
-    }
+    });
+    await putOnReadySource(record);
   } catch (err) {
     await Promise.all(
       [primary, backup].filter((p): p is string => !!p).map((p) => deleteStreamKey(p).catch(() => undefined)),
