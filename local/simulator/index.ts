@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as z from "zod";
 import type { DurationOverrides } from "./durations.ts";
+import { EventBus, type SimEvent } from "./events.ts";
 import { AdminValidationError, FaultRegistry } from "./faults.ts";
 import {
   AwsError,
@@ -22,6 +23,7 @@ import { createSsm } from "./ssm.ts";
 import { type JsonObject, type SimContext, Store } from "./store.ts";
 
 export { BASE_SECONDS, type DurationOverrides } from "./durations.ts";
+export type { SimEvent } from "./events.ts";
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -56,6 +58,13 @@ export interface Simulator {
   readonly port: number;
   close(): Promise<void>;
   resources(): SimResources;
+  /**
+   * Subscribe to the AWS events the simulated services send (EventBridge shape): today
+   * "MediaLive Channel Alert" on each alert SET and CLEARED. Listeners run asynchronously, after
+   * the change that caused the event; one that throws is reported and skipped. Returns the
+   * unsubscribe.
+   */
+  onEvent(listener: (event: SimEvent) => void): () => void;
 }
 
 /** One API call received (GET /_sim/calls). */
@@ -136,19 +145,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   // MediaLive and IVS reference each other (a running channel pushing to IVS makes its stream live).
   // MediaLive reads MediaConnect flows (MEDIACONNECT inputs and their managed outputs) through a
-  // plain lookup; the platform ingest view derives from channels, inputs and flows. The hooks
-  // are bound once every piece exists.
+  // plain lookup; the platform ingest view derives from channels, inputs and flows, and
+  // MediaLive's channel alerts from the platforms' refusals. The hooks are bound once every
+  // piece exists.
   let onMediaLiveChanged = () => {};
   let onFlowsChanged = () => {};
+  let refuses = (_url: string) => false;
+  const events = new EventBus();
   const mediaconnect = createMediaConnect(ctx, () => onFlowsChanged());
-  const medialive = createMediaLive(ctx, () => onMediaLiveChanged(), mediaconnect.mediaLiveLink);
+  const medialive = createMediaLive(ctx, () => onMediaLiveChanged(), mediaconnect.mediaLiveLink, {
+    platform: { refuses: (url) => refuses(url) },
+    emit: (event) => events.emit(event),
+  });
   const ivs = createIvs(ctx, () => medialive.rtmpTargets());
   const ingest = createIngest(ctx, () => medialive.rtmpPushes());
+  /** The platforms' side and what MediaLive sees of it: recomputed together on every change. */
+  const syncPlatforms = () => {
+    ingest.recompute();
+    medialive.syncAlerts();
+  };
+  refuses = (url) => ingest.refuses(url);
   onMediaLiveChanged = () => {
     ivs.recomputeLiveness();
-    ingest.recompute();
+    syncPlatforms();
   };
-  onFlowsChanged = () => ingest.recompute();
+  onFlowsChanged = syncPlatforms;
   const ssm = createSsm(ctx);
   const services: Record<ServiceName, ServiceHandler> = { medialive, ivs, ssm, mediaconnect };
   const faults = new FaultRegistry(services);
@@ -157,6 +178,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   store.load();
   ivs.recomputeLiveness();
   ingest.recompute();
+  medialive.syncAlerts({ quiet: true }); // what was saved is not news: no events at start-up
 
   const resources = (): SimResources => ({
     medialive: medialive.view(),
@@ -211,7 +233,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return sendJson(res, 200, { ingest: ingest.view() });
       case "POST /_sim/ingest/refuse": {
         const { url: ingestUrl, refuse } = parseAdmin(RefuseBody, body());
-        return sendJson(res, 200, ingest.refuse(ingestUrl, refuse));
+        const answer = ingest.refuse(ingestUrl, refuse);
+        medialive.syncAlerts();
+        return sendJson(res, 200, answer);
       }
       case "GET /_sim/sources":
         return sendJson(res, 200, {
@@ -349,7 +373,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${urlHost}:${port}`,
     port,
     resources,
+    onEvent: (listener) => events.on(listener),
     async close() {
+      events.clear();
       store.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -20,6 +20,8 @@ export interface IngestView {
   view(): JsonObject[];
   /** POST /_sim/ingest/refuse: the url refuses (or accepts again) every stream. */
   refuse(url: string, refuse: boolean): JsonObject;
+  /** Whether the platform at this exact url refuses streams now (MediaLive's channel alerts). */
+  refuses(url: string): boolean;
 }
 
 export function createIngest(ctx: SimContext, pushes: () => RtmpPush[]): IngestView {
@@ -99,5 +101,6 @@ export function createIngest(ctx: SimContext, pushes: () => RtmpPush[]): IngestV
       recompute();
       return { url, refused: refuse };
     },
+    refuses: (url) => ingest().refusedUrls.includes(url),
   };
 }

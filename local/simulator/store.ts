@@ -61,6 +61,23 @@ export interface MlInput {
   pushing?: boolean;
   tags: Tags;
 }
+/**
+ * A channel alert (ListAlerts, "MediaLive Channel Alert" events). Timestamps are ISO 8601 in
+ * UTC with milliseconds, as MediaLive's `__timestampIso8601` members travel.
+ */
+export interface MlAlert {
+  /** Random hex, fresh for each SET (an alert that comes back is a new alert). */
+  id: string;
+  alertType: string;
+  pipelineId: string;
+  /** Names the output url, never the stream name (a stream key). */
+  message: string;
+  state: "SET" | "CLEARED";
+  setTimestamp: string;
+  clearedTimestamp?: string;
+  /** The output url the alert is about: one SET alert per channel and url. Not rendered. */
+  url: string;
+}
 export interface MlSecurityGroup {
   id: string;
   arn: string;
@@ -175,6 +192,8 @@ export interface SimState {
     securityGroups: Record<string, MlSecurityGroup>;
     /** "channel:<requestId>" / "input:<requestId>" -> resource id (idempotency tokens). */
     requestIds: Record<string, string>;
+    /** Channel id -> its alerts, oldest first (medialive/alerts.ts). */
+    alerts: Record<string, MlAlert[]>;
   };
   ivs: {
     channels: Record<string, IvsChannel>;
@@ -194,7 +213,7 @@ export const ingestKey = (url: string, streamName: string) => JSON.stringify([ur
 
 export function emptyState(): SimState {
   return {
-    medialive: { channels: {}, inputs: {}, securityGroups: {}, requestIds: {} },
+    medialive: { channels: {}, inputs: {}, securityGroups: {}, requestIds: {}, alerts: {} },
     ivs: { channels: {}, streamKeys: {}, streams: {} },
     ssm: { parameters: {} },
     mediaconnect: { flows: {} },

@@ -2,17 +2,26 @@
  * The simulated MediaLive service, split the way moto splits one:
  * - routes.ts: URL patterns -> operations and success statuses;
  * - responses.ts: request parsing and answer rendering (the wire protocol);
- * - models.ts: resources, state machine, timed transitions, quotas (validation.ts: channel specs);
+ * - models.ts: resources, state machine, timed transitions, quotas (validation.ts: channel specs;
+ *   alerts.ts: channel alerts and their events);
  * - errors.ts: error names, statuses and the shapes of validation and quota errors.
  */
 import type { OperationCall, OperationResult, ServiceHandler } from "#local/simulator/http.ts";
 import type { JsonObject, MlChannel, SimContext } from "#local/simulator/store.ts";
 import { ERROR_STATUS } from "./errors.ts";
-import { type FlowLink, MediaLiveBackend, type RtmpPush, type RtmpTarget } from "./models.ts";
+import {
+  type AlertLinks,
+  type FlowLink,
+  MediaLiveBackend,
+  type RtmpPush,
+  type RtmpTarget,
+} from "./models.ts";
 import { MediaLiveResponses } from "./responses.ts";
 import { matchRoute, OPERATIONS } from "./routes.ts";
 
+export type { PlatformLink } from "./alerts.ts";
 export {
+  type AlertLinks,
   type FlowLink,
   MEDIALIVE_QUOTAS,
   managedOutputName,
@@ -35,6 +44,11 @@ export interface MediaLiveService extends ServiceHandler {
    * states AWS produces on its own (CREATE_FAILED, RECOVERING, ...). False if there is no such channel.
    */
   forceChannelState(id: string, state: MlChannel["state"]): boolean;
+  /**
+   * Re-derive channel alerts from the channels and the platforms' refusals, emitting an event per
+   * SET / CLEARED unless `quiet` (state load). Run wherever the ingest view is recomputed.
+   */
+  syncAlerts(options?: { quiet?: boolean }): void;
 }
 
 export function createMediaLive(
@@ -42,8 +56,10 @@ export function createMediaLive(
   onChannelsChanged: () => void,
   /** MediaConnect, for MEDIACONNECT inputs (default: no flows exist). */
   flows?: FlowLink,
+  /** The platforms' refusals and the event sink, for channel alerts (default: none). */
+  alerts?: AlertLinks,
 ): MediaLiveService {
-  const backend = new MediaLiveBackend(ctx, onChannelsChanged, flows);
+  const backend = new MediaLiveBackend(ctx, onChannelsChanged, flows, alerts);
   const responses = new MediaLiveResponses(backend);
   return {
     name: "medialive",
@@ -62,6 +78,7 @@ export function createMediaLive(
         .allInputs()
         .flatMap((i) => (i.pushing === undefined ? [] : [{ inputId: i.id, pushing: i.pushing }])),
     forceChannelState: (id, state) => backend.forceChannelState(id, state),
+    syncAlerts: (options) => backend.syncAlerts(options),
     view: () => ({
       channels: backend.allChannels().map((c) => responses.channel(c)),
       inputs: backend.allInputs().map((i) => responses.input(i)),

@@ -4,6 +4,7 @@
  * Nothing here knows about HTTP: requests arrive parsed (responses.ts) and resources leave as
  * records that responses.ts renders.
  */
+import type { SimEvent } from "#local/simulator/events.ts";
 import { AwsError } from "#local/simulator/http.ts";
 import {
   asObjects,
@@ -11,6 +12,7 @@ import {
   isObject,
   type Json,
   type JsonObject,
+  type MlAlert,
   type MlChannel,
   type MlInput,
   type MlSecurityGroup,
@@ -18,6 +20,7 @@ import {
   type SimContext,
   type Tags,
 } from "#local/simulator/store.ts";
+import { alertEvent, NO_REFUSALS, type PlatformLink, syncAlerts } from "./alerts.ts";
 import { ChannelValidationError, mlError, type QuotaName, quotaExceeded } from "./errors.ts";
 import { inputAttachmentChanged, rtmpSettings, validateChannel } from "./validation.ts";
 
@@ -105,6 +108,17 @@ export interface CreateInputSecurityGroupRequest {
   tags: Tags;
 }
 
+/** ListAlerts `stateFilter`: SET, CLEARED, or ALL (the model's documented values). */
+export type AlertStateFilter = MlAlert["state"] | "ALL";
+
+/** How channel alerts reach the world outside MediaLive. */
+export interface AlertLinks {
+  /** Whether a platform refuses a url (default: none does). */
+  platform?: PlatformLink;
+  /** Where "MediaLive Channel Alert" events go (default: nowhere). */
+  emit?: (event: SimEvent) => void;
+}
+
 export interface BatchStopResult {
   successful: MlChannel[];
   failed: { id: string; error: AwsError }[];
@@ -123,6 +137,7 @@ export class MediaLiveBackend {
     private readonly onChannelsChanged: () => void,
     /** The MediaConnect flows that MEDIACONNECT inputs read from. */
     private readonly flows: FlowLink = NO_FLOWS,
+    private readonly alertLinks: AlertLinks = {},
   ) {
     this.arnPrefix = `arn:aws:medialive:${ctx.region}:${ctx.accountId}`;
     this.registerTransitions();
@@ -492,6 +507,30 @@ export class MediaLiveBackend {
   deleteTags(arn: string, keys: readonly string[]): void {
     const r = this.taggable(arn);
     for (const k of keys) delete r.tags[k];
+  }
+
+  // ---------- alerts ----------
+  /** ListAlerts: the channel's alerts, oldest first. A DELETED channel still answers (as DescribeChannel does). */
+  listAlerts(channelId: string | undefined, stateFilter: AlertStateFilter = "ALL"): MlAlert[] {
+    const c = this.channel(channelId);
+    const alerts = this.state.alerts[c.id] ?? [];
+    return stateFilter === "ALL" ? alerts : alerts.filter((a) => a.state === stateFilter);
+  }
+
+  /**
+   * Re-derive every channel's alerts (alerts.ts) and send an event for each SET and CLEARED,
+   * unless `quiet`: loading a saved state is not a transition anyone should hear about.
+   */
+  syncAlerts({ quiet = false }: { quiet?: boolean } = {}): void {
+    const transitions = syncAlerts(
+      this.state.alerts,
+      this.state.channels,
+      this.alertLinks.platform ?? NO_REFUSALS,
+    );
+    if (transitions.length === 0) return;
+    this.ctx.store.changed();
+    if (quiet) return;
+    for (const t of transitions) this.alertLinks.emit?.(alertEvent(t, this.ctx));
   }
 
   // ---------- links and test hooks ----------

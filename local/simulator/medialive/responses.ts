@@ -3,6 +3,7 @@
  * backend calls, and render resources in MediaLive's field casing (lowerCamelCase members, e.g.
  * `channelClass`, `pipelinesRunningCount`; the SDK maps them to its PascalCase names).
  */
+import * as z from "zod";
 import type { OperationCall, OperationResult } from "#local/simulator/http.ts";
 import { paginate, toInt } from "#local/simulator/pagination.ts";
 import {
@@ -10,12 +11,13 @@ import {
   asString,
   asTags,
   type JsonObject,
+  type MlAlert,
   type MlChannel,
   type MlInput,
   type MlSecurityGroup,
 } from "#local/simulator/store.ts";
 import { mlError } from "./errors.ts";
-import type { MediaLiveBackend } from "./models.ts";
+import type { AlertStateFilter, MediaLiveBackend } from "./models.ts";
 import { isMediaLiveOperation, type MediaLiveOperation, successStatus } from "./routes.ts";
 
 /** Members of a request that are not part of the stored resource description. */
@@ -24,6 +26,18 @@ function specOf(body: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(body)) if (!NON_SPEC_KEYS.has(k)) out[k] = v;
   return out;
+}
+
+/** ListAlerts `stateFilter` query: the values the model documents; absent = ALL. */
+const StateFilter = z.enum(["SET", "CLEARED", "ALL"]).optional();
+
+/** The `stateFilter` of a ListAlerts call, or BadRequestException (wording ours). */
+function stateFilterOf(query: URLSearchParams): AlertStateFilter | undefined {
+  const raw = query.get("stateFilter") ?? undefined;
+  const parsed = StateFilter.safeParse(raw);
+  if (!parsed.success)
+    throw mlError("BadRequestException", `stateFilter must be SET, CLEARED or ALL, got '${raw}'`);
+  return parsed.data;
 }
 
 /** The body of a successful answer; undefined for 204 (no content). */
@@ -98,6 +112,24 @@ export class MediaLiveResponses {
     };
   }
 
+  /**
+   * A ChannelAlert. Its timestamps are `__timestampIso8601` members (botocore
+   * medialive/2017-10-14: `timestampFormat: iso8601`; the JS SDK schema marks them date-time), so
+   * they travel as RFC 3339 strings, not restJson1's default epoch seconds; the SDK parses them
+   * into Date.
+   */
+  alert(a: MlAlert): JsonObject {
+    return {
+      alertType: a.alertType,
+      id: a.id,
+      message: a.message,
+      pipelineId: a.pipelineId,
+      setTimestamp: a.setTimestamp,
+      state: a.state,
+      ...(a.clearedTimestamp !== undefined ? { clearedTimestamp: a.clearedTimestamp } : {}),
+    };
+  }
+
   /** A List answer: `{[field]: items, nextToken?}` paged by the `maxResults`/`nextToken` query. */
   private list<T>(items: T[], call: OperationCall, field: string, render: (t: T) => JsonObject): JsonObject {
     const { page, nextToken } = paginate(
@@ -130,6 +162,13 @@ export class MediaLiveResponses {
     StartChannel: ({ params }) => this.channel(this.backend.startChannel(params.ChannelId)),
     StopChannel: ({ params }) => this.channel(this.backend.stopChannel(params.ChannelId)),
     DeleteChannel: ({ params }) => this.channel(this.backend.deleteChannel(params.ChannelId)),
+    ListAlerts: (call) =>
+      this.list(
+        this.backend.listAlerts(call.params.ChannelId, stateFilterOf(call.query)),
+        call,
+        "alerts",
+        (a) => this.alert(a),
+      ),
     BatchStop: ({ body }) => {
       const { successful, failed } = this.backend.batchStop(
         Array.isArray(body.channelIds) ? body.channelIds : [],

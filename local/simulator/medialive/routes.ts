@@ -10,6 +10,7 @@ export const ROUTES = [
   { method: "DELETE", path: "/prod/channels/{ChannelId}", operation: "DeleteChannel", status: 200 },
   { method: "POST", path: "/prod/channels/{ChannelId}/start", operation: "StartChannel", status: 200 },
   { method: "POST", path: "/prod/channels/{ChannelId}/stop", operation: "StopChannel", status: 200 },
+  { method: "GET", path: "/prod/channels/{ChannelId}/alerts", operation: "ListAlerts", status: 200 },
   { method: "POST", path: "/prod/batch/stop", operation: "BatchStop", status: 200 },
   { method: "POST", path: "/prod/inputs", operation: "CreateInput", status: 201 },
   { method: "GET", path: "/prod/inputs", operation: "ListInputs", status: 200 },
