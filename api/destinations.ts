@@ -626,7 +626,10 @@ export async function deleteDestination(d: Destination): Promise<Response> {
   };
 }
 
-/** GET /destinations/{id}/metrics: running time, starts, failovers, last error and a cost estimate. */
+/**
+ * GET /destinations/{id}/metrics: running time, starts, failovers (manual and automatic), reconnects
+ * (the platform took the stream back on its own), the last error and a cost estimate.
+ */
 export function destinationMetrics(d: Destination) {
   const running = d.metrics.runningSeconds + uncountedRunningSeconds(d, new Date());
   return {
@@ -635,6 +638,7 @@ export function destinationMetrics(d: Destination) {
     runningSeconds: Math.round(running),
     starts: d.metrics.starts,
     failovers: d.metrics.failovers,
+    reconnects: d.metrics.reconnects,
     activeUrl: d.activeUrl,
     ...(d.metrics.lastError ? { lastError: d.metrics.lastError } : {}),
     estimatedCostUsd: channelCost(running, d.metrics.starts),

@@ -3,11 +3,15 @@ import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import { API_GRANTS } from "#api/grants.ts";
 import { Tags } from "#lib/sessions/model.ts";
+import type { Reaction } from "#reactions/define.ts";
+import { REACTIONS } from "#reactions/registry.ts";
 import { MACHINES } from "#state-machines/registry.ts";
 import { LifecycleStateMachine } from "#state-machines/workflow/machine.ts";
 import type { TaskFunctions } from "#state-machines/workflow/task-state.ts";
@@ -34,6 +38,8 @@ export class CastflowStack extends Stack {
   readonly machines: ReadonlyMap<string, LifecycleStateMachine>;
   /** The function of every task some state machine uses (and only those). */
   readonly taskFunctions: ReadonlyMap<AnyTask, CastflowFunction>;
+  /** The function behind each reaction's EventBridge rule. */
+  readonly reactionFunctions: ReadonlyMap<Reaction, CastflowFunction>;
   readonly apiFunction: CastflowFunction;
   readonly api: apigw.HttpApi;
 
@@ -189,6 +195,33 @@ export class CastflowStack extends Stack {
     const stateMachineArns = Object.fromEntries(
       [...machines].map(([name, m]) => [name, m.stateMachine.stateMachineArn]),
     );
+
+    const reactionFunctions = new Map<Reaction, CastflowFunction>();
+    for (const reaction of REACTIONS) {
+      const id = `Reaction${pascal(reaction.name)}`;
+      const fn = new CastflowFunction(this, id, {
+        entry: reaction.task.entry,
+        environment: { ...environment, STATE_MACHINE_ARNS: Stack.of(this).toJsonString(stateMachineArns) },
+        // Lambda's asynchronous retries (about 1 and 2 minutes later), then the dead-letter queue.
+        retryAttempts: reaction.retryAttempts ?? 2,
+        deadLetterQueueEnabled: true,
+      });
+      grant(fn, reaction.task.table, reaction.task.grants);
+      for (const lifecycle of reaction.starts) {
+        const m = machines.get(lifecycle.name);
+        if (!m)
+          throw new Error(`Reaction ${reaction.name} starts ${lifecycle.name}, which is not in the registry`);
+        m.stateMachine.grantStartExecution(fn);
+      }
+      new events.Rule(this, `${id}Rule`, {
+        ruleName: `${prefix}-${reaction.name}`,
+        description: reaction.description,
+        eventPattern: reaction.pattern as events.EventPattern,
+        targets: [new targets.LambdaFunction(fn)],
+      });
+      reactionFunctions.set(reaction, fn);
+    }
+    this.reactionFunctions = reactionFunctions;
 
     const apiFn = new CastflowFunction(this, "Api", {
       entry: "api/handler.ts",

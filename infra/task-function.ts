@@ -16,6 +16,10 @@ export interface CastflowFunctionProps {
   readonly timeout?: Duration;
   /** Default: 256 MB. */
   readonly memorySize?: number;
+  /** Asynchronous invocations (EventBridge targets): retries after an error (0-2). */
+  readonly retryAttempts?: number;
+  /** Asynchronous invocations: events that failed every attempt go to an SQS dead-letter queue. */
+  readonly deadLetterQueueEnabled?: boolean;
 }
 
 /**
@@ -33,6 +37,8 @@ export class CastflowFunction extends nodejs.NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
+      ...(props.deadLetterQueueEnabled ? { deadLetterQueueEnabled: true } : {}),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),

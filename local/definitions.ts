@@ -1,5 +1,6 @@
 import { App, Stack } from "aws-cdk-lib";
-import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import { CfnRule } from "aws-cdk-lib/aws-events";
+import { CfnEventInvokeConfig, type CfnFunction } from "aws-cdk-lib/aws-lambda";
 import type { CfnStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { buildApp } from "#infra/build-app.ts";
 import type { CastflowStack } from "#infra/castflow-stack.ts";
@@ -18,11 +19,25 @@ export interface LocalDefinition {
   readonly definition: Record<string, unknown>;
 }
 
+/** An EventBridge rule of the stack whose targets are castflow functions. */
+export interface LocalRule {
+  /** The deployed rule name, e.g. `castflow-dev-destination-alert`. */
+  readonly name: string;
+  /** The rule's event pattern exactly as deployed. */
+  readonly pattern: Record<string, unknown>;
+  readonly targets: readonly {
+    readonly task: AnyTask;
+    /** Lambda's asynchronous retries after an error (the function's EventInvokeConfig; AWS's default 2). */
+    readonly retryAttempts: number;
+  }[];
+}
+
 export interface StackDefinitions {
   readonly stack: CastflowStack;
   readonly machines: LocalDefinition[];
   /** Local function ARN -> the task behind it. */
   readonly functions: Map<string, AnyTask>;
+  readonly rules: LocalRule[];
 }
 
 export const localFunctionArn = (logicalId: string) =>
@@ -70,7 +85,10 @@ export function stackDefinitions(context: Record<string, unknown> = {}): StackDe
   const app = new App({ context: { "aws:cdk:bundling-stacks": [], ...context } });
   const { stack } = buildApp(app);
   const functions = new Map<string, AnyTask>();
-  for (const [task, fn] of stack.taskFunctions) {
+  for (const [task, fn] of [
+    ...stack.taskFunctions,
+    ...[...stack.reactionFunctions].map(([r, f]) => [r.task, f] as const),
+  ]) {
     const cfn = fn.node.defaultChild as CfnFunction;
     functions.set(localFunctionArn(Stack.of(fn).getLogicalId(cfn)), task);
   }
@@ -82,5 +100,32 @@ export function stackDefinitions(context: Record<string, unknown> = {}): StackDe
     const name = stack.resolve(cfn.stateMachineName) as string;
     return { name, lifecycle: m.lifecycle, definition: JSON.parse(resolved) as Record<string, unknown> };
   });
-  return { stack, machines, functions };
+  return { stack, machines, functions, rules: stackRules(stack, functions) };
+}
+
+/** The stack's EventBridge rules, with each target's task and its asynchronous retry setting. */
+function stackRules(stack: Stack, functions: Map<string, AnyTask>): LocalRule[] {
+  const constructs = stack.node.findAll();
+  const retries = new Map<string, number>();
+  for (const c of constructs) {
+    if (!(c instanceof CfnEventInvokeConfig)) continue;
+    // FunctionName is `{"Ref": "<function's logical id>"}`.
+    const ref = stack.resolve(c.functionName) as { Ref?: string };
+    if (ref.Ref) retries.set(localFunctionArn(ref.Ref), c.maximumRetryAttempts ?? 2);
+  }
+  return constructs
+    .filter((c): c is CfnRule => c instanceof CfnRule)
+    .map((rule) => {
+      // The L1 property holds the targets in its own (camelCase) shape.
+      const targets = (resolveIntrinsics(stack.resolve(rule.targets) as Json) ?? []) as { arn: string }[];
+      return {
+        name: String(stack.resolve(rule.name)),
+        pattern: resolveIntrinsics(stack.resolve(rule.eventPattern) as Json) as Record<string, unknown>,
+        targets: targets.map((t) => {
+          const task = functions.get(t.arn);
+          if (!task) throw new Error(`Rule ${String(rule.name)} targets ${t.arn}, which is no castflow task`);
+          return { task, retryAttempts: retries.get(t.arn) ?? 2 };
+        }),
+      };
+    });
 }

@@ -5,10 +5,12 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
 import { resetConfig } from "#lib/config.ts";
+import type { AnyTask } from "#tasks/define.ts";
 import { createApiServer } from "./api-server.ts";
-import { stackDefinitions } from "./definitions.ts";
+import { type LocalRule, stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
+import { createEventBus, type EventBus } from "./events/bus.ts";
 import { grantedActions, installIamEnforcement, type Principal, runAs } from "./iam.ts";
 import { type Settled, settleAborted } from "./settle.ts";
 import { createSfnService, type SfnService } from "./sfn/index.ts";
@@ -68,6 +70,8 @@ export interface LocalRuntime {
   readonly stateMachineArns: Readonly<Record<string, string>>;
   readonly sfn: SfnService;
   readonly simulator: Simulator;
+  /** The local EventBridge: the simulator's events delivered to the stack's rules' functions. */
+  readonly events: EventBus;
   /** Executions the previous run left running (aborted on this start), and what settles each. */
   readonly settled: readonly Settled[];
   readonly tableName: string;
@@ -171,16 +175,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stops.push(() => simulator.close());
 
-    const { machines, functions, stack } = stackDefinitions();
+    const { machines, functions, stack, rules } = stackDefinitions();
     // Each task may call only what its role is granted in the stack (see local/iam.ts).
     const enforce = options.enforceIam ?? true;
     if (enforce) installIamEnforcement();
     const principals = new Map(
-      [...stack.taskFunctions].map(([task, fn]) => [
-        task,
-        { name: `castflow-${task.name}`, actions: grantedActions(stack, fn) } satisfies Principal,
-      ]),
+      [...stack.taskFunctions, ...[...stack.reactionFunctions].map(([r, fn]) => [r.task, fn] as const)].map(
+        ([task, fn]) => [
+          task,
+          { name: `castflow-${task.name}`, actions: grantedActions(stack, fn) } satisfies Principal,
+        ],
+      ),
     );
+    /** Invokes a task's handler as its function would run: its own copy of the event, its role, a Lambda context. */
+    const invoke = (task: AnyTask, input: unknown): Promise<unknown> => {
+      // Lambda passes JSON across the wire: no shared references between caller and task.
+      const event = JSON.parse(JSON.stringify(input));
+      const run = () => task.handler(event, lambdaContext(`castflow-${task.name}`));
+      const principal = principals.get(task);
+      return enforce && principal ? runAs(principal, run) : run();
+    };
     const apiPrincipal: Principal = {
       name: "castflow-api",
       actions: grantedActions(stack, stack.apiFunction),
@@ -195,11 +209,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           throw Object.assign(new Error(`No task behind ${resource}`), {
             name: "Lambda.ResourceNotFoundException",
           });
-        // Lambda passes JSON across the wire: no shared references between state and task.
-        const event = JSON.parse(JSON.stringify(input));
-        const run = () => task.handler(event, lambdaContext(`castflow-${task.name}`));
-        const principal = principals.get(task);
-        const invoked = enforce && principal ? runAs(principal, run) : run();
+        const invoked = invoke(task, input);
         if (crashRate === 0) return answer(await invoked);
         // The handler runs to the end either way: its AWS calls and writes took effect.
         const outcome = await invoked.then(
@@ -212,6 +222,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     });
     stops.push(() => sfn.close());
+    const events = createEventBus({
+      rules,
+      timeScale,
+      invoke: (target: LocalRule["targets"][number], event) => invoke(target.task, event),
+    });
+    const unsubscribe = simulator.onEvent((event) => events.publish(event));
+    stops.push(async () => {
+      unsubscribe();
+      await events.close();
+    });
     const sfnListening = await sfn.listen(options.ports?.sfn ?? 0, host);
 
     const stateMachineArns = Object.fromEntries(
@@ -276,6 +296,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stateMachineArns,
       sfn,
       simulator,
+      events,
       tableName,
       timeScale,
       token: (userId, opts) => issueDevToken(issuerPath, userId, opts),

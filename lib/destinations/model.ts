@@ -175,6 +175,10 @@ export const Destination = z.object({
     /** Since when the current run is billed (set on start, cleared on stop). */
     runningSince: z.string().optional(),
     lastError: Failure.optional(),
+    /** Times a platform took the stream back on its own after refusing it (an output alert cleared while running). */
+    reconnects: z.number().int().nonnegative().default(0),
+    /** The output alert counted last, so a repeated event is not counted twice. */
+    lastReconnectAlarmId: z.string().optional(),
   }),
   executionCounters: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /**

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "#infra/build-app.ts";
 import type { CastflowStack } from "#infra/castflow-stack.ts";
 import { stackDefinitions } from "#local/definitions.ts";
+import { REACTIONS } from "#reactions/registry.ts";
 import { MACHINES } from "#state-machines/registry.ts";
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_AWS_ERRORS } from "#state-machines/workflow/retry.ts";
 import * as deleteIvsChannel from "#tasks/channels/delete-ivs-channel.ts";
@@ -156,8 +157,8 @@ describe("stack", () => {
     const fns = Object.values(template.findResources("AWS::Lambda::Function")).filter((f) =>
       (f.Properties as { Runtime?: string }).Runtime?.startsWith("nodejs"),
     );
-    // One function per task a machine uses, plus the API.
-    expect(fns.length).toBe(stack.taskFunctions.size + 1);
+    // One function per task a machine uses, one per reaction, plus the API.
+    expect(fns.length).toBe(stack.taskFunctions.size + stack.reactionFunctions.size + 1);
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: "nodejs22.x",
@@ -219,6 +220,45 @@ describe("stack", () => {
         RestrictPublicBuckets: true,
       },
     });
+  });
+
+  it("deploys each reaction as an EventBridge rule on its own pattern, retried and dead-lettered, starting only its lifecycles", () => {
+    const rules = Object.values(template.findResources("AWS::Events::Rule"));
+    expect(rules).toHaveLength(REACTIONS.length);
+    for (const [reaction, fn] of stack.reactionFunctions) {
+      const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
+      template.hasResourceProperties("AWS::Events::Rule", {
+        Name: `castflow-dev-${reaction.name}`,
+        EventPattern: reaction.pattern,
+        State: "ENABLED",
+        Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [logicalId, "Arn"] } })],
+      });
+      template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+        FunctionName: { Ref: logicalId },
+        MaximumRetryAttempts: reaction.retryAttempts ?? 2,
+      });
+      expect(template.findResources("AWS::Lambda::Function")[logicalId]?.Properties).toMatchObject({
+        DeadLetterConfig: { TargetArn: expect.anything() },
+      });
+      // StartExecution on the state machines of `starts`, and no other.
+      const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(
+          stack.getLogicalId(fn.role?.node.defaultChild as CfnElement),
+        ),
+      );
+      const starts = policies
+        .flatMap(
+          (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+        )
+        .filter((st) => [st.Action].flat().includes("states:StartExecution"))
+        .map((st) => JSON.stringify(st.Resource))
+        .join(" ");
+      const machineId = (name: string) =>
+        stack.getLogicalId(stack.machines.get(name)?.stateMachine.node.defaultChild as CfnElement);
+      for (const l of reaction.starts) expect(starts).toContain(machineId(l.name));
+      for (const name of stack.machines.keys())
+        if (!reaction.starts.some((l) => l.name === name)) expect(starts).not.toContain(machineId(name));
+    }
   });
 
   it("protects the HTTP API with a JWT authorizer from context", () => {

@@ -19,7 +19,7 @@ export function makeDestination(overrides: Partial<Destination> = {}): Destinati
     streamKeyParameter: "/castflow/stream-keys/d1/primary",
     status: "idle",
     mediaLive: { inputId: "1234567", channelId: "7654321" },
-    metrics: { starts: 0, failovers: 0, runningSeconds: 0 },
+    metrics: { starts: 0, failovers: 0, runningSeconds: 0, reconnects: 0 },
     createdAt: "2026-01-01T00:00:00.000Z",
     updatedAt: "2026-01-01T00:00:00.000Z",
     version: 3,
