@@ -626,6 +626,15 @@ export async function failoverSharedDestination(d: Destination, to: "primary" | 
   if (wantsChannel({ wanted: d.wanted ?? "idle", status: d.status })) {
     const answer = await request(d, (now) => {
       requireNotDeleted(now);
+      // Decided again on the record as it is now (the request may re-read it): a failover that
+      // already happened is answered as such, and one on a destination stopped meanwhile would
+      // start it against its owner's wish.
+      if (now.activeUrl === to)
+        return { status: 200, body: { destinationId: now.destinationId, activeUrl: to, status: now.status } };
+      if (!wantsChannel({ wanted: now.wanted ?? "idle", status: now.status }))
+        throw conflict(`The destination is ${now.status}; fail it over once it settles`, {
+          status: now.status,
+        });
       return {
         status: "updating",
         wanted: "running",

@@ -1,7 +1,8 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -217,8 +218,36 @@ export class CastflowStack extends Stack {
         ruleName: `${prefix}-${reaction.name}`,
         description: reaction.description,
         eventPattern: reaction.pattern as events.EventPattern,
-        targets: [new targets.LambdaFunction(fn)],
+        targets: [
+          new targets.LambdaFunction(fn, {
+            ...(reaction.fields
+              ? {
+                  event: events.RuleTargetInput.fromObject(
+                    Object.fromEntries(
+                      Object.entries(reaction.fields).map(([k, path]) => [
+                        k,
+                        events.EventField.fromPath(path),
+                      ]),
+                    ),
+                  ),
+                }
+              : {}),
+          }),
+        ],
       });
+      // An event that failed every attempt is a reaction that did not happen (a failover not made).
+      if (fn.deadLetterQueue)
+        new cloudwatch.Alarm(this, `${id}DroppedEvents`, {
+          alarmDescription: `${prefix}-${reaction.name}: events failed every attempt (see the dead-letter queue)`,
+          metric: fn.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: "Maximum",
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
       reactionFunctions.set(reaction, fn);
     }
     this.reactionFunctions = reactionFunctions;

@@ -27,6 +27,11 @@ export interface LocalRule {
   readonly pattern: Record<string, unknown>;
   readonly targets: readonly {
     readonly task: AnyTask;
+    /** What the target receives instead of the whole event (EventBridge's input transformer). */
+    readonly inputTransformer?: {
+      readonly inputPathsMap: Record<string, string>;
+      readonly inputTemplate: string;
+    };
     /** Lambda's asynchronous retries after an error (the function's EventInvokeConfig; AWS's default 2). */
     readonly retryAttempts: number;
   }[];
@@ -114,17 +119,24 @@ function stackRules(stack: Stack, functions: Map<string, AnyTask>): LocalRule[] 
     if (ref.Ref) retries.set(localFunctionArn(ref.Ref), c.maximumRetryAttempts ?? 2);
   }
   return constructs
-    .filter((c): c is CfnRule => c instanceof CfnRule)
+    .filter((c): c is CfnRule => c instanceof CfnRule && (c.state ?? "ENABLED") === "ENABLED")
     .map((rule) => {
       // The L1 property holds the targets in its own (camelCase) shape.
-      const targets = (resolveIntrinsics(stack.resolve(rule.targets) as Json) ?? []) as { arn: string }[];
+      const targets = (resolveIntrinsics(stack.resolve(rule.targets) as Json) ?? []) as {
+        arn: string;
+        inputTransformer?: { inputPathsMap: Record<string, string>; inputTemplate: string };
+      }[];
       return {
         name: String(stack.resolve(rule.name)),
         pattern: resolveIntrinsics(stack.resolve(rule.eventPattern) as Json) as Record<string, unknown>,
         targets: targets.map((t) => {
           const task = functions.get(t.arn);
           if (!task) throw new Error(`Rule ${String(rule.name)} targets ${t.arn}, which is no castflow task`);
-          return { task, retryAttempts: retries.get(t.arn) ?? 2 };
+          return {
+            task,
+            retryAttempts: retries.get(t.arn) ?? 2,
+            ...(t.inputTransformer ? { inputTransformer: t.inputTransformer } : {}),
+          };
         }),
       };
     });

@@ -10,7 +10,7 @@ import { createApiServer } from "./api-server.ts";
 import { type LocalRule, stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
-import { createEventBus, type EventBus } from "./events/bus.ts";
+import { createLocalEventBridge, type LocalEventBridge } from "./events/bus.ts";
 import { grantedActions, installIamEnforcement, type Principal, runAs } from "./iam.ts";
 import { type Settled, settleAborted } from "./settle.ts";
 import { createSfnService, type SfnService } from "./sfn/index.ts";
@@ -71,7 +71,7 @@ export interface LocalRuntime {
   readonly sfn: SfnService;
   readonly simulator: Simulator;
   /** The local EventBridge: the simulator's events delivered to the stack's rules' functions. */
-  readonly events: EventBus;
+  readonly events: LocalEventBridge;
   /** Executions the previous run left running (aborted on this start), and what settles each. */
   readonly settled: readonly Settled[];
   readonly tableName: string;
@@ -222,7 +222,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     });
     stops.push(() => sfn.close());
-    const events = createEventBus({
+    const events = createLocalEventBridge({
       rules,
       timeScale,
       invoke: (target: LocalRule["targets"][number], event) => invoke(target.task, event),

@@ -20,6 +20,12 @@ export interface Reaction {
   readonly description: string;
   readonly pattern: EventPattern;
   readonly task: AnyTask;
+  /**
+   * The fields of the event the task receives, each a JSON path into the event (an EventBridge
+   * input transformer): only what the task needs reaches it, its logs, its retries and its
+   * dead-letter queue. Default: the whole event.
+   */
+  readonly fields?: Readonly<Record<string, string>>;
   readonly starts: readonly Pick<Lifecycle, "name">[];
   /** Lambda's asynchronous retries when the task throws (default 2, AWS's default). */
   readonly retryAttempts?: 0 | 1 | 2;

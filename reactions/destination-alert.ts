@@ -1,6 +1,10 @@
 import { destinationUpdate } from "#state-machines/destinations/destination-update/lifecycle.ts";
 import { sharedChannelApply } from "#state-machines/destinations/shared-channel-apply/lifecycle.ts";
-import { OUTPUT_FAILURE_ALERTS, reactToChannelAlert } from "#tasks/destinations/react-to-channel-alert.ts";
+import {
+  ALERT_FIELDS,
+  OUTPUT_FAILURE_ALERTS,
+  reactToChannelAlert,
+} from "#tasks/destinations/react-to-channel-alert.ts";
 import { defineReaction } from "./define.ts";
 
 /**
@@ -18,5 +22,7 @@ export const destinationAlert = defineReaction({
     detail: { alert_type: [...OUTPUT_FAILURE_ALERTS], alarm_state: ["SET", "CLEARED"] },
   },
   task: reactToChannelAlert,
+  // The alert's message may hold a stream key: the task reads it from ListAlerts instead.
+  fields: ALERT_FIELDS,
   starts: [destinationUpdate, sharedChannelApply],
 });

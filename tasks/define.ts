@@ -102,7 +102,7 @@ export function defineTask<S extends z.ZodType, O>(def: {
 
 /**
  * Wraps a task's plain function as a Lambda handler: checks the configuration, validates the
- * input against the task's schema (failing with `InvalidTaskInput`, never retried), adds the
+ * input against the task's schema (failing with `InvalidTaskInput`, which no state retries), adds the
  * session and execution to every log line, and aborts SDK calls just before the Lambda deadline
  * (middy gives every invocation its own AbortController).
  */

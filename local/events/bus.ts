@@ -26,25 +26,61 @@ export interface Delivery {
   readonly error?: string;
 }
 
-export interface EventBus {
+export interface LocalEventBridge {
   /** EventBridge received the event: deliver it to every rule it matches. */
   publish(event: SimEvent): void;
   /** Resolves once no delivery is running or waiting for a retry. */
   idle(): Promise<void>;
   /** The most recent deliveries, oldest first. */
   deliveries(): readonly Delivery[];
+  /** The rules events are matched against (the stack's). */
+  readonly rules: readonly LocalRule[];
   /** Cancels pending retries and waits for running deliveries. */
   close(): Promise<void>;
 }
 
-export interface EventBusOptions {
+export interface LocalEventBridgeOptions {
   readonly rules: readonly LocalRule[];
   /** Runs the target's task with the event, as its function (IAM, Lambda context). */
-  readonly invoke: (target: LocalRule["targets"][number], event: SimEvent) => Promise<unknown>;
+  readonly invoke: (target: LocalRule["targets"][number], input: unknown) => Promise<unknown>;
   readonly timeScale: number;
 }
 
-export function createEventBus(options: EventBusOptions): EventBus {
+/** The value at a JSON path such as `$.detail.alarm_id` (EventBridge's InputPathsMap paths). */
+function valueAt(event: unknown, path: string): unknown {
+  if (path === "$") return event;
+  if (!path.startsWith("$.")) throw new Error(`The local event bus does not support the input path ${path}`);
+  let value: unknown = event;
+  for (const part of path.slice(2).split(".")) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/**
+ * EventBridge's input transformer: each `<name>` of the template replaced by the value at its
+ * path, as JSON (a string with its quotes) where the template has it bare, as raw text inside a
+ * quoted string; a path the event does not have gives null.
+ */
+export function transformInput(
+  transformer: { inputPathsMap: Record<string, string>; inputTemplate: string },
+  event: unknown,
+): unknown {
+  const text = transformer.inputTemplate.replace(
+    /("?)<([A-Za-z0-9_.-]+)>("?)/g,
+    (whole, open, name, close) => {
+      const path = transformer.inputPathsMap[name as string];
+      if (path === undefined) return whole;
+      const value = valueAt(event, path);
+      if (open && close) return JSON.stringify(value === undefined ? "" : String(value));
+      return `${open}${JSON.stringify(value ?? null)}${close}`;
+    },
+  );
+  return JSON.parse(text);
+}
+
+export function createLocalEventBridge(options: LocalEventBridgeOptions): LocalEventBridge {
   for (const rule of options.rules) checkPattern(rule.pattern as EventPattern, `rule ${rule.name}`);
   const log: Delivery[] = [];
   const running = new Set<Promise<void>>();
@@ -74,7 +110,10 @@ export function createEventBus(options: EventBusOptions): EventBus {
     const run = (async () => {
       try {
         // Lambda passes JSON across the wire: the target gets its own copy.
-        await options.invoke(target, JSON.parse(JSON.stringify(event)) as SimEvent);
+        const input = target.inputTransformer
+          ? transformInput(target.inputTransformer, event)
+          : JSON.parse(JSON.stringify(event));
+        await options.invoke(target, input);
         record({ ...base, at: new Date().toISOString(), outcome: "succeeded" });
       } catch (err) {
         const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -112,6 +151,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
         settleWaiters();
       }),
     deliveries: () => [...log],
+    rules: options.rules,
     async close() {
       closed = true;
       for (const t of timers) clearTimeout(t);

@@ -31,14 +31,41 @@ export function checkPattern(pattern: Json, path = "pattern"): void {
       if (!Array.isArray(value)) throw new Error(`${at}: must be a list of patterns`);
       for (const [i, alt] of value.entries()) checkPattern(alt, `${at}[${i}]`);
     } else if (Array.isArray(value)) {
+      if (value.length === 0) throw new Error(`${at}: a pattern list must not be empty`);
       for (const item of value) {
-        if (!isObject(item)) continue;
-        const [op, ...more] = Object.keys(item);
-        if (!op || more.length > 0 || !OPERATORS.has(op))
+        if (isObject(item) && !validMatcher(item))
           throw new Error(`${at}: the local event bus does not support the matcher ${JSON.stringify(item)}`);
       }
     } else if (isObject(value)) checkPattern(value, at);
     else throw new Error(`${at}: a pattern value must be a list or an object`);
+  }
+}
+
+const isScalar = (v: Json): boolean => v === null || typeof v !== "object";
+
+/** One operator with an argument of the shape EventBridge accepts for it. */
+function validMatcher(item: { [k: string]: Json }): boolean {
+  const [op, ...more] = Object.keys(item);
+  if (!op || more.length > 0 || !OPERATORS.has(op)) return false;
+  const arg = item[op] as Json;
+  switch (op) {
+    case "exists":
+      return typeof arg === "boolean";
+    case "numeric":
+      return Array.isArray(arg) && arg.length % 2 === 0 && arg.length > 0;
+    case "anything-but":
+      if (Array.isArray(arg)) return arg.every(isScalar);
+      if (isObject(arg)) {
+        const [inner, ...rest] = Object.keys(arg);
+        return (
+          rest.length === 0 &&
+          ["prefix", "suffix", "equals-ignore-case"].includes(inner ?? "") &&
+          typeof arg[inner as string] === "string"
+        );
+      }
+      return true;
+    default:
+      return typeof arg === "string";
   }
 }
 
@@ -92,32 +119,42 @@ function matchesItem(item: Json, value: Json): boolean {
   }
 }
 
-/** Does the event field `value` (absent when `present` is false) match the pattern list? */
-function matchesList(list: Json[], present: boolean, value: Json): boolean {
-  const values = Array.isArray(value) ? value : [value];
+/** Does the leaf's values (none when the event does not have it) match the pattern list? */
+function matchesList(list: Json[], values: Json[]): boolean {
   return list.some((item) => {
-    if (isObject(item) && "exists" in item) return item.exists === present;
-    if (!present) return false;
+    if (isObject(item) && "exists" in item) return item.exists === values.length > 0;
     return values.some((v) => matchesItem(item, v));
   });
 }
 
-/** Whether `event` matches `pattern`, as an EventBridge rule would decide. */
-export function matchesPattern(pattern: EventPattern, event: { [k: string]: unknown }): boolean {
+/**
+ * The event's leaf values at a path, as EventBridge sees them once it has flattened the event:
+ * arrays (of values or of objects) contribute each element, an object is no leaf, a missing field
+ * gives none.
+ */
+function leafValues(value: unknown, path: readonly string[]): Json[] {
+  if (Array.isArray(value)) return value.flatMap((v) => leafValues(v, path));
+  if (path.length === 0) return value === undefined || isObject(value) ? [] : [value as Json];
+  if (!isObject(value)) return [];
+  const [head, ...rest] = path as [string, ...string[]];
+  return leafValues(value[head], rest);
+}
+
+function matchesAt(pattern: EventPattern, event: unknown, path: readonly string[]): boolean {
   for (const [key, expected] of Object.entries(pattern)) {
     if (key === "$or") {
       const alternatives = expected as Json[];
-      if (!alternatives.some((alt) => matchesPattern(alt as EventPattern, event))) return false;
-      continue;
-    }
-    const present = Object.hasOwn(event, key) && event[key] !== undefined;
-    const value = (present ? event[key] : null) as Json;
-    if (Array.isArray(expected)) {
-      if (!matchesList(expected, present, value)) return false;
+      if (!alternatives.some((alt) => matchesAt(alt as EventPattern, event, path))) return false;
+    } else if (Array.isArray(expected)) {
+      if (!matchesList(expected, leafValues(event, [...path, key]))) return false;
     } else if (isObject(expected)) {
-      if (!isObject(value)) return false;
-      if (!matchesPattern(expected as EventPattern, value)) return false;
+      if (!matchesAt(expected, event, [...path, key])) return false;
     } else return false;
   }
   return true;
+}
+
+/** Whether `event` matches `pattern`, as an EventBridge rule would decide (on the flattened event). */
+export function matchesPattern(pattern: EventPattern, event: { [k: string]: unknown }): boolean {
+  return matchesAt(pattern, event, []);
 }

@@ -196,7 +196,9 @@ describe("stack", () => {
   });
 
   it("alarms on failed, timed-out and aborted executions of each lifecycle", () => {
-    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm")).filter(
+      (a) => (a.Properties as { Metrics?: unknown }).Metrics !== undefined,
+    );
     expect(alarms).toHaveLength(MACHINES.length);
     for (const alarm of alarms) {
       const metrics = (alarm.Properties as { Metrics: { MetricStat?: { Metric: { MetricName: string } } }[] })
@@ -240,6 +242,30 @@ describe("stack", () => {
       expect(template.findResources("AWS::Lambda::Function")[logicalId]?.Properties).toMatchObject({
         DeadLetterConfig: { TargetArn: expect.anything() },
       });
+      // A dropped event raises an alarm on the dead-letter queue.
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Namespace: "AWS/SQS",
+        Threshold: 1,
+      });
+      // The target gets only the fields the reaction names (never the alert's message, which may
+      // hold a stream key).
+      if (reaction.fields) {
+        const rule = Object.values(
+          template.findResources("AWS::Events::Rule", {
+            Properties: { Name: `castflow-dev-${reaction.name}` },
+          }),
+        )[0];
+        const props = rule?.Properties as
+          | { Targets: { InputTransformer?: { InputPathsMap: Record<string, string> } }[] }
+          | undefined;
+        const transformer = props?.Targets[0]?.InputTransformer;
+        expect(transformer).toBeDefined();
+        expect(Object.values(transformer?.InputPathsMap ?? {}).sort()).toEqual(
+          Object.values(reaction.fields).sort(),
+        );
+        expect(JSON.stringify(transformer)).not.toContain("message");
+      }
       // StartExecution on the state machines of `starts`, and no other.
       const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter((p) =>
         JSON.stringify(p.Properties.Roles).includes(

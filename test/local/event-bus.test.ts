@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LocalRule } from "#local/definitions.ts";
-import { createEventBus } from "#local/events/bus.ts";
+import { createLocalEventBridge, transformInput } from "#local/events/bus.ts";
 import type { SimEvent } from "#local/simulator/events.ts";
 import type { AnyTask } from "#tasks/define.ts";
 
@@ -26,7 +26,7 @@ const rule = (retryAttempts: number): LocalRule => ({
 describe("local event bus", () => {
   it("delivers matching events only, retries a failing target as Lambda's async retries do, then drops it", async () => {
     let calls = 0;
-    const bus = createEventBus({
+    const bus = createLocalEventBridge({
       rules: [rule(2)],
       timeScale: 0.0001, // 60 s and 120 s become 6 ms and 12 ms
       invoke: async () => {
@@ -44,7 +44,7 @@ describe("local event bus", () => {
     ]);
     await bus.close();
 
-    const failing = createEventBus({
+    const failing = createLocalEventBridge({
       rules: [rule(1)],
       timeScale: 0.0001,
       invoke: async () => {
@@ -61,8 +61,8 @@ describe("local event bus", () => {
   });
 
   it("gives each target its own copy of the event, and refuses a rule it cannot match as EventBridge does", async () => {
-    const seen: SimEvent[] = [];
-    const bus = createEventBus({
+    const seen: unknown[] = [];
+    const bus = createLocalEventBridge({
       rules: [rule(0)],
       timeScale: 1,
       invoke: async (_t, e) => {
@@ -76,11 +76,24 @@ describe("local event bus", () => {
     expect(seen[0]).not.toBe(e);
     await bus.close();
     expect(() =>
-      createEventBus({
+      createLocalEventBridge({
         rules: [{ ...rule(0), pattern: { detail: { ip: [{ cidr: "10.0.0.0/8" }] } } }],
         timeScale: 1,
         invoke: async () => undefined,
       }),
     ).toThrow(/does not support the matcher/);
+  });
+
+  it("applies a target's input transformer as EventBridge does: JSON values, a missing path gives null", () => {
+    const transformer = {
+      inputPathsMap: { id: "$.id", state: "$.detail.alarm_state", none: "$.detail.nothing" },
+      inputTemplate: '{"eventId":<id>,"alarm":{"state":<state>},"none":<none>,"quoted":"<state>"}',
+    };
+    expect(transformInput(transformer, event("SET"))).toEqual({
+      eventId: "ev-SET",
+      alarm: { state: "SET" },
+      none: null,
+      quoted: "SET",
+    });
   });
 });

@@ -42,11 +42,28 @@ describe("event patterns (local EventBridge)", () => {
     expect(m({ nothing: { here: ["x"] } })).toBe(false);
   });
 
+  it("matches the flattened event as EventBridge does: arrays of objects, missing parents, objects are no leaves", () => {
+    const e = { source: "x", items: [{ a: 1 }, { a: 2 }], detail: { nested: { k: "v" } } };
+    expect(matchesPattern({ items: { a: [2] } }, e)).toBe(true);
+    expect(matchesPattern({ items: { a: [3] } }, e)).toBe(false);
+    expect(matchesPattern({ missing: { foo: [{ exists: false }] } }, e)).toBe(true);
+    expect(matchesPattern({ missing: { foo: [{ exists: true }] } }, e)).toBe(false);
+    expect(matchesPattern({ detail: { nested: [{ exists: true }] } }, e)).toBe(false);
+    expect(matchesPattern({ detail: { nested: { k: ["v"] } } }, e)).toBe(true);
+  });
+
   it("refuses, when the rule is loaded, a matcher it cannot evaluate as EventBridge would", () => {
     expect(() => checkPattern({ detail: { ip: [{ cidr: "10.0.0.0/24" }] } })).toThrow(
       /pattern\.detail\.ip: the local event bus does not support the matcher/,
     );
     expect(() => checkPattern({ source: "aws.medialive" })).toThrow(/must be a list or an object/);
+    expect(() => checkPattern({ source: [] })).toThrow(/must not be empty/);
+    expect(() => checkPattern({ source: [{ prefix: { "equals-ignore-case": "aws" } }] })).toThrow(
+      /does not support the matcher/,
+    );
+    expect(() => checkPattern({ source: [{ "anything-but": { wildcard: "a*" } }] })).toThrow(
+      /does not support the matcher/,
+    );
     expect(() => checkPattern(destinationAlert.pattern as never)).not.toThrow();
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ListExecutionsCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
+import { transformInput } from "#local/events/bus.ts";
 import type { SimEvent } from "#local/simulator/events.ts";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
@@ -96,10 +97,16 @@ describe("automatic failover (MediaLive channel alerts)", () => {
       expect(updates).toHaveLength(1);
       expect(updates[0]?.status).toBe("SUCCEEDED");
 
-      // The alert event reached the reaction through the stack's rule, and its key never did.
+      // The alert event reached the reaction through the stack's rule. Its message names the
+      // output's path, stream key included; the rule's input transformer leaves it out.
       const set = events.find((e) => e.detail.alarm_state === "SET");
-      expect(set).toBeDefined();
-      expect(JSON.stringify(events)).not.toContain(primaryKey);
+      expect(String(set?.detail.message)).toContain(primaryKey);
+      const rule = t.h.rt.events.rules.find((r) => r.name === "castflow-dev-destination-alert");
+      const transformer = rule?.targets[0]?.inputTransformer;
+      expect(transformer).toBeDefined();
+      const received = transformInput(transformer as NonNullable<typeof transformer>, set);
+      expect(received).toMatchObject({ alarmState: "SET", alarmId: set?.detail.alarm_id });
+      expect(JSON.stringify(received)).not.toContain(primaryKey);
       await t.h.rt.events.idle();
       const delivered = t.h.rt.events.deliveries().filter((d) => d.eventId === set?.id);
       expect(delivered.map((d) => [d.rule, d.target, d.outcome])).toContainEqual([

@@ -36,18 +36,27 @@ export interface AlertTransition {
   alert: MlAlert;
 }
 
-/** The message of an output refusal: the url only, since the stream name is a secret key. */
-export function outputRefusedMessage(url: string): string {
-  return `RTMP connection to [${url}] failed: the server refused the stream`;
+/**
+ * The message of an output refusal, naming the output's path as AWS's alert example does
+ * ("... unable to open output or stream [<path>]"): for RTMP, the URL and the stream name. The
+ * stream name is the platform's stream key, so a real alert message may hold a secret
+ * (unverified; assumed): castflow never logs or stores alert messages.
+ */
+export function outputRefusedMessage(url: string, streamName: string): string {
+  return `RTMP connection to [${streamName ? `${url}/${streamName}` : url}] failed: the server refused the stream`;
 }
 
-/** The refused urls a RUNNING channel pushes to, each with the first pipeline pushing there. */
-function refusedOutputs(c: MlChannel, platform: PlatformLink): Map<string, number> {
-  const out = new Map<string, number>();
+/** The refused urls a RUNNING channel pushes to, each with the first pipeline pushing there and its stream name. */
+function refusedOutputs(
+  c: MlChannel,
+  platform: PlatformLink,
+): Map<string, { pipeline: number; streamName: string }> {
+  const out = new Map<string, { pipeline: number; streamName: string }>();
   if (c.state !== "RUNNING") return out;
   for (const { pipeline, setting } of rtmpSettings(c.spec)) {
     const url = asString(setting.url);
-    if (url && !out.has(url) && platform.refuses(url)) out.set(url, pipeline);
+    if (url && !out.has(url) && platform.refuses(url))
+      out.set(url, { pipeline, streamName: asString(setting.streamName) ?? "" });
   }
   return out;
 }
@@ -85,13 +94,13 @@ export function syncAlerts(
       alert.clearedTimestamp = at;
       transitions.push({ channel, alert });
     }
-    for (const [url, pipeline] of causes) {
+    for (const [url, { pipeline, streamName }] of causes) {
       if (list.some((a) => a.state === "SET" && a.url === url)) continue;
       const alert: MlAlert = {
         id: randomHex(40),
         alertType: OUTPUT_REFUSED_ALERT,
         pipelineId: String(pipeline),
-        message: outputRefusedMessage(url),
+        message: outputRefusedMessage(url, streamName),
         state: "SET",
         setTimestamp: at,
         url,

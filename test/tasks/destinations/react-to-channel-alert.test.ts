@@ -3,10 +3,10 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from 
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "#api/http.ts";
-import type { Destination } from "#lib/destinations/model.ts";
+import { type Destination, destinationKey, sourceKey } from "#lib/destinations/model.ts";
 import { reactToChannelAlert } from "#tasks/destinations/react-to-channel-alert.ts";
 import { awsError, decodeUpdates, lambdaContext, taskContext, useTestEnv } from "#test/tasks/helpers.ts";
-import { destinationItem, makeDestination } from "./helpers.ts";
+import { destinationItem, makeDestination, makeSource, sourceItem } from "./helpers.ts";
 
 // The failover itself is the API's (POST /destinations/{id}/failover): only whether it is asked for is tested here.
 const failoverDestination = vi.hoisted(() =>
@@ -19,25 +19,19 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const CHANNEL_ARN = "arn:aws:medialive:us-east-1:000000000000:channel:7654321";
 const PRIMARY = "rtmp://a.rtmp.youtube.com/live2";
 const BACKUP = "rtmp://b.rtmp.youtube.com/live2?backup=1";
+const KEY = "abcd-efgh-ijkl-mnop-qrst";
+const SET_AT = new Date("2026-11-30T10:00:00Z");
 
+/** The fields the rule's input transformer passes (never the alert's message). */
 const event = (state: "SET" | "CLEARED", overrides: Record<string, unknown> = {}) => ({
-  version: "0",
-  id: "ev-1",
-  "detail-type": "MediaLive Channel Alert" as const,
-  source: "aws.medialive" as const,
-  account: "000000000000",
-  time: "2026-11-30T10:00:00Z",
-  region: "us-east-1",
-  resources: [CHANNEL_ARN],
-  detail: {
-    alarm_state: state,
-    alarm_id: "alarm-1",
-    alert_type: "Failed to Create Output File or Socket",
-    pipeline: "0",
-    channel_arn: CHANNEL_ARN,
-    message: `RTMP connection to [${PRIMARY}] failed: the server refused the stream`,
-    ...overrides,
-  },
+  eventId: "ev-1",
+  time: "2026-11-30T10:00:01Z",
+  alarmState: state,
+  alarmId: "alarm-1",
+  alertType: "Failed to Create Output File or Socket",
+  pipeline: "0",
+  channelArn: CHANNEL_ARN,
+  ...overrides,
 });
 
 const failoverReady = (o: Partial<Destination> = {}) =>
@@ -46,21 +40,45 @@ const failoverReady = (o: Partial<Destination> = {}) =>
     failoverEnabled: true,
     backupRtmpUrl: BACKUP,
     backupStreamKeyParameter: "/castflow/stream-keys/d1/backup",
+    metrics: {
+      starts: 1,
+      failovers: 0,
+      runningSeconds: 0,
+      reconnects: 0,
+      runningSince: "2026-11-30T09:00:00Z",
+    },
     ...o,
   });
 
 function given(
   d: Destination | undefined,
-  opts: { state?: string; alerts?: string[]; tags?: Record<string, string> } = {},
+  opts: {
+    state?: string;
+    alert?: { state?: "SET" | "CLEARED"; url?: string } | null;
+    tags?: Record<string, string>;
+  } = {},
 ) {
   ml.on(DescribeChannelCommand).resolves({
     State: (opts.state ?? "RUNNING") as "RUNNING",
     Tags: opts.tags ?? { "castflow:destination": "d1", "castflow:managed-by": "castflow" },
   });
+  const alert = opts.alert === null ? undefined : (opts.alert ?? {});
   ml.on(ListAlertsCommand).resolves({
-    Alerts: (opts.alerts ?? ["alarm-1"]).map((Id) => ({ Id, State: "SET" })),
+    Alerts: alert
+      ? [
+          {
+            Id: "alarm-1",
+            AlertType: "Failed to Create Output File or Socket",
+            PipelineId: "0",
+            State: alert.state ?? "SET",
+            SetTimestamp: SET_AT,
+            // AWS's alert names the output's path: for RTMP, with the stream key.
+            Message: `RTMP connection to [${alert.url ?? PRIMARY}/${KEY}] failed: the server refused the stream`,
+          },
+        ]
+      : [],
   });
-  ddb.on(GetCommand).resolves(d ? { Item: destinationItem(d) } : {});
+  if (d) ddb.on(GetCommand, { Key: destinationKey(d.destinationId) }).resolves({ Item: destinationItem(d) });
 }
 
 describe("react-to-channel-alert", () => {
@@ -72,8 +90,7 @@ describe("react-to-channel-alert", () => {
   });
 
   it("fails a running destination over to its backup when its primary ingest refuses the stream", async () => {
-    const d = failoverReady();
-    given(d);
+    given(failoverReady());
     expect(await reactToChannelAlert.run(event("SET"), taskContext())).toEqual([
       { outcome: "failover-started", destinationId: "d1", executionArn: "arn:exec" },
     ]);
@@ -83,8 +100,12 @@ describe("react-to-channel-alert", () => {
     );
   });
 
-  it("a late or repeated event about an alert that has cleared changes nothing", async () => {
-    given(failoverReady(), { alerts: [] });
+  it("a late or repeated event changes nothing: the alert cleared, the channel stopped, or it is about a URL no longer used", async () => {
+    given(failoverReady(), { alert: null });
+    expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
+      { outcome: "ignored" },
+    ]);
+    given(failoverReady(), { alert: { state: "CLEARED" } });
     expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
       { outcome: "ignored" },
     ]);
@@ -92,25 +113,40 @@ describe("react-to-channel-alert", () => {
     expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
       { outcome: "ignored" },
     ]);
+    // Already failed over (updating onto the backup): the alert about the primary is stale.
+    given(failoverReady({ activeUrl: "backup", status: "updating" }));
+    expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
+      { outcome: "ignored" },
+    ]);
     expect(failoverDestination).not.toHaveBeenCalled();
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
-  it("a destination still starting makes the event retried (DestinationBusy), as does one another request holds", async () => {
-    given(failoverReady({ status: "starting" }));
-    await expect(reactToChannelAlert.run(event("SET"), taskContext())).rejects.toMatchObject({
-      name: "DestinationBusy",
-    });
+  it("waits (DestinationBusy, retried by Lambda) while the destination is about to run, and ignores one that will not", async () => {
+    for (const status of ["starting", "restarting", "updating"] as const) {
+      given(failoverReady({ status }));
+      await expect(reactToChannelAlert.run(event("SET"), taskContext())).rejects.toMatchObject({
+        name: "DestinationBusy",
+      });
+    }
     given(failoverReady());
-    failoverDestination.mockRejectedValueOnce(new ApiError(409, "conflict", "The destination is updating"));
+    failoverDestination.mockRejectedValueOnce(new ApiError(409, "conflict", "The destination is stopping"));
     await expect(reactToChannelAlert.run(event("SET"), taskContext())).rejects.toMatchObject({
       name: "DestinationBusy",
     });
+    given(failoverReady({ status: "stopping" }));
+    expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
+      { outcome: "ignored" },
+    ]);
   });
 
-  it("without failover (or already on the backup) records IngestRefused in castflow's words, never AWS's text", async () => {
-    for (const d of [makeDestination({ status: "running" }), failoverReady({ activeUrl: "backup" })]) {
+  it("without failover (or already on the backup) records IngestRefused in castflow's words, never the alert's text", async () => {
+    for (const [d, url] of [
+      [makeDestination({ status: "running" }), PRIMARY],
+      [failoverReady({ activeUrl: "backup" }), BACKUP],
+    ] as const) {
       ddb.reset();
-      given(d);
+      given(d, { alert: { url } });
       ddb.on(UpdateCommand).resolves({ Attributes: destinationItem(d) });
       expect(await reactToChannelAlert.run(event("SET"), taskContext())).toEqual([
         { outcome: "recorded", destinationId: "d1", what: "refused" },
@@ -118,39 +154,48 @@ describe("react-to-channel-alert", () => {
       const [update] = decodeUpdates(ddb.commandCalls(UpdateCommand));
       const lastError = update?.set["metrics.lastError"] as { code: string; message: string };
       expect(lastError.code).toBe("IngestRefused");
-      expect(lastError.message).not.toContain(PRIMARY);
+      expect(JSON.stringify(update)).not.toContain(KEY);
+      expect(update?.condition).toContain("version");
     }
     expect(failoverDestination).not.toHaveBeenCalled();
   });
 
-  it("counts a cleared alert on a running destination as one reconnect, once per alert", async () => {
-    const d = makeDestination({ status: "running" });
-    given(d);
+  it("counts a cleared alert as one reconnect per occurrence, but not one that cleared with a restart", async () => {
+    const d = failoverReady();
+    given(d, { alert: { state: "CLEARED" } });
     ddb.on(UpdateCommand).resolves({ Attributes: destinationItem(d) });
     expect(await reactToChannelAlert.run(event("CLEARED"), taskContext())).toMatchObject([
       { what: "reconnected" },
     ]);
     const [update] = decodeUpdates(ddb.commandCalls(UpdateCommand));
-    expect(update?.set).toMatchObject({ "metrics.reconnects": 1, "metrics.lastReconnectAlarmId": "alarm-1" });
+    expect(update?.set).toMatchObject({
+      "metrics.reconnects": 1,
+      "metrics.lastReconnectAlarmId": `alarm-1@${SET_AT.toISOString()}`,
+    });
 
     ddb.reset();
-    given(
-      makeDestination({
-        status: "running",
-        metrics: { ...d.metrics, reconnects: 1, lastReconnectAlarmId: "alarm-1" },
-      }),
-    );
+    const counted = failoverReady({
+      metrics: { ...d.metrics, reconnects: 1, lastReconnectAlarmId: `alarm-1@${SET_AT.toISOString()}` },
+    });
+    given(counted, { alert: { state: "CLEARED" } });
     expect(await reactToChannelAlert.run(event("CLEARED"), taskContext())).toMatchObject([
       { outcome: "ignored" },
+    ]);
+    ddb.reset();
+    given(failoverReady({ metrics: { ...d.metrics, runningSince: "2026-11-30T10:05:00Z" } }), {
+      alert: { state: "CLEARED" },
+    });
+    expect(await reactToChannelAlert.run(event("CLEARED"), taskContext())).toMatchObject([
+      { outcome: "ignored", reason: "the alert cleared with a restart" },
     ]);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
-  it("ignores alerts that are not about an output, channels that are gone, and channels not castflow's", async () => {
+  it("ignores alerts not about an output, channels gone, channels not castflow's or no longer the record's", async () => {
     given(failoverReady());
-    const other = event("SET", { alert_type: "Video Not Detected" });
+    const other = event("SET", { alertType: "Video Not Detected" });
     expect(await reactToChannelAlert.run(other, taskContext())).toMatchObject([{ outcome: "ignored" }]);
-    ml.on(DescribeChannelCommand).rejects(awsError("NotFoundException", "gone", 404));
+    given(failoverReady({ mediaLive: { channelId: "1111111" } }));
     expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
       { outcome: "ignored" },
     ]);
@@ -158,29 +203,42 @@ describe("react-to-channel-alert", () => {
     expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
       { outcome: "ignored" },
     ]);
+    ml.on(DescribeChannelCommand).rejects(awsError("NotFoundException", "gone", 404));
+    expect(await reactToChannelAlert.run(event("SET"), taskContext())).toMatchObject([
+      { outcome: "ignored" },
+    ]);
     expect(failoverDestination).not.toHaveBeenCalled();
   });
 
-  it("on a shared channel, acts for the destinations whose active URL the alert names", async () => {
-    const refused = failoverReady({ destinationId: "d1", deliveryMode: "shared" });
-    const fine = failoverReady({
-      destinationId: "d2",
-      deliveryMode: "shared",
-      rtmpUrl: "rtmp://live.twitch.tv/app",
+  it("shared channel: fails over the one destination the alert names; two on the same URL are only recorded", async () => {
+    const shared = (id: string, url: string) =>
+      failoverReady({ destinationId: id, deliveryMode: "shared", rtmpUrl: url, wanted: "running" });
+    const source = makeSource({ shared: { channelId: "7654321", outputs: {}, requested: 1 } });
+    const tags = { "castflow:source": source.sourceId, "castflow:role": "shared-channel" };
+    given(undefined, { tags });
+    ddb.on(GetCommand, { Key: sourceKey(source.sourceId) }).resolves({ Item: sourceItem(source) });
+    ddb.on(QueryCommand).resolves({
+      Items: [shared("d1", PRIMARY), shared("d2", "rtmp://live.twitch.tv/app")].map(destinationItem),
     });
-    given(undefined, { tags: { "castflow:source": "src1", "castflow:role": "shared-channel" } });
-    ddb.on(QueryCommand).resolves({ Items: [destinationItem(refused), destinationItem(fine)] });
     expect(await reactToChannelAlert.run(event("SET"), taskContext())).toEqual([
       { outcome: "failover-started", destinationId: "d1", executionArn: "arn:exec" },
     ]);
+
+    failoverDestination.mockClear();
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [shared("d1", PRIMARY), shared("d3", PRIMARY)].map(destinationItem) });
+    ddb.on(UpdateCommand).resolves({ Attributes: destinationItem(shared("d1", PRIMARY)) });
+    expect(await reactToChannelAlert.run(event("SET"), taskContext())).toEqual([
+      { outcome: "recorded", destinationId: "d1", what: "refused" },
+      { outcome: "recorded", destinationId: "d3", what: "refused" },
+    ]);
+    expect(failoverDestination).not.toHaveBeenCalled();
   });
 
-  it("refuses an event that is not a channel alert as invalid input, never retried", async () => {
+  it("refuses a payload that is not the alert's fields as invalid input", async () => {
     await expect(
-      reactToChannelAlert.handler(
-        { ...event("SET"), "detail-type": "MediaLive Channel State Change" },
-        lambdaContext,
-      ),
+      reactToChannelAlert.handler({ ...event("SET"), alarmState: "ALARM" }, lambdaContext),
     ).rejects.toMatchObject({ name: "InvalidTaskInput" });
   });
 });
