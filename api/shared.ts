@@ -38,7 +38,7 @@ import {
 } from "#lib/destinations/store.ts";
 import { errorName, isNotFound } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags, Tags } from "#lib/sessions/model.ts";
 import { sharedChannelApply } from "#state-machines/destinations/shared-channel-apply/lifecycle.ts";
 import type { Caller } from "./auth.ts";
 import {
@@ -76,7 +76,7 @@ const RTMP_PORT = 1935;
 const INPUT_DELETE_WAIT_MS = 5_000;
 
 const sourceTags = (sourceId: string) => ({
-  [Tags.managedBy]: "castflow",
+  ...managedTags(),
   [DestinationTags.sourceId]: sourceId,
 });
 

@@ -27,7 +27,7 @@ import {
 } from "#lib/destinations/store.ts";
 import { errorName } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags } from "#lib/sessions/model.ts";
 import { FLOW_OUTPUT_LIMIT } from "./destinations.ts";
 import { ApiError, conflict, fieldError, notFound } from "./http.ts";
 import { createSharedSource, deleteSharedSource, sharedIngest, sharedSourceStatus } from "./shared.ts";
@@ -196,7 +196,7 @@ export async function createSource(body: CreateSourceBody) {
     await mediaconnect().send(
       new TagResourceCommand({
         ResourceArn: flowArn,
-        Tags: { [Tags.managedBy]: "castflow", [DestinationTags.sourceId]: sourceId },
+        Tags: { ...managedTags(), [DestinationTags.sourceId]: sourceId },
       }),
     );
     await putNewSource(source);

@@ -158,6 +158,7 @@ export class CastflowStack extends Stack {
     };
 
     const environment = {
+      STAGE: props.stage,
       TABLE_NAME: this.table.tableName,
       RECORDING_BUCKET: recordings.bucketName,
       MEDIALIVE_ROLE_ARN: mediaLiveRole.roleArn,

@@ -18,6 +18,14 @@ const ConfigSchema = z.object({
    * (secrets named `castflow/...`). Only sources with `encryption` need it.
    */
   MEDIACONNECT_ROLE_ARN: z.string().startsWith("arn:", "must be an IAM role ARN").optional(),
+  /**
+   * The deployment's stage (the stack's `castflow:stage`), tagged on every resource castflow
+   * creates (`castflow:stage`): reconcile acts only on its own stage's resources.
+   */
+  STAGE: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,32}$/, "must be 1-32 letters, digits or '-'")
+    .default("dev"),
   /** CIDR allowed to push RTMP into session inputs. */
   INPUT_ALLOWED_CIDR: z.string().min(1).default("0.0.0.0/0"),
   /**

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-ivs";
 import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags, Tags } from "#lib/sessions/model.ts";
 import { TRANSIENT_AWS_ERRORS } from "#state-machines/workflow/retry.ts";
 import { ivs } from "./clients.ts";
 
@@ -127,7 +127,7 @@ export async function createIvsChannel(
           name,
           latencyMode: "LOW",
           type: "STANDARD",
-          tags: { [Tags.managedBy]: "castflow", [Tags.role]: role, [REQUEST_TAG]: requestId, ...tags },
+          tags: { ...managedTags(), [Tags.role]: role, [REQUEST_TAG]: requestId, ...tags },
         }),
       );
       if (!channel?.arn || !channel.ingestEndpoint || !channel.playbackUrl) {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { config } from "#lib/config.ts";
 
 /** `streaming.status` of a session: the go-live and stop-streaming lifecycles move it. */
 export const StreamingStatus = z.enum(["idle", "starting", "live", "stopping", "error"]);
@@ -120,10 +121,15 @@ export const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, 
 /** Tags castflow puts on every AWS resource it creates, so resources can be found again. */
 export const Tags = {
   managedBy: "castflow:managed-by",
+  /** The deployment (stage) that made the resource: reconcile acts only on its own stage's. */
+  stage: "castflow:stage",
   sessionId: "castflow:session-id",
   createdBy: "castflow:created-by-execution",
   role: "castflow:role",
 } as const;
+
+/** castflow's own tags on a resource it creates: managed by castflow, in this stage. */
+export const managedTags = () => ({ [Tags.managedBy]: "castflow", [Tags.stage]: config().STAGE });
 
 export const nowIso = () => new Date().toISOString();
 

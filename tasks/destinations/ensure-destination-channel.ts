@@ -9,7 +9,7 @@ import { type Destination, DestinationTags } from "#lib/destinations/model.ts";
 import { getHeldDestination, updateHeldDestination } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags, Tags } from "#lib/sessions/model.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const EnsureDestinationChannelInput = z.object({
@@ -62,7 +62,7 @@ export async function ensureDestinationChannel(
     streamKey: await readStreamKey(target.keyParameter, signal),
     requestId: `${executionName}-channel`,
     tags: {
-      [Tags.managedBy]: "castflow",
+      ...managedTags(),
       [DestinationTags.destinationId]: destinationId,
       [DestinationTags.sourceId]: d.sourceId,
       [Tags.createdBy]: executionName,

@@ -8,7 +8,7 @@ import { DestinationTags } from "#lib/destinations/model.ts";
 import { getHeldDestination, getSource, updateHeldDestination } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags, Tags } from "#lib/sessions/model.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const EnsureDestinationInputInput = z.object({
@@ -54,7 +54,7 @@ export async function ensureDestinationInput(
             RoleArn: config().MEDIALIVE_ROLE_ARN,
             RequestId: `${executionName}-input`,
             Tags: {
-              [Tags.managedBy]: "castflow",
+              ...managedTags(),
               [DestinationTags.destinationId]: destinationId,
               [DestinationTags.sourceId]: d.sourceId,
               [Tags.createdBy]: executionName,

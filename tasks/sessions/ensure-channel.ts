@@ -17,7 +17,7 @@ import {
   PROGRAM_DESTINATION_ID,
   programDestinationSetting,
 } from "#lib/sessions/channel-plan.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags, Tags } from "#lib/sessions/model.ts";
 import { ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
@@ -176,7 +176,7 @@ export async function ensureChannel(
       recordingBucket: cfg.RECORDING_BUCKET,
       sessionId,
       requestId,
-      tags: { [Tags.managedBy]: "castflow", [Tags.sessionId]: sessionId, [Tags.createdBy]: executionName },
+      tags: { ...managedTags(), [Tags.sessionId]: sessionId, [Tags.createdBy]: executionName },
     });
     const res = await medialive()
       .send(new CreateChannelCommand(request), { abortSignal: signal })

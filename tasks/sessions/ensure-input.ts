@@ -15,7 +15,7 @@ import {
 import { config } from "#lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
+import { managedTags, type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
 import { ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
 import { ensureSharedResource } from "#lib/shared-resource.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
@@ -36,7 +36,7 @@ export interface EnsureInputOutput {
   readonly created: boolean;
 }
 
-const GROUP_TAGS = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
+const groupTags = () => ({ ...managedTags(), [Tags.role]: "session-ingest" });
 
 /**
  * One input security group is shared by every session input: MediaLive allows 5 per region by
@@ -60,13 +60,13 @@ function ensureSecurityGroup(executionName: string, signal: AbortSignal): Promis
           throw err;
         }
       },
-      find: async () => (await findInputSecurityGroupsByTags(GROUP_TAGS, signal))[0]?.Id,
+      find: async () => (await findInputSecurityGroupsByTags(groupTags(), signal))[0]?.Id,
       create: async () => {
         const res = await medialive()
           .send(
             new CreateInputSecurityGroupCommand({
               WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
-              Tags: { ...GROUP_TAGS, [Tags.createdBy]: executionName },
+              Tags: { ...groupTags(), [Tags.createdBy]: executionName },
             }),
             { abortSignal: signal },
           )
@@ -115,7 +115,7 @@ export async function ensureInput(
           InputSecurityGroups: [inputSecurityGroupId],
           RequestId: `${executionName}-input`,
           Tags: {
-            [Tags.managedBy]: "castflow",
+            ...managedTags(),
             [Tags.sessionId]: sessionId,
             [Tags.createdBy]: executionName,
           },

@@ -9,7 +9,7 @@ import { getHeldSource, holdsSharedChannel } from "#lib/destinations/shared-stor
 import { updateSource } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags, Tags } from "#lib/sessions/model.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 import { SharedApplyTaskInput } from "./claim-shared-channel.ts";
 
@@ -41,7 +41,7 @@ export async function ensureSharedInput(
   if (source.status !== "ready" || !flowArn)
     throw new TaskError(TaskErrors.SourceUnavailable, `Source ${sourceId} has no usable flow`);
   const tags = {
-    [Tags.managedBy]: "castflow",
+    ...managedTags(),
     [DestinationTags.sourceId]: sourceId,
     [Tags.role]: SHARED_ROLE.input,
   };

@@ -18,7 +18,7 @@ import { getHeldSource, holdsSharedChannel } from "#lib/destinations/shared-stor
 import { listDestinations, updateSource } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { managedTags, Tags } from "#lib/sessions/model.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 import { SharedApplyTaskInput } from "./claim-shared-channel.ts";
 
@@ -66,7 +66,7 @@ export async function writeSharedChannel(
   let channelId = shared.channelId;
   if (channelId && (await channelState(channelId, signal)) === "DELETED") channelId = undefined;
   const tags = {
-    [Tags.managedBy]: "castflow",
+    ...managedTags(),
     [DestinationTags.sourceId]: sourceId,
     [Tags.role]: SHARED_ROLE.channel,
   };

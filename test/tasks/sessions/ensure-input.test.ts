@@ -31,7 +31,7 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const executionName = "go-live-s1-1";
 const executionArn = executionArnOf(GO_LIVE_SM, executionName);
 const baseInput = { sessionId: "s1", executionArn, executionName, inputId: null };
-const sharedGroupTags = { [Tags.managedBy]: "castflow", [Tags.role]: "session-ingest" };
+const sharedGroupTags = { [Tags.managedBy]: "castflow", [Tags.stage]: "dev", [Tags.role]: "session-ingest" };
 const createdInput = {
   Id: "7654321",
   State: "CREATING" as const,
