@@ -37,6 +37,7 @@ import {
 } from "./destinations.ts";
 import { describeExecution } from "./executions.ts";
 import { ApiError, badRequest, errorResponse, json, notFound } from "./http.ts";
+import { getReconcileRun, listReconcileRuns, ReconcileBody, startReconcile } from "./reconcile.ts";
 import {
   CreateSessionBody,
   createSession,
@@ -274,6 +275,21 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
 ];
 
 const adminRoutes: typeof routes = [
+  {
+    method: "POST",
+    pattern: /^\/admin\/reconcile$/,
+    route: async (event) => json(202, await startReconcile(parseBody(event, ReconcileBody))),
+  },
+  {
+    method: "GET",
+    pattern: /^\/admin\/reconcile\/runs$/,
+    route: async () => json(200, await listReconcileRuns()),
+  },
+  {
+    method: "GET",
+    pattern: /^\/admin\/reconcile\/runs\/([^/]+)$/,
+    route: async (_e, _c, [id]) => json(200, await getReconcileRun(id ?? "")),
+  },
   {
     method: "POST",
     pattern: /^\/admin\/sources$/,

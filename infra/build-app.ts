@@ -8,12 +8,26 @@ import { CastflowStack } from "./castflow-stack.ts";
 export function buildApp(app = new App()): { app: App; stack: CastflowStack } {
   const ctx = (key: string, fallback: string) =>
     String(app.node.tryGetContext(`castflow:${key}`) ?? fallback);
+  /** A whole-number setting, refused at synth (never a function that fails its cold start) when it is not one. */
+  const wholeNumber = (key: string, fallback: string, min: number) => {
+    const raw = ctx(key, fallback);
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`castflow:${key} must be a whole number, at least ${min} (got ${JSON.stringify(raw)})`);
+    return n;
+  };
   const stage = ctx("stage", "dev");
   const stack = new CastflowStack(app, `castflow-${stage}`, {
     stage,
     jwtIssuer: ctx("jwtIssuer", "https://auth.example.com/"),
     jwtAudience: ctx("jwtAudience", "castflow-api"),
     legacyProgramChannels: ctx("legacyProgramChannels", "false") === "true",
+    reconcile: {
+      everyMinutes: wholeNumber("reconcileMinutes", "5", 1),
+      graceSeconds: wholeNumber("reconcileGraceSeconds", "300", 0),
+      dryRunOnly: ctx("reconcileDryRunOnly", "false") === "true",
+      repairAlarmThreshold: wholeNumber("reconcileRepairAlarmThreshold", "10", 0),
+    },
     description: "castflow: Step Functions lifecycles for live streaming on MediaLive and IVS",
   });
   return { app, stack };

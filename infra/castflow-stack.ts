@@ -8,6 +8,8 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
+import * as scheduler from "aws-cdk-lib/aws-scheduler";
+import * as schedulerTargets from "aws-cdk-lib/aws-scheduler-targets";
 import type { Construct } from "constructs";
 import { API_GRANTS } from "#api/grants.ts";
 import { Tags } from "#lib/sessions/model.ts";
@@ -31,6 +33,18 @@ export interface CastflowStackProps extends StackProps {
   readonly jwtAudience: string;
   /** Sessions of hosts without a persistent channel get a program channel of their own. Default: false (403). */
   readonly legacyProgramChannels?: boolean;
+  /**
+   * Scheduled reconciliation: how often (default every 5 minutes), the grace period before a
+   * record or resource may be acted on (default 300 s), and whether runs only report (default
+   * false; true for a first deployment).
+   */
+  readonly reconcile?: {
+    readonly everyMinutes?: number;
+    readonly graceSeconds?: number;
+    readonly dryRunOnly?: boolean;
+    /** Alarm when one run repairs more findings than this (default 10). */
+    readonly repairAlarmThreshold?: number;
+  };
 }
 
 export class CastflowStack extends Stack {
@@ -53,6 +67,8 @@ export class CastflowStack extends Stack {
       sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Reconcile reports expire on their own (`expiresAt`, epoch seconds).
+      timeToLiveAttribute: "expiresAt",
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -130,6 +146,9 @@ export class CastflowStack extends Stack {
       states: MACHINES.map(
         (m) => `arn:${partition}:states:${region}:${account}:execution:${machineName(m.lifecycle.name)}:*`,
       ),
+      "state-machines": MACHINES.map(
+        (m) => `arn:${partition}:states:${region}:${account}:stateMachine:${machineName(m.lifecycle.name)}`,
+      ),
       mediaconnect: [`arn:${partition}:mediaconnect:${region}:${account}:*`],
       "stream-keys": [`arn:${partition}:ssm:${region}:${account}:parameter${streamKeyPrefix}/*`],
       "medialive-role": [mediaLiveRole.roleArn],
@@ -157,9 +176,21 @@ export class CastflowStack extends Stack {
       for (const g of grants) fn.addToRolePolicy(statement(g));
     };
 
+    // Every function may name castflow's state machines (reconcile settles and describes their
+    // executions). Built from the names, not the constructs: the machines depend on the functions.
+    const machineArns = Object.fromEntries(
+      MACHINES.map((m) => [
+        m.lifecycle.name,
+        `arn:${partition}:states:${region}:${account}:stateMachine:${machineName(m.lifecycle.name)}`,
+      ]),
+    );
     const environment = {
       STAGE: props.stage,
       TABLE_NAME: this.table.tableName,
+      STATE_MACHINE_ARNS: Stack.of(this).toJsonString(machineArns),
+      RECONCILE_GRACE_SECONDS: String(props.reconcile?.graceSeconds ?? 300),
+      RECONCILE_DRY_RUN_ONLY: String(props.reconcile?.dryRunOnly ?? false),
+      POWERTOOLS_METRICS_NAMESPACE: prefix,
       RECORDING_BUCKET: recordings.bucketName,
       MEDIALIVE_ROLE_ARN: mediaLiveRole.roleArn,
       STREAM_KEY_PARAMETER_PREFIX: streamKeyPrefix,
@@ -194,6 +225,51 @@ export class CastflowStack extends Stack {
       );
     }
     this.machines = machines;
+    const reconcileMachine = machines.get("reconcile");
+    if (reconcileMachine) {
+      const everyMinutes = props.reconcile?.everyMinutes ?? 5;
+      if (!Number.isInteger(everyMinutes) || everyMinutes < 1)
+        throw new Error(
+          `castflow:reconcileMinutes must be a whole number of minutes, at least 1 (got ${everyMinutes})`,
+        );
+      new scheduler.Schedule(this, "ReconcileSchedule", {
+        scheduleName: `${prefix}-reconcile`,
+        description: "castflow: find and repair orphans, drift, stuck records, idle spend and leaked claims",
+        schedule: scheduler.ScheduleExpression.rate(Duration.minutes(everyMinutes)),
+        target: new schedulerTargets.StepFunctionsStartExecution(reconcileMachine.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({
+            runId: scheduler.ContextAttribute.executionId,
+            dryRun: false,
+          }),
+          retryAttempts: 2,
+        }),
+      });
+    }
+    // A run that finds what castflow may not repair, or repairs more than usual, wants a person.
+    const runMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: prefix,
+        metricName,
+        dimensionsMap: { service: "reconcile" },
+        period: Duration.minutes(15),
+        statistic: "Maximum",
+      });
+    new cloudwatch.Alarm(this, "ReconcileUnrepairable", {
+      alarmDescription: `${prefix}-reconcile: a run found something it may not repair (see GET /admin/reconcile/runs)`,
+      metric: runMetric("ReconcileUnrepairable"),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    new cloudwatch.Alarm(this, "ReconcileManyRepairs", {
+      alarmDescription: `${prefix}-reconcile: a run repaired more than ${props.reconcile?.repairAlarmThreshold ?? 10} findings`,
+      metric: runMetric("ReconcileRepaired"),
+      threshold: (props.reconcile?.repairAlarmThreshold ?? 10) + 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     const stateMachineArns = Object.fromEntries(
       [...machines].map(([name, m]) => [name, m.stateMachine.stateMachineArn]),
     );

@@ -68,6 +68,17 @@ const ConfigSchema = z.object({
   MEDIALIVE_CHANNEL_QUOTA: z.coerce.number().int().positive().default(5),
   /** MediaConnect flows per region (AWS's default quota is 20, adjustable): a source past it is refused with 429. */
   MEDIACONNECT_FLOW_QUOTA: z.coerce.number().int().positive().default(20),
+  /**
+   * Reconciliation: records changed more recently than this are left alone, and a finding is
+   * repaired only once a run at least this much older saw it too, so a lifecycle acting right now
+   * is never raced.
+   */
+  RECONCILE_GRACE_SECONDS: z.coerce.number().nonnegative().default(300),
+  /** Reconciliation only reports, never repairs ("true"): for a first deployment. */
+  RECONCILE_DRY_RUN_ONLY: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   /** Hosts without a persistent channel get a per-session program channel ("true"), or 403 ("false"). */
   LEGACY_PROGRAM_CHANNELS: z
     .enum(["true", "false"])

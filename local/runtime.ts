@@ -4,7 +4,12 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
+import { startLifecycle } from "#api/executions.ts";
+import { newRunId } from "#api/reconcile.ts";
 import { resetConfig } from "#lib/config.ts";
+import { errorName } from "#lib/errors.ts";
+import { logger } from "#lib/logger.ts";
+import { reconcile } from "#state-machines/operations/reconcile/lifecycle.ts";
 import type { AnyTask } from "#tasks/define.ts";
 import { createApiServer } from "./api-server.ts";
 import { type LocalRule, stackDefinitions } from "./definitions.ts";
@@ -38,6 +43,11 @@ export interface LocalRuntimeOptions {
    * Default: false, as in the deployed stack (such hosts get 403).
    */
   readonly legacyProgramChannels?: boolean;
+  /**
+   * Run reconcile every this many minutes (at the time scale), as the deployed schedule does.
+   * Default: off (tests start runs themselves); `npm start` turns it on.
+   */
+  readonly reconcileEveryMinutes?: number;
   /** Refuse SDK calls a function's role is not granted in the stack (AccessDeniedException). Default: true. */
   readonly enforceIam?: boolean;
   /** Simulated AWS durations replacing the defaults (base seconds, before the time scale). */
@@ -258,6 +268,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       // Real seconds, like the rest of the simulated time, follow the time scale.
       TAKEOVER_GRACE_SECONDS: String(90 * timeScale),
       FLOW_STOP_LEASE_SECONDS: String(120 * timeScale),
+      RECONCILE_GRACE_SECONDS: String(300 * timeScale),
+      // CloudWatch metrics (embedded in log lines) have no reader here.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
       // Scaled, but never shorter than a slow local call: the lease must outlive its holder's work.
       SHARED_RESOURCE_LEASE_SECONDS: String(Math.max(60 * timeScale, 5)),
     });
@@ -277,6 +290,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           apiServer.close(() => resolve());
         }),
     );
+
+    if (options.reconcileEveryMinutes) {
+      const timer = setInterval(
+        () => {
+          startLifecycle(reconcile, 1, () => ({ runId: newRunId(), dryRun: false })).catch((err: unknown) =>
+            logger.error("Could not start the scheduled reconcile run", { error: errorName(err) }),
+          );
+        },
+        Math.max(options.reconcileEveryMinutes * 60_000 * timeScale, 1_000),
+      );
+      stops.push(async () => clearInterval(timer));
+    }
 
     const endpoints: LocalEndpoints = {
       api,

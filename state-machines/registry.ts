@@ -4,6 +4,7 @@ import { destinationStartMachine } from "./destinations/destination-start/machin
 import { destinationStopMachine } from "./destinations/destination-stop/machine.ts";
 import { destinationUpdateMachine } from "./destinations/destination-update/machine.ts";
 import { sharedChannelApplyMachine } from "./destinations/shared-channel-apply/machine.ts";
+import { reconcileMachine } from "./operations/reconcile/machine.ts";
 import { endSessionMachine } from "./sessions/end-session/machine.ts";
 import { goLiveMachine } from "./sessions/go-live/machine.ts";
 import { stopStreamingMachine } from "./sessions/stop-streaming/machine.ts";
@@ -24,4 +25,5 @@ export const MACHINES: readonly MachineDefinition[] = [
   destinationUpdateMachine,
   destinationDeleteMachine,
   sharedChannelApplyMachine,
+  reconcileMachine,
 ];

@@ -28,6 +28,7 @@ export type GrantScope =
   | "mediaconnect"
   | "stream-keys"
   | "states"
+  | "state-machines"
   | "medialive-role"
   | "mediaconnect-role"
   | "*";

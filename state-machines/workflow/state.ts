@@ -86,6 +86,9 @@ export const EXECUTION = {
   executionName: { path: "$$.Execution.Name" } as Ref<string>,
 } as const;
 
+/** When the execution started (ISO 8601, context object): the same for every retry of a state. */
+export const EXECUTION_START_TIME = { path: "$$.Execution.StartTime" } as Ref<string>;
+
 /** A payload field: a literal value of the input's type, or a reference to one; an array of either. */
 export type PayloadValue<T> = T | Ref<T> | (T extends readonly (infer E)[] ? readonly Ref<E>[] : never);
 

@@ -287,6 +287,39 @@ describe("stack", () => {
     }
   });
 
+  it("runs reconcile every 5 minutes (EventBridge Scheduler), keeps its reports 30 days (TTL), alarms on what it may not repair", () => {
+    const reconcileId = stack.getLogicalId(
+      stack.machines.get("reconcile")?.stateMachine.node.defaultChild as CfnElement,
+    );
+    template.hasResourceProperties("AWS::Scheduler::Schedule", {
+      Name: "castflow-dev-reconcile",
+      ScheduleExpression: "rate(5 minutes)",
+      State: "ENABLED",
+      Target: Match.objectLike({
+        Arn: { Ref: reconcileId },
+        Input: JSON.stringify({ runId: "<aws.scheduler.execution-id>", dryRun: false }),
+      }),
+    });
+    template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    });
+    for (const metric of ["ReconcileUnrepairable", "ReconcileRepaired"])
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        MetricName: metric,
+        Namespace: "castflow-dev",
+        Dimensions: [{ Name: "service", Value: "reconcile" }],
+      });
+    // Every task may name castflow's state machines (reconcile describes and settles their executions).
+    for (const fn of stack.taskFunctions.values()) {
+      const props = template.findResources("AWS::Lambda::Function")[
+        stack.getLogicalId(fn.node.defaultChild as CfnElement)
+      ]?.Properties as { Environment: { Variables: Record<string, unknown> } } | undefined;
+      const env = props?.Environment.Variables;
+      expect(env).toHaveProperty("STATE_MACHINE_ARNS");
+      expect(env).toMatchObject({ RECONCILE_GRACE_SECONDS: "300", RECONCILE_DRY_RUN_ONLY: "false" });
+    }
+  });
+
   it("protects the HTTP API with a JWT authorizer from context", () => {
     template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
       AuthorizerType: "JWT",

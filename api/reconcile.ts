@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import * as z from "zod";
+import { config } from "#lib/config.ts";
+import { getRun, listRuns, type ReconcileRun } from "#lib/reconcile/store.ts";
+import { reconcile } from "#state-machines/operations/reconcile/lifecycle.ts";
+import { startLifecycle } from "./executions.ts";
+import { fieldError, notFound } from "./http.ts";
+
+export const ReconcileBody = z.strictObject({
+  dryRun: z.boolean({ error: "must be true or false" }).optional(),
+});
+
+/** `r-20261130T220501Z-1a2b3c`: sorts by time, unique, and fits an execution name. */
+export function newRunId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
+  return `r-${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+/** POST /admin/reconcile: starts a run now (the schedule starts the others) -> 202 `{runId, executionArn}`. */
+export async function startReconcile(body: z.infer<typeof ReconcileBody>) {
+  const runId = newRunId();
+  // A deployment that is dry-run only reports, whatever the request says.
+  const dryRun = (body.dryRun ?? false) || config().RECONCILE_DRY_RUN_ONLY;
+  const started = await startLifecycle(reconcile, 1, () => ({ runId, dryRun }));
+  return {
+    runId,
+    dryRun,
+    executionArn: started.executionArn,
+    startDate: started.startDate,
+    report: `/admin/reconcile/runs/${runId}`,
+  };
+}
+
+/** What GET /admin/reconcile/runs shows of a run: its counts and outcome, not every finding. */
+const summary = ({ findings, version: _v, expiresAt: _e, ...run }: ReconcileRun) => ({
+  ...run,
+  found: findings.length,
+  repaired: findings.filter((f) => f.action === "repaired").length,
+});
+
+export async function listReconcileRuns() {
+  return { runs: (await listRuns()).map(summary) };
+}
+
+export async function getReconcileRun(runId: string) {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId)) throw fieldError("runId", "is not a valid run id");
+  const run = await getRun(runId);
+  if (!run) throw notFound("Reconcile run");
+  const { version: _v, expiresAt, ...rest } = run;
+  return { ...rest, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}

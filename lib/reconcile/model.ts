@@ -1,0 +1,116 @@
+import * as z from "zod";
+import type { PersistentChannel } from "#lib/channels/model.ts";
+import type { Destination, Source } from "#lib/destinations/model.ts";
+import type { Session } from "#lib/sessions/model.ts";
+
+/**
+ * What scheduled reconciliation finds (issue: "nothing billed without a consumer, nothing stuck"):
+ * - `orphan`: a castflow-tagged resource whose record is gone, ended or deleted, and no execution
+ *   that could still be creating it runs;
+ * - `drift`: a record and AWS disagree (a session `live` whose channel is not RUNNING, ...);
+ * - `stuck`: a record in a transitional state whose owning execution has closed;
+ * - `idle-spend`: a RUNNING channel (or ACTIVE flow) with no consumer;
+ * - `claim-leak`: a persistent channel `LIVE` for a session that ended or does not exist.
+ */
+export const FINDING_CLASSES = ["orphan", "drift", "stuck", "idle-spend", "claim-leak"] as const;
+export const FindingClass = z.enum(FINDING_CLASSES);
+export type FindingClass = z.infer<typeof FindingClass>;
+
+/**
+ * How a finding is repaired: one idempotent step through the same AWS calls and lifecycles the
+ * lifecycles use. A step that must wait for AWS (a channel stopping before it can be deleted) is
+ * done by the next run: `stop-channel` now, `delete-channel` once it is IDLE.
+ */
+export const Repair = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("stop-channel"), channelId: z.string() }),
+  z.object({ action: z.literal("delete-channel"), channelId: z.string() }),
+  z.object({ action: z.literal("delete-input"), inputId: z.string() }),
+  z.object({ action: z.literal("delete-ivs-channel"), channelArn: z.string() }),
+  /** Start the lifecycle that settles what this closed execution left half-way (its `settledBy`). */
+  z.object({ action: z.literal("settle"), executionArn: z.string() }),
+  /** Start a lifecycle (by registry name) with this input: drift is corrected by the lifecycle that owns the record. */
+  z.object({
+    action: z.literal("run-lifecycle"),
+    lifecycle: z.string(),
+    input: z.record(z.string(), z.unknown()),
+  }),
+  /** Release a persistent channel's claim held for a session that is gone. */
+  z.object({ action: z.literal("release-claim"), channelId: z.string(), sessionId: z.string() }),
+  /** Nothing castflow may do on its own (reported, and alarmed on). */
+  z.object({ action: z.literal("none"), why: z.string() }),
+]);
+export type Repair = z.infer<typeof Repair>;
+
+export const ResourceType = z.enum([
+  "medialive-channel",
+  "medialive-input",
+  "ivs-channel",
+  "session",
+  "destination",
+  "source",
+  "persistent-channel",
+]);
+export type ResourceType = z.infer<typeof ResourceType>;
+
+export const Finding = z.object({
+  /** Stable across runs for the same problem: `<class>:<resource type>:<resource id>`. */
+  findingId: z.string(),
+  class: FindingClass,
+  resource: z.object({ type: ResourceType, id: z.string() }),
+  /** One sentence a person can read: what is wrong and why castflow thinks so. */
+  reason: z.string(),
+  repair: Repair,
+  /** What the resource costs per hour while the finding lasts (0 when it costs nothing). */
+  costPerHourUsd: z.number().nonnegative(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+/** A MediaLive channel as ListChannels shows it. */
+export interface InventoryChannel {
+  readonly id: string;
+  readonly arn: string;
+  readonly state: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly inputIds: readonly string[];
+}
+
+/** A MediaLive input as ListInputs shows it. */
+export interface InventoryInput {
+  readonly id: string;
+  readonly state: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly attachedChannels: readonly string[];
+}
+
+/** An IVS channel as ListChannels shows it. */
+export interface InventoryIvsChannel {
+  readonly arn: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Everything one run looked at: castflow's records, AWS's resources, and the status of every
+ * execution a record or a resource names (`RUNNING`, a closed status, or `UNKNOWN` when Step
+ * Functions no longer knows it).
+ */
+export interface Inventory {
+  readonly now: Date;
+  readonly sessions: readonly Session[];
+  readonly destinations: readonly Destination[];
+  readonly sources: readonly Source[];
+  readonly persistentChannels: readonly PersistentChannel[];
+  readonly channels: readonly InventoryChannel[];
+  readonly inputs: readonly InventoryInput[];
+  readonly ivsChannels: readonly InventoryIvsChannel[];
+  /** Execution ARN -> its status. */
+  readonly executions: Readonly<Record<string, string>>;
+  /** Execution name (the `castflow:created-by-execution` tag) -> its status. */
+  readonly executionsByName: Readonly<Record<string, string>>;
+}
+
+export interface ReconcileSettings {
+  /** The deployment's stage: only resources tagged `castflow:stage` with it are looked at. */
+  readonly stage: string;
+  /** Records changed more recently than this are left alone (a lifecycle may be about to act). */
+  readonly graceSeconds: number;
+}

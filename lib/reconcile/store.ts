@@ -1,0 +1,138 @@
+import { GetCommand, PutCommand, paginateScan, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod";
+import { dynamo } from "#lib/aws/clients.ts";
+import { conditionalUpdate } from "#lib/conditional-update.ts";
+import { config } from "#lib/config.ts";
+import { Session } from "#lib/sessions/model.ts";
+import { FINDING_CLASSES, Finding } from "./model.ts";
+
+export const RECONCILE_PARTITION = "RECONCILE";
+/** Runs sort by start time (`RUN#<startedAt>#<runId>`); `ID#<runId>` points at a run's item. */
+const runKey = (startedAt: string, runId: string) => ({
+  pk: RECONCILE_PARTITION,
+  sk: `RUN#${startedAt}#${runId}`,
+});
+const pointerKey = (runId: string) => ({ pk: RECONCILE_PARTITION, sk: `ID#${runId}` });
+
+/** Run reports are kept this long, then DynamoDB's TTL removes them (`expiresAt`). */
+export const REPORT_RETENTION_DAYS = 30;
+
+export const RepairOutcome = z.object({
+  findingId: z.string(),
+  outcome: z.enum(["repaired", "failed"]),
+  /** The error's name when the repair failed. */
+  error: z.string().optional(),
+});
+export type RepairOutcome = z.infer<typeof RepairOutcome>;
+
+/**
+ * One reconcile run's report: what it found (every finding with its reason and repair), what it
+ * did (each repair's outcome; a dry run does nothing), and the money per hour the repairs saved.
+ */
+export const ReconcileRun = z.object({
+  runId: z.string(),
+  executionArn: z.string(),
+  dryRun: z.boolean(),
+  status: z.enum(["running", "succeeded", "failed"]),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  counts: z.record(z.enum(FINDING_CLASSES), z.number().int().nonnegative()),
+  findings: z.array(
+    Finding.extend({
+      /** `proposed` in a dry run (or past the per-run cap), else what the repair did. */
+      action: z.enum(["proposed", "repaired", "failed", "none"]),
+      error: z.string().optional(),
+    }),
+  ),
+  /** Findings beyond what one run repairs (`MAX_REPAIRS_PER_RUN`): the next run takes them. */
+  deferred: z.number().int().nonnegative().default(0),
+  /** Findings counted but not kept in the report (past `MAX_FINDINGS_KEPT`). */
+  omitted: z.number().int().nonnegative().default(0),
+  /** Why a run did less than asked (e.g. another run was in progress). */
+  note: z.string().optional(),
+  savedPerHourUsd: z.number().nonnegative().default(0),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  expiresAt: z.number().int(),
+  updatedAt: z.string().optional(),
+  version: z.number().int().nonnegative().default(0),
+});
+export type ReconcileRun = z.infer<typeof ReconcileRun>;
+
+const strip = ({ pk: _pk, sk: _sk, ...doc }: Record<string, unknown>) => doc;
+
+/**
+ * Writes a run's first report and the pointer to it. The key comes from the run's start time and
+ * id, so a retried inventory overwrites its own report instead of adding a second one.
+ */
+export async function putRun(run: ReconcileRun): Promise<void> {
+  const key = runKey(run.startedAt, run.runId);
+  const table = config().TABLE_NAME;
+  await dynamo().send(new PutCommand({ TableName: table, Item: { ...key, ...run } }));
+  await dynamo().send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...pointerKey(run.runId), sk2: key.sk, expiresAt: run.expiresAt },
+    }),
+  );
+}
+
+async function pointerOf(runId: string): Promise<{ pk: string; sk: string } | undefined> {
+  const res = await dynamo().send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: pointerKey(runId), ConsistentRead: true }),
+  );
+  const sk = res.Item?.sk2;
+  return typeof sk === "string" ? { pk: RECONCILE_PARTITION, sk } : undefined;
+}
+
+export async function getRun(runId: string): Promise<ReconcileRun | undefined> {
+  const key = await pointerOf(runId);
+  if (!key) return undefined;
+  const res = await dynamo().send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: key, ConsistentRead: true }),
+  );
+  return res.Item ? ReconcileRun.parse(strip(res.Item)) : undefined;
+}
+
+export async function updateRun(
+  runId: string,
+  set: Record<string, unknown>,
+): Promise<ReconcileRun | undefined> {
+  const key = await pointerOf(runId);
+  const item = key ? await conditionalUpdate(key, { set }) : undefined;
+  return item ? ReconcileRun.parse(item) : undefined;
+}
+
+/** The newest runs first, at most `limit` (one Query page: runs sort by start time). */
+export async function listRuns(limit = 50): Promise<ReconcileRun[]> {
+  const res = await dynamo().send(
+    new QueryCommand({
+      TableName: config().TABLE_NAME,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :run)",
+      ExpressionAttributeValues: { ":pk": RECONCILE_PARTITION, ":run": "RUN#" },
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
+  return (res.Items ?? []).map((item) => ReconcileRun.parse(strip(item)));
+}
+
+/**
+ * Every session record. Sessions have a partition each (`SESSION#<id>`), so this is a Scan of the
+ * table filtered to session items: fine for the thousands of records a reconcile run reads every
+ * few minutes; an index of sessions is the next step past that.
+ */
+export async function scanSessions(): Promise<Session[]> {
+  const out: Session[] = [];
+  const pages = paginateScan(
+    { client: dynamo() },
+    {
+      TableName: config().TABLE_NAME,
+      FilterExpression: "begins_with(pk, :prefix) AND sk = :sk",
+      ExpressionAttributeValues: { ":prefix": "SESSION#", ":sk": "SESSION" },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) for (const item of page.Items ?? []) out.push(Session.parse(strip(item)));
+  return out;
+}

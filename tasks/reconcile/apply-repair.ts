@@ -1,0 +1,95 @@
+import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
+import * as z from "zod";
+import { startLifecycle } from "#api/executions.ts";
+import { sfn } from "#lib/aws/clients.ts";
+import { releaseChannel } from "#lib/channels/store.ts";
+import { config } from "#lib/config.ts";
+import { Repair } from "#lib/reconcile/model.ts";
+import { destinationAdd } from "#state-machines/destinations/destination-add/lifecycle.ts";
+import { destinationDelete } from "#state-machines/destinations/destination-delete/lifecycle.ts";
+import { destinationStart } from "#state-machines/destinations/destination-start/lifecycle.ts";
+import { destinationStop } from "#state-machines/destinations/destination-stop/lifecycle.ts";
+import { destinationUpdate } from "#state-machines/destinations/destination-update/lifecycle.ts";
+import { sharedChannelApply } from "#state-machines/destinations/shared-channel-apply/lifecycle.ts";
+import { endSession } from "#state-machines/sessions/end-session/lifecycle.ts";
+import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
+import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
+import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
+import { defineTask } from "#tasks/define.ts";
+
+/**
+ * The lifecycles whose executions own records (and so can leave one stuck), by name. The registry
+ * (state-machines/registry.ts) builds CDK constructs and cannot be bundled into a task;
+ * test/tasks/reconcile/apply-repair.test.ts fails when a lifecycle of the registry that declares
+ * `settledBy` is missing here.
+ */
+export const OWNING_LIFECYCLES: readonly Lifecycle[] = [
+  goLive,
+  stopStreaming,
+  endSession,
+  destinationAdd,
+  destinationStart,
+  destinationStop,
+  destinationUpdate,
+  destinationDelete,
+  sharedChannelApply,
+] as Lifecycle[];
+
+const byName = (name: string) => OWNING_LIFECYCLES.find((l) => l.name === name);
+
+/** The lifecycle of a state machine ARN of this deployment. */
+function lifecycleOf(stateMachineArn: string): Lifecycle | undefined {
+  const entry = Object.entries(config().STATE_MACHINE_ARNS).find(([, arn]) => arn === stateMachineArn);
+  return entry ? byName(entry[0]) : undefined;
+}
+
+/**
+ * Finishes what a closed execution left half-way, as the local runtime does after a restart: its
+ * lifecycle's `settledBy` (a go-live is stopped, the others run again) with the input it had.
+ */
+async function settle(executionArn: string): Promise<string> {
+  const described = await sfn().send(new DescribeExecutionCommand({ executionArn }));
+  if (described.status === "RUNNING") return "the execution runs again: nothing to settle";
+  const lifecycle = described.stateMachineArn ? lifecycleOf(described.stateMachineArn) : undefined;
+  const rule = lifecycle?.settledBy;
+  if (!lifecycle || !rule) throw new Error(`No lifecycle settles ${executionArn}`);
+  const input = lifecycle.input.parse(JSON.parse(described.input ?? "{}"));
+  const [next, nextInput] = rule === "itself" ? [lifecycle, input] : [rule.lifecycle, rule.input(input)];
+  const started = await startLifecycle(next, 0, () => nextInput as never);
+  return started.executionArn;
+}
+
+/**
+ * reconcile's repairs that are not a single AWS call: settling a stuck record (`settle`), correcting
+ * drift through the lifecycle that owns the record (`run-lifecycle`), and releasing a persistent
+ * channel's claim held for a session that is gone (`release-claim`, conditional on that claim).
+ */
+export const task = defineTask({
+  name: "apply-repair",
+  entry: import.meta.url,
+  input: z.object({ repair: Repair }),
+  table: "write",
+  grants: [
+    { actions: ["states:DescribeExecution"], on: "states" },
+    { actions: ["states:StartExecution"], on: "state-machines" },
+  ],
+  run: async ({ repair }) => {
+    switch (repair.action) {
+      case "settle":
+        return { done: await settle(repair.executionArn) };
+      case "run-lifecycle": {
+        const lifecycle = byName(repair.lifecycle);
+        if (!lifecycle) throw new Error(`Unknown lifecycle ${repair.lifecycle}`);
+        return { done: (await startLifecycle(lifecycle, 0, () => repair.input as never)).executionArn };
+      }
+      case "release-claim": {
+        const released = await releaseChannel(repair.channelId, repair.sessionId);
+        return { done: released ? "released" : "the claim had already moved" };
+      }
+      default:
+        throw new Error(`apply-repair does not make ${repair.action} repairs`);
+    }
+  },
+});
+
+export const handler = task.handler;

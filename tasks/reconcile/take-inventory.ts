@@ -1,0 +1,116 @@
+import * as z from "zod";
+import { config } from "#lib/config.ts";
+import { classify, executionsToCheck } from "#lib/reconcile/classify.ts";
+import {
+  describeExecutions,
+  gatherAwsResources,
+  gatherRecords,
+  runningExecutions,
+} from "#lib/reconcile/inventory.ts";
+import { FINDING_CLASSES, type Finding, type Repair } from "#lib/reconcile/model.ts";
+import { listRuns, putRun, REPORT_RETENTION_DAYS } from "#lib/reconcile/store.ts";
+import { defineTask } from "#tasks/define.ts";
+
+/** Repairs one run makes at most; the rest is reported `proposed` and left to the next run. */
+export const MAX_REPAIRS_PER_RUN = 25;
+/** Findings one report keeps (the counts cover every finding). */
+export const MAX_FINDINGS_KEPT = 200;
+
+/** A repair as the state machine's Map hands it to one state: the resource ids flat, for Choice and payloads. */
+export interface RepairItem {
+  readonly findingId: string;
+  readonly action: Repair["action"];
+  readonly channelId: string | null;
+  readonly inputId: string | null;
+  readonly channelArn: string | null;
+  readonly repair: Repair;
+}
+
+const field = (r: Repair, k: string): string | null => {
+  const v = (r as Record<string, unknown>)[k];
+  return typeof v === "string" ? v : null;
+};
+const toItem = (f: Finding): RepairItem => ({
+  findingId: f.findingId,
+  action: f.repair.action,
+  channelId: field(f.repair, "channelId"),
+  inputId: field(f.repair, "inputId"),
+  channelArn: field(f.repair, "channelArn"),
+  repair: f.repair,
+});
+
+/**
+ * reconcile's first step: inventories castflow's records and the account's resources, classifies
+ * what disagrees and writes the run's report (every finding, `proposed`); returns the repairs to
+ * make: the findings the previous run saw too (none in a dry run, or when the deployment is
+ * dry-run only), at most MAX_REPAIRS_PER_RUN.
+ */
+export const task = defineTask({
+  name: "take-inventory",
+  entry: import.meta.url,
+  input: z.object({
+    runId: z.string().min(1),
+    dryRun: z.boolean(),
+    executionArn: z.string().min(1),
+    /** The execution's start: the run's time, the same when the task is retried. */
+    startedAt: z.string().min(1),
+  }),
+  table: "write",
+  grants: [
+    { actions: ["medialive:ListChannels", "medialive:ListInputs", "ivs:ListChannels"], on: "*" },
+    { actions: ["states:DescribeExecution"], on: "states" },
+    { actions: ["states:ListExecutions"], on: "state-machines" },
+  ],
+  run: async ({ runId, dryRun, executionArn, startedAt }, { signal }) => {
+    const { STAGE: stage, RECONCILE_GRACE_SECONDS: graceSeconds, RECONCILE_DRY_RUN_ONLY } = config();
+    // AWS first, then what runs, then the records: the records are the freshest view, so a
+    // resource a lifecycle has just made is seen with the record (or the running execution) that
+    // explains it.
+    const aws = await gatherAwsResources(signal);
+    const running = await runningExecutions(signal);
+    const resources = { ...aws, ...(await gatherRecords()) };
+    const executions = await describeExecutions(executionsToCheck(resources, stage), running, signal);
+    const now = new Date();
+    const findings = classify({ ...resources, ...executions, now }, { graceSeconds, stage });
+
+    // One run repairs at a time: a run that finds another one running only reports.
+    const ownName = executionArn.slice(executionArn.lastIndexOf(":") + 1);
+    const concurrent = (running.byLifecycle.reconcile ?? []).some((n) => n !== ownName);
+    const dry = dryRun || RECONCILE_DRY_RUN_ONLY || concurrent;
+    // A finding is repaired only once a run at least the grace period older saw it too: a
+    // resource made a moment before its record (or a record written a moment before its
+    // execution shows) is never raced.
+    const earlier = (await listRuns(20)).find(
+      (r) => r.runId !== runId && Date.parse(r.startedAt) <= now.getTime() - graceSeconds * 1000,
+    );
+    const seenBefore = new Set(earlier?.findings.map((f) => f.findingId));
+    const repairable = findings.filter((f) => f.repair.action !== "none" && seenBefore.has(f.findingId));
+    const repairs = dry ? [] : repairable.slice(0, MAX_REPAIRS_PER_RUN);
+    const counts = Object.fromEntries(
+      FINDING_CLASSES.map((c) => [c, findings.filter((f) => f.class === c).length]),
+    ) as Record<(typeof FINDING_CLASSES)[number], number>;
+    // The report keeps the repairs and then the other findings up to MAX_FINDINGS_KEPT (a
+    // DynamoDB item holds 400 KB); the counts cover them all.
+    const kept = [...repairs, ...findings.filter((f) => !repairs.includes(f))].slice(0, MAX_FINDINGS_KEPT);
+    await putRun({
+      runId,
+      executionArn,
+      dryRun: dry,
+      ...(concurrent && !dryRun
+        ? { note: "Another reconcile run was in progress: this one only reported." }
+        : {}),
+      status: "running",
+      startedAt,
+      counts,
+      findings: kept.map((f) => ({ ...f, action: f.repair.action === "none" ? "none" : "proposed" })),
+      omitted: findings.length - kept.length,
+      deferred: dry ? 0 : repairable.length - repairs.length,
+      savedPerHourUsd: 0,
+      expiresAt: Math.floor(now.getTime() / 1000) + REPORT_RETENTION_DAYS * 86_400,
+      version: 0,
+    });
+    return { dryRun: dry, found: findings.length, repairs: repairs.map(toItem) };
+  },
+});
+
+export const handler = task.handler;

@@ -1,0 +1,94 @@
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import * as z from "zod";
+import { FINDING_CLASSES } from "#lib/reconcile/model.ts";
+import {
+  getRun,
+  putRun,
+  REPORT_RETENTION_DAYS,
+  ReconcileRun,
+  RepairOutcome,
+  updateRun,
+} from "#lib/reconcile/store.ts";
+import { defineTask } from "#tasks/define.ts";
+
+/**
+ * One run's figures as CloudWatch metrics (embedded metric format in the function's log; namespace
+ * from POWERTOOLS_METRICS_NAMESPACE, which the stack sets per stage): the stack alarms when a run
+ * finds something castflow may not repair, or repairs more than its threshold.
+ */
+function publishRunMetrics(figures: {
+  found: number;
+  repaired: number;
+  failed: number;
+  unrepairable: number;
+}) {
+  const metrics = new Metrics({ serviceName: "reconcile" });
+  metrics.addMetric("ReconcileFindings", MetricUnit.Count, figures.found);
+  metrics.addMetric("ReconcileRepaired", MetricUnit.Count, figures.repaired);
+  metrics.addMetric("ReconcileRepairsFailed", MetricUnit.Count, figures.failed);
+  metrics.addMetric("ReconcileUnrepairable", MetricUnit.Count, figures.unrepairable);
+  metrics.publishStoredMetrics();
+}
+
+/**
+ * reconcile's last step: the outcome of each repair goes onto its finding, the money per hour the
+ * repairs saved is summed, and the run is marked succeeded (or failed, with the error's name, when
+ * a step before failed).
+ */
+export const task = defineTask({
+  name: "write-report",
+  entry: import.meta.url,
+  input: z.object({
+    runId: z.string().min(1),
+    dryRun: z.boolean(),
+    executionArn: z.string().min(1),
+    startedAt: z.string().min(1),
+    outcomes: z.array(RepairOutcome).default([]),
+    error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  }),
+  table: "write",
+  run: async ({ runId, dryRun, executionArn, startedAt, outcomes, error }) => {
+    let run = await getRun(runId);
+    if (!run) {
+      // The run failed before its inventory wrote the report: it still gets one.
+      const now = new Date();
+      run = ReconcileRun.parse({
+        runId,
+        executionArn,
+        dryRun,
+        status: "running",
+        startedAt,
+        counts: Object.fromEntries(FINDING_CLASSES.map((c) => [c, 0])),
+        findings: [],
+        expiresAt: Math.floor(now.getTime() / 1000) + REPORT_RETENTION_DAYS * 86_400,
+      });
+      await putRun(run);
+    }
+    const byId = new Map(outcomes.map((o) => [o.findingId, o]));
+    const findings = run.findings.map((f) => {
+      const o = byId.get(f.findingId);
+      return o ? { ...f, action: o.outcome, ...(o.error ? { error: o.error } : {}) } : f;
+    });
+    const saved = findings
+      .filter((f) => f.action === "repaired")
+      .reduce((sum, f) => sum + f.costPerHourUsd, 0);
+    const status = error ? ("failed" as const) : ("succeeded" as const);
+    await updateRun(runId, {
+      findings,
+      status,
+      finishedAt: new Date().toISOString(),
+      savedPerHourUsd: Math.round(saved * 100) / 100,
+      // The step that failed, by name only: AWS's messages are not echoed into reports.
+      ...(error ? { error: { code: error.Error, message: `The run failed at a step: ${error.Error}` } } : {}),
+    });
+    publishRunMetrics({
+      found: findings.length,
+      repaired: findings.filter((f) => f.action === "repaired").length,
+      failed: findings.filter((f) => f.action === "failed").length,
+      unrepairable: findings.filter((f) => f.action === "none").length,
+    });
+    return { status, found: findings.length };
+  },
+});
+
+export const handler = task.handler;
