@@ -60,6 +60,20 @@ export type ReconcileRun = z.infer<typeof ReconcileRun>;
 
 const strip = ({ pk: _pk, sk: _sk, ...doc }: Record<string, unknown>) => doc;
 
+/** A run's report as it starts: nothing found yet, expiring REPORT_RETENTION_DAYS from now. */
+export function newRun(
+  run: Pick<ReconcileRun, "runId" | "executionArn" | "dryRun" | "startedAt">,
+  now = new Date(),
+): ReconcileRun {
+  return ReconcileRun.parse({
+    ...run,
+    status: "running",
+    counts: Object.fromEntries(FINDING_CLASSES.map((c) => [c, 0])),
+    findings: [],
+    expiresAt: Math.floor(now.getTime() / 1000) + REPORT_RETENTION_DAYS * 86_400,
+  });
+}
+
 /**
  * Writes a run's first report and the pointer to it. The key comes from the run's start time and
  * id, so a retried inventory overwrites its own report instead of adding a second one.

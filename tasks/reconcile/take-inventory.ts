@@ -8,7 +8,7 @@ import {
   runningExecutions,
 } from "#lib/reconcile/inventory.ts";
 import { FINDING_CLASSES, type Finding, type Repair } from "#lib/reconcile/model.ts";
-import { listRuns, putRun, REPORT_RETENTION_DAYS } from "#lib/reconcile/store.ts";
+import { listRuns, newRun, putRun } from "#lib/reconcile/store.ts";
 import { defineTask } from "#tasks/define.ts";
 
 /** Repairs one run makes at most; the rest is reported `proposed` and left to the next run. */
@@ -93,21 +93,14 @@ export const task = defineTask({
     // DynamoDB item holds 400 KB); the counts cover them all.
     const kept = [...repairs, ...findings.filter((f) => !repairs.includes(f))].slice(0, MAX_FINDINGS_KEPT);
     await putRun({
-      runId,
-      executionArn,
-      dryRun: dry,
+      ...newRun({ runId, executionArn, dryRun: dry, startedAt }, now),
       ...(concurrent && !dryRun
         ? { note: "Another reconcile run was in progress: this one only reported." }
         : {}),
-      status: "running",
-      startedAt,
       counts,
       findings: kept.map((f) => ({ ...f, action: f.repair.action === "none" ? "none" : "proposed" })),
       omitted: findings.length - kept.length,
       deferred: dry ? 0 : repairable.length - repairs.length,
-      savedPerHourUsd: 0,
-      expiresAt: Math.floor(now.getTime() / 1000) + REPORT_RETENTION_DAYS * 86_400,
-      version: 0,
     });
     return { dryRun: dry, found: findings.length, repairs: repairs.map(toItem) };
   },

@@ -1,14 +1,6 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import * as z from "zod";
-import { FINDING_CLASSES } from "#lib/reconcile/model.ts";
-import {
-  getRun,
-  putRun,
-  REPORT_RETENTION_DAYS,
-  ReconcileRun,
-  RepairOutcome,
-  updateRun,
-} from "#lib/reconcile/store.ts";
+import { getRun, newRun, putRun, RepairOutcome, updateRun } from "#lib/reconcile/store.ts";
 import { defineTask } from "#tasks/define.ts";
 
 /**
@@ -51,17 +43,7 @@ export const task = defineTask({
     let run = await getRun(runId);
     if (!run) {
       // The run failed before its inventory wrote the report: it still gets one.
-      const now = new Date();
-      run = ReconcileRun.parse({
-        runId,
-        executionArn,
-        dryRun,
-        status: "running",
-        startedAt,
-        counts: Object.fromEntries(FINDING_CLASSES.map((c) => [c, 0])),
-        findings: [],
-        expiresAt: Math.floor(now.getTime() / 1000) + REPORT_RETENTION_DAYS * 86_400,
-      });
+      run = newRun({ runId, executionArn, dryRun, startedAt });
       await putRun(run);
     }
     const byId = new Map(outcomes.map((o) => [o.findingId, o]));

@@ -43,56 +43,53 @@ function repairOne(scope: Construct, fns: TaskFunctions): sfn.IChainable {
   const step = (state: sfn.TaskStateBase) =>
     state.addCatch(failed, { errors: ["States.ALL"], resultPath: r.path("error") }).next(repaired);
   const discard = sfn.JsonPath.DISCARD;
-  return new sfn.Choice(scope, "Which Repair?")
-    .when(
-      sfn.Condition.stringEquals(r.path("action"), "stop-channel"),
-      step(
-        taskState(scope, fns, "Stop Channel", {
-          task: stopChannel.task,
-          payload: { channelId: present(r.at("channelId")) },
-          resultPath: discard,
-        }),
-      ),
-    )
-    .when(
-      sfn.Condition.stringEquals(r.path("action"), "delete-channel"),
-      step(
-        taskState(scope, fns, "Delete Channel", {
-          task: deleteChannel.task,
-          payload: { channelId: present(r.at("channelId")) },
-          resultPath: discard,
-        }),
-      ),
-    )
-    .when(
-      sfn.Condition.stringEquals(r.path("action"), "delete-input"),
-      step(
-        taskState(scope, fns, "Delete Input", {
-          task: deleteInput.task,
-          payload: { inputId: present(r.at("inputId")) },
-          resultPath: discard,
-        }),
-      ),
-    )
-    .when(
-      sfn.Condition.stringEquals(r.path("action"), "delete-ivs-channel"),
-      step(
-        taskState(scope, fns, "Delete IVS Channel", {
-          task: deleteIvsChannel.task,
-          payload: { channelArn: present(r.at("channelArn")) },
-          resultPath: discard,
-        }),
-      ),
-    )
-    .otherwise(
-      step(
-        taskState(scope, fns, "Apply Repair", {
-          task: applyRepair.task,
-          payload: { repair: r.at("repair") },
-          resultPath: discard,
-        }),
-      ),
-    );
+  // One AWS call each, by the task every lifecycle uses for it.
+  const direct: [RepairItem["action"], sfn.TaskStateBase][] = [
+    [
+      "stop-channel",
+      taskState(scope, fns, "Stop Channel", {
+        task: stopChannel.task,
+        payload: { channelId: present(r.at("channelId")) },
+        resultPath: discard,
+      }),
+    ],
+    [
+      "delete-channel",
+      taskState(scope, fns, "Delete Channel", {
+        task: deleteChannel.task,
+        payload: { channelId: present(r.at("channelId")) },
+        resultPath: discard,
+      }),
+    ],
+    [
+      "delete-input",
+      taskState(scope, fns, "Delete Input", {
+        task: deleteInput.task,
+        payload: { inputId: present(r.at("inputId")) },
+        resultPath: discard,
+      }),
+    ],
+    [
+      "delete-ivs-channel",
+      taskState(scope, fns, "Delete IVS Channel", {
+        task: deleteIvsChannel.task,
+        payload: { channelArn: present(r.at("channelArn")) },
+        resultPath: discard,
+      }),
+    ],
+  ];
+  const choice = new sfn.Choice(scope, "Which Repair?");
+  for (const [action, state] of direct)
+    choice.when(sfn.Condition.stringEquals(r.path("action"), action), step(state));
+  return choice.otherwise(
+    step(
+      taskState(scope, fns, "Apply Repair", {
+        task: applyRepair.task,
+        payload: { repair: r.at("repair") },
+        resultPath: discard,
+      }),
+    ),
+  );
 }
 
 /**
