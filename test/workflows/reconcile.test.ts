@@ -118,10 +118,19 @@ describe("reconcile", () => {
       expect(await channelState(channelId)).toBe("RUNNING");
     }
     await pastGrace();
-    const stopped = await reconcile();
-    expect(about(stopped, channelId)[0]).toMatchObject({ action: "repaired" });
-    expect(stopped.savedPerHourUsd).toBeGreaterThanOrEqual(1.5);
-    await eventually(async () => (await channelState(channelId)) === "IDLE");
+    const next = await reconcile();
+    // The stop was made by the first real run that came a grace period after the dry run: this
+    // one, or (on a loaded machine) already the one before.
+    const stopRun = [soon, next].find((run) => {
+      const f = about(run, channelId)[0];
+      return f?.repair.action === "stop-channel" && f.action === "repaired";
+    });
+    expect(stopRun).toBeDefined();
+    expect(stopRun?.savedPerHourUsd).toBeGreaterThanOrEqual(1.5);
+    // Stopped (IDLE), or already being deleted when the stop came one run early.
+    await eventually(async () =>
+      ["IDLE", "DELETING", "DELETED"].includes(String(await channelState(channelId))),
+    );
 
     // Teardown order across runs: the channel (once IDLE), then its input (once DETACHED).
     const last = await reconcileUntil(
