@@ -19,7 +19,8 @@ export const REPORT_RETENTION_DAYS = 30;
 
 export const RepairOutcome = z.object({
   findingId: z.string(),
-  outcome: z.enum(["repaired", "failed"]),
+  /** `skipped`: right before the repair, the finding was no longer what the inventory saw. */
+  outcome: z.enum(["repaired", "failed", "skipped"]),
   /** The error's name when the repair failed. */
   error: z.string().optional(),
 });
@@ -40,7 +41,7 @@ export const ReconcileRun = z.object({
   findings: z.array(
     Finding.extend({
       /** `proposed` in a dry run (or past the per-run cap), else what the repair did. */
-      action: z.enum(["proposed", "repaired", "failed", "none"]),
+      action: z.enum(["proposed", "repaired", "failed", "skipped", "none"]),
       error: z.string().optional(),
     }),
   ),

@@ -19,6 +19,10 @@ export const MAX_FINDINGS_KEPT = 200;
 /** A repair as the state machine's Map hands it to one state: the resource ids flat, for Choice and payloads. */
 export interface RepairItem {
   readonly findingId: string;
+  readonly resourceType: Finding["resource"]["type"];
+  readonly resourceId: string;
+  /** When the run started: a record changed since then is not repaired (confirm-finding). */
+  readonly runStartedAt: string;
   readonly action: Repair["action"];
   readonly channelId: string | null;
   readonly inputId: string | null;
@@ -30,8 +34,11 @@ const field = (r: Repair, k: string): string | null => {
   const v = (r as Record<string, unknown>)[k];
   return typeof v === "string" ? v : null;
 };
-const toItem = (f: Finding): RepairItem => ({
+const toItem = (f: Finding, runStartedAt: string): RepairItem => ({
   findingId: f.findingId,
+  resourceType: f.resource.type,
+  resourceId: f.resource.id,
+  runStartedAt,
   action: f.repair.action,
   channelId: field(f.repair, "channelId"),
   inputId: field(f.repair, "inputId"),
@@ -102,7 +109,7 @@ export const task = defineTask({
       omitted: findings.length - kept.length,
       deferred: dry ? 0 : repairable.length - repairs.length,
     });
-    return { dryRun: dry, found: findings.length, repairs: repairs.map(toItem) };
+    return { dryRun: dry, found: findings.length, repairs: repairs.map((f) => toItem(f, startedAt)) };
   },
 });
 

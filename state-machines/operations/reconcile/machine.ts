@@ -10,6 +10,7 @@ import * as deleteChannel from "#tasks/medialive/delete-channel.ts";
 import * as deleteInput from "#tasks/medialive/delete-input.ts";
 import * as stopChannel from "#tasks/medialive/stop-channel.ts";
 import * as applyRepair from "#tasks/reconcile/apply-repair.ts";
+import * as confirmFinding from "#tasks/reconcile/confirm-finding.ts";
 import type { RepairItem } from "#tasks/reconcile/take-inventory.ts";
 import * as takeInventory from "#tasks/reconcile/take-inventory.ts";
 import * as writeReport from "#tasks/reconcile/write-report.ts";
@@ -26,7 +27,12 @@ type ReconcileState = {
 };
 const s = refs<ReconcileState>();
 /** One repair inside the Map. */
-const r = refs<RepairItem & { readonly error: { readonly Error: string } }>();
+const r = refs<
+  RepairItem & {
+    readonly error: { readonly Error: string };
+    readonly confirmed: TaskOutput<typeof confirmFinding.task>;
+  }
+>();
 
 /**
  * One repair, made by the task the lifecycles use for it (stop, delete channel, delete input,
@@ -81,7 +87,21 @@ function repairOne(scope: Construct, fns: TaskFunctions): sfn.IChainable {
   const choice = new sfn.Choice(scope, "Which Repair?");
   for (const [action, state] of direct)
     choice.when(sfn.Condition.stringEquals(r.path("action"), action), step(state));
-  return choice.otherwise(
+  // Right before acting: is the finding still what the inventory saw? Else skipped, never forced.
+  const confirm = taskState(scope, fns, "Confirm Finding", {
+    task: confirmFinding.task,
+    payload: {
+      resourceType: r.at("resourceType"),
+      resourceId: r.at("resourceId"),
+      action: r.at("action"),
+      runStartedAt: r.at("runStartedAt"),
+    },
+    resultPath: r.slot("confirmed"),
+  });
+  const skipped = new sfn.Pass(scope, "Skipped", {
+    parameters: { "findingId.$": r.path("findingId"), outcome: "skipped" },
+  });
+  choice.otherwise(
     step(
       taskState(scope, fns, "Apply Repair", {
         task: applyRepair.task,
@@ -90,6 +110,13 @@ function repairOne(scope: Construct, fns: TaskFunctions): sfn.IChainable {
       }),
     ),
   );
+  return confirm
+    .addCatch(failed, { errors: ["States.ALL"], resultPath: r.path("error") })
+    .next(
+      new sfn.Choice(scope, "Still Needed?")
+        .when(sfn.Condition.booleanEquals(r.path("confirmed.confirmed"), true), choice)
+        .otherwise(skipped),
+    );
 }
 
 /**

@@ -1,0 +1,114 @@
+import { DescribeChannelCommand, DescribeInputCommand } from "@aws-sdk/client-medialive";
+import * as z from "zod";
+import { medialive } from "#lib/aws/clients.ts";
+import { getChannel } from "#lib/channels/store.ts";
+import { DestinationTags } from "#lib/destinations/model.ts";
+import { getDestination, getSource } from "#lib/destinations/store.ts";
+import { isNotFound } from "#lib/errors.ts";
+import { type Repair, ResourceType } from "#lib/reconcile/model.ts";
+import { Tags } from "#lib/sessions/model.ts";
+import { getSession } from "#lib/sessions/store.ts";
+import { defineTask } from "#tasks/define.ts";
+
+/** The state a channel must still be in for its repair to make sense. */
+const CHANNEL_STATES: Partial<Record<Repair["action"], readonly string[]>> = {
+  "stop-channel": ["RUNNING"],
+  "delete-channel": ["IDLE", "CREATE_FAILED", "UPDATE_FAILED"],
+};
+
+type Dated = { readonly updatedAt: string } | undefined;
+
+/** The record a resource's tags name (a session, destination or source), if any. */
+async function ownerOf(tags: Record<string, string>): Promise<Dated> {
+  const session = tags[Tags.sessionId];
+  if (session) return await getSession(session);
+  const destination = tags[DestinationTags.destinationId];
+  if (destination) return await getDestination(destination);
+  const source = tags[DestinationTags.sourceId];
+  return source ? await getSource(source) : undefined;
+}
+
+/** The record a finding is about, by its type. */
+async function record(type: ResourceType, id: string): Promise<Dated> {
+  switch (type) {
+    case "session":
+      return await getSession(id);
+    case "destination":
+      return await getDestination(id);
+    case "source":
+      return await getSource(id);
+    case "persistent-channel":
+      return await getChannel(id);
+    default:
+      return undefined;
+  }
+}
+
+async function describeChannel(id: string) {
+  try {
+    const res = await medialive().send(new DescribeChannelCommand({ ChannelId: id }));
+    return { state: res.State ?? "UNKNOWN", tags: res.Tags ?? {} };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function describeInput(id: string) {
+  try {
+    const res = await medialive().send(new DescribeInputCommand({ InputId: id }));
+    return {
+      attached: (res.AttachedChannels ?? []).length > 0,
+      state: res.State ?? "UNKNOWN",
+      tags: res.Tags ?? {},
+    };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+const changedSince = (r: Dated, since: string) =>
+  r !== undefined && Date.parse(r.updatedAt) >= Date.parse(since);
+
+/**
+ * Is a finding still what the inventory saw, right before its repair? The resource is still in
+ * the state the repair needs (a channel to stop still RUNNING, one to delete still at rest, an
+ * input still detached), and neither the record the finding is about nor the one the resource's
+ * tags name changed since the run started (a lifecycle acting on it now wins: the next run looks
+ * again). A repair that is no longer needed is skipped, never forced.
+ */
+export const task = defineTask({
+  name: "confirm-finding",
+  entry: import.meta.url,
+  input: z.object({
+    resourceType: ResourceType,
+    resourceId: z.string().min(1),
+    action: z.string().min(1),
+    runStartedAt: z.string().min(1),
+  }),
+  table: "read",
+  grants: [{ actions: ["medialive:DescribeChannel", "medialive:DescribeInput"], on: "medialive" }],
+  run: async ({ resourceType, resourceId, action, runStartedAt }) => {
+    const skip = (why: string) => ({ confirmed: false, why });
+    if (resourceType === "medialive-channel") {
+      const channel = await describeChannel(resourceId);
+      if (!channel) return skip("the channel no longer exists");
+      const wanted = CHANNEL_STATES[action as Repair["action"]];
+      if (wanted && !wanted.includes(channel.state)) return skip(`the channel is ${channel.state} now`);
+      if (changedSince(await ownerOf(channel.tags), runStartedAt))
+        return skip("its record changed since the inventory");
+    } else if (resourceType === "medialive-input") {
+      const input = await describeInput(resourceId);
+      if (!input || ["DELETING", "DELETED"].includes(input.state)) return skip("the input no longer exists");
+      if (input.attached) return skip("the input is attached to a channel now");
+      if (changedSince(await ownerOf(input.tags), runStartedAt))
+        return skip("its record changed since the inventory");
+    } else if (changedSince(await record(resourceType, resourceId), runStartedAt)) {
+      return skip("the record changed since the inventory");
+    }
+    return { confirmed: true, why: "" };
+  },
+});
+
+export const handler = task.handler;
