@@ -37,7 +37,7 @@ import {
 } from "./destinations.ts";
 import { describeExecution } from "./executions.ts";
 import { ApiError, badRequest, errorResponse, json, notFound } from "./http.ts";
-import { getReconcileRun, listReconcileRuns, ReconcileBody, startReconcile } from "./reconcile.ts";
+import { costView, getReconcileRun, listReconcileRuns, ReconcileBody, startReconcile } from "./reconcile.ts";
 import {
   CreateSessionBody,
   createSession,
@@ -279,6 +279,11 @@ const adminRoutes: typeof routes = [
     method: "POST",
     pattern: /^\/admin\/reconcile$/,
     route: async (event) => json(202, await startReconcile(parseBody(event, ReconcileBody))),
+  },
+  {
+    method: "GET",
+    pattern: /^\/admin\/cost$/,
+    route: async (event) => json(200, await costView(event.queryStringParameters ?? {})),
   },
   {
     method: "GET",

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
 import { config } from "#lib/config.ts";
-import { getRun, listRuns, type ReconcileRun } from "#lib/reconcile/store.ts";
+import { listDestinations } from "#lib/destinations/store.ts";
+import { costReport } from "#lib/reconcile/cost.ts";
+import { getRun, listRuns, type ReconcileRun, scanSessions } from "#lib/reconcile/store.ts";
 import { reconcile } from "#state-machines/operations/reconcile/lifecycle.ts";
 import { startLifecycle } from "./executions.ts";
 import { fieldError, notFound } from "./http.ts";
@@ -51,4 +53,14 @@ export async function getReconcileRun(runId: string) {
   if (!run) throw notFound("Reconcile run");
   const { version: _v, expiresAt, ...rest } = run;
   return { ...rest, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}
+
+/** GET /admin/cost?days=N (1-90, default 30): running hours and estimated cost, and against always-on channels. */
+export async function costView(query: Record<string, string | undefined>) {
+  const raw = query.days ?? "30";
+  const days = Number(raw);
+  if (!/^\d+$/.test(raw) || days < 1 || days > 90)
+    throw fieldError("days", "must be a whole number of days from 1 to 90");
+  const [sessions, destinations] = await Promise.all([scanSessions(), listDestinations()]);
+  return costReport({ sessions, destinations, days });
 }

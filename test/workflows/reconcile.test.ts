@@ -239,4 +239,28 @@ describe("reconcile", () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain("dryRun");
   });
+
+  it("GET /admin/cost: a session that went live shows its running time and cost against an always-on channel", async () => {
+    const host = `host-${randomUUID().slice(0, 8)}`;
+    await t.persistentChannel(host);
+    const sessionId = await t.createSession(host);
+    expect((await t.goLive(sessionId, host)).execution.status).toBe("SUCCEEDED");
+    expect((await t.stopStreaming(sessionId, host)).execution.status).toBe("SUCCEEDED");
+    const res = await t.api("GET", "/admin/cost?days=1", ADMIN);
+    expect(res.status).toBe(200);
+    const mine = (
+      res.body.sessions as { sessionId: string; estimatedCostUsd: number; alwaysOnCostUsd: number }[]
+    ).find((s) => s.sessionId === sessionId);
+    // One start: MediaLive's 10-minute minimum, at the documented rate.
+    expect(mine?.estimatedCostUsd).toBe(0.25);
+    expect(res.body.total).toMatchObject({
+      estimatedCostUsd: expect.any(Number),
+      alwaysOnCostUsd: expect.any(Number),
+    });
+    expect(res.body.rates.source).toContain("lib/destinations/rates.ts");
+    const bad = await t.api("GET", "/admin/cost?days=0", ADMIN);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain("days");
+    expect((await t.api("GET", "/admin/cost", { user: host })).status).toBe(403);
+  });
 });
