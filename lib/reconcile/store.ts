@@ -14,6 +14,15 @@ const runKey = (startedAt: string, runId: string) => ({
 });
 const pointerKey = (runId: string) => ({ pk: RECONCILE_PARTITION, sk: `ID#${runId}` });
 
+/** What names a run in every step's input: its id, mode, execution and start. */
+export const RunIdentity = z.object({
+  runId: z.string().min(1),
+  dryRun: z.boolean(),
+  executionArn: z.string().min(1),
+  /** The execution's start: the run's time, the same when a task is retried. */
+  startedAt: z.string().min(1),
+});
+
 /** Run reports are kept this long, then DynamoDB's TTL removes them (`expiresAt`). */
 export const REPORT_RETENTION_DAYS = 30;
 

@@ -1,4 +1,3 @@
-import * as z from "zod";
 import { config } from "#lib/config.ts";
 import { classify, executionsToCheck } from "#lib/reconcile/classify.ts";
 import {
@@ -8,7 +7,7 @@ import {
   runningExecutions,
 } from "#lib/reconcile/inventory.ts";
 import { FINDING_CLASSES, type Finding, type Repair } from "#lib/reconcile/model.ts";
-import { listRuns, newRun, putRun } from "#lib/reconcile/store.ts";
+import { listRuns, newRun, putRun, RunIdentity } from "#lib/reconcile/store.ts";
 import { defineTask } from "#tasks/define.ts";
 
 /** Repairs one run makes at most; the rest is reported `proposed` and left to the next run. */
@@ -49,19 +48,13 @@ const toItem = (f: Finding, runStartedAt: string): RepairItem => ({
 /**
  * reconcile's first step: inventories castflow's records and the account's resources, classifies
  * what disagrees and writes the run's report (every finding, `proposed`); returns the repairs to
- * make: the findings the previous run saw too (none in a dry run, or when the deployment is
- * dry-run only), at most MAX_REPAIRS_PER_RUN.
+ * make: the findings a run at least the grace period older saw too (none in a dry run, when the
+ * deployment is dry-run only, or while another run is in progress), at most MAX_REPAIRS_PER_RUN.
  */
 export const task = defineTask({
   name: "take-inventory",
   entry: import.meta.url,
-  input: z.object({
-    runId: z.string().min(1),
-    dryRun: z.boolean(),
-    executionArn: z.string().min(1),
-    /** The execution's start: the run's time, the same when the task is retried. */
-    startedAt: z.string().min(1),
-  }),
+  input: RunIdentity,
   table: "write",
   grants: [
     { actions: ["medialive:ListChannels", "medialive:ListInputs", "ivs:ListChannels"], on: "*" },

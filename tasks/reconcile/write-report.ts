@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import * as z from "zod";
-import { getRun, newRun, putRun, RepairOutcome, updateRun } from "#lib/reconcile/store.ts";
+import { getRun, newRun, putRun, RepairOutcome, RunIdentity, updateRun } from "#lib/reconcile/store.ts";
 import { defineTask } from "#tasks/define.ts";
 
 /**
@@ -30,11 +30,7 @@ function publishRunMetrics(figures: {
 export const task = defineTask({
   name: "write-report",
   entry: import.meta.url,
-  input: z.object({
-    runId: z.string().min(1),
-    dryRun: z.boolean(),
-    executionArn: z.string().min(1),
-    startedAt: z.string().min(1),
+  input: RunIdentity.extend({
     outcomes: z.array(RepairOutcome).default([]),
     error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   }),
