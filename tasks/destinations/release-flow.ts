@@ -1,5 +1,6 @@
-import { stopFlow } from "#lib/aws/mediaconnect.ts";
+import { flowStatus, stopFlow } from "#lib/aws/mediaconnect.ts";
 import { getSource, updateSource } from "#lib/destinations/store.ts";
+import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 import { FlowUserInput } from "./acquire-flow.ts";
@@ -37,6 +38,17 @@ export async function releaseFlow(input: FlowUserInput, { signal }: TaskContext)
     const current = await getSource(input.sourceId);
     if (current?.flowPhase !== "stopping" || current.flowPhaseBy !== input.destinationId)
       return { stopped: false };
+  }
+  if ((await flowStatus(flowArn, signal)) === "STARTING") {
+    // MediaConnect refuses to stop a starting flow. A destination that acquired it since the
+    // decision is starting it again (it needs it: leave it); with nobody on it, it is a start that
+    // was abandoned half-way: stopped once it is ACTIVE (FlowNotReady is retried).
+    const current = await getSource(input.sourceId);
+    if (Object.keys(current?.flowUsers ?? {}).length > 0) return { stopped: false };
+    throw new TaskError(
+      TaskErrors.FlowNotReady,
+      `Flow of source ${input.sourceId} is STARTING; stopped once ACTIVE`,
+    );
   }
   await stopFlow(flowArn, signal);
   logger.info("Stopped flow: no destination uses it", { sourceId: input.sourceId });

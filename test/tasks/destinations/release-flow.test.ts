@@ -9,7 +9,8 @@ import { FLOW_ARN, makeSource, sourceItem } from "./helpers.ts";
 // client-mediaconnect is pinned to an older SDK release than aws-sdk-client-mock's types: mock
 // castflow's MediaConnect module instead of the client.
 const stopFlow = vi.hoisted(() => vi.fn(async () => "STOPPING"));
-vi.mock("#lib/aws/mediaconnect.ts", () => ({ stopFlow }));
+const flowStatus = vi.hoisted(() => vi.fn(async () => "ACTIVE"));
+vi.mock("#lib/aws/mediaconnect.ts", () => ({ stopFlow, flowStatus }));
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const input = { sourceId: "src1", destinationId: "d1" };
@@ -18,6 +19,8 @@ describe("release-flow", () => {
   beforeEach(() => {
     ddb.reset();
     stopFlow.mockClear();
+    flowStatus.mockClear();
+    flowStatus.mockResolvedValue("ACTIVE");
     useTestEnv();
     ddb.on(GetCommand).resolves({ Item: sourceItem(makeSource({ flowUsers: { d1: "t" } })) });
   });
@@ -55,5 +58,20 @@ describe("release-flow", () => {
       .rejects(new ConditionalCheckFailedException({ message: "users", $metadata: {} }));
     expect(await releaseFlow(input, taskContext())).toEqual({ stopped: true });
     expect(stopFlow).toHaveBeenCalledTimes(1);
+  });
+
+  it("a flow STARTING again for a destination that acquired it since the decision is left to it; one nobody uses is stopped once ACTIVE", async () => {
+    flowStatus.mockResolvedValue("STARTING");
+    ddb.on(UpdateCommand).resolves({ Attributes: sourceItem(makeSource()) });
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: sourceItem(makeSource({ flowUsers: { d1: "t" } })) })
+      .resolves({ Item: sourceItem(makeSource({ flowUsers: { d2: "t" }, flowPhase: "active" })) });
+    expect(await releaseFlow(input, taskContext())).toEqual({ stopped: false });
+    expect(stopFlow).not.toHaveBeenCalled();
+
+    ddb.on(GetCommand).resolves({ Item: sourceItem(makeSource({ flowUsers: {} })) });
+    await expect(releaseFlow(input, taskContext())).rejects.toMatchObject({ name: "FlowNotReady" });
+    expect(stopFlow).not.toHaveBeenCalled();
   });
 });
