@@ -3,7 +3,8 @@ import * as z from "zod";
 import { config } from "#lib/config.ts";
 import { listDestinations } from "#lib/destinations/store.ts";
 import { costReport } from "#lib/reconcile/cost.ts";
-import { getRun, listRuns, type ReconcileRun, scanSessions } from "#lib/reconcile/store.ts";
+import { getRun, listRuns, type ReconcileRun } from "#lib/reconcile/store.ts";
+import { scanSessions } from "#lib/sessions/store.ts";
 import { reconcile } from "#state-machines/operations/reconcile/lifecycle.ts";
 import { startLifecycle } from "./executions.ts";
 import { fieldError, notFound } from "./http.ts";
@@ -39,7 +40,7 @@ export async function startReconcile(body: z.infer<typeof ReconcileBody>) {
 /** What GET /admin/reconcile/runs shows of a run: its counts and outcome, not every finding. */
 const summary = ({ findings, version: _v, expiresAt: _e, ...run }: ReconcileRun) => ({
   ...run,
-  found: findings.length,
+  found: Object.values(run.counts).reduce((a, n) => a + n, 0),
   repaired: findings.filter((f) => f.action === "repaired").length,
 });
 

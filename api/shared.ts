@@ -21,8 +21,8 @@ import {
   type Destination,
   type DestinationStatus,
   DestinationTags,
+  isTransitional,
   Source,
-  TRANSITIONAL,
 } from "#lib/destinations/model.ts";
 import type { Preset } from "#lib/destinations/platforms.ts";
 import { interruptedBy, SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
@@ -432,7 +432,7 @@ async function request(first: Destination, change: (d: Destination) => Change | 
     const others = (await listDestinations({ sourceId: d.sourceId })).filter(
       (x) => x.destinationId !== d.destinationId && x.status !== "deleted",
     );
-    const wasOnChannel = wantsChannel({ wanted: d.wanted ?? "idle", status: d.status });
+    const wasOnChannel = wantsChannel(d);
     // A destination joining, leaving or changing its output restarts a running channel.
     const interrupts = wasOnChannel || c.wanted === "running" ? interruptedBy(others, d.destinationId) : [];
     const saved = await updateDestination(d.destinationId, {
@@ -492,8 +492,6 @@ async function pending(d: Destination): Promise<Answer> {
     },
   };
 }
-
-const isTransitional = (s: DestinationStatus) => TRANSITIONAL.includes(s);
 
 // ---------- destinations ----------
 
@@ -599,7 +597,7 @@ export async function updateSharedDestination(d: Destination, body: UpdateDestin
     set.backupStreamKeyParameter = backupParameter;
     set.backupStreamKeyVersion = await putStreamKey(backupParameter, body.backupStreamKey);
   }
-  const onChannel = (x: Destination) => wantsChannel({ wanted: x.wanted ?? "idle", status: x.status });
+  const onChannel = (x: Destination) => wantsChannel(x);
   if (channelChange && onChannel(d)) {
     const answer = await request(d, (now) => {
       requireNotDeleted(now);
@@ -623,7 +621,7 @@ export async function failoverSharedDestination(d: Destination, to: "primary" | 
   if (d.activeUrl === to)
     return { status: 200, body: { destinationId: d.destinationId, activeUrl: to, status: d.status } };
   const set = { activeUrl: to, "metrics.failovers": d.metrics.failovers + 1 };
-  if (wantsChannel({ wanted: d.wanted ?? "idle", status: d.status })) {
+  if (wantsChannel(d)) {
     const answer = await request(d, (now) => {
       requireNotDeleted(now);
       // Decided again on the record as it is now (the request may re-read it): a failover that
@@ -631,7 +629,7 @@ export async function failoverSharedDestination(d: Destination, to: "primary" | 
       // start it against its owner's wish.
       if (now.activeUrl === to)
         return { status: 200, body: { destinationId: now.destinationId, activeUrl: to, status: now.status } };
-      if (!wantsChannel({ wanted: now.wanted ?? "idle", status: now.status }))
+      if (!wantsChannel(now))
         throw conflict(`The destination is ${now.status}; fail it over once it settles`, {
           status: now.status,
         });

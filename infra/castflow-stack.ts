@@ -136,6 +136,14 @@ export class CastflowStack extends Stack {
       }),
     );
     const machineName = (lifecycle: string) => `${prefix}-${lifecycle}`;
+    // Every function may name castflow's state machines (reconcile settles and describes their
+    // executions). Built from the names, not the constructs: the machines depend on the functions.
+    const machineArns = Object.fromEntries(
+      MACHINES.map((m) => [
+        m.lifecycle.name,
+        `arn:${partition}:states:${region}:${account}:stateMachine:${machineName(m.lifecycle.name)}`,
+      ]),
+    );
     const arns: Record<Grant["on"], string[]> = {
       medialive: [`arn:${partition}:medialive:${region}:${account}:*`],
       ivs: [
@@ -146,9 +154,7 @@ export class CastflowStack extends Stack {
       states: MACHINES.map(
         (m) => `arn:${partition}:states:${region}:${account}:execution:${machineName(m.lifecycle.name)}:*`,
       ),
-      "state-machines": MACHINES.map(
-        (m) => `arn:${partition}:states:${region}:${account}:stateMachine:${machineName(m.lifecycle.name)}`,
-      ),
+      "state-machines": Object.values(machineArns),
       mediaconnect: [`arn:${partition}:mediaconnect:${region}:${account}:*`],
       "stream-keys": [`arn:${partition}:ssm:${region}:${account}:parameter${streamKeyPrefix}/*`],
       "medialive-role": [mediaLiveRole.roleArn],
@@ -176,14 +182,6 @@ export class CastflowStack extends Stack {
       for (const g of grants) fn.addToRolePolicy(statement(g));
     };
 
-    // Every function may name castflow's state machines (reconcile settles and describes their
-    // executions). Built from the names, not the constructs: the machines depend on the functions.
-    const machineArns = Object.fromEntries(
-      MACHINES.map((m) => [
-        m.lifecycle.name,
-        `arn:${partition}:states:${region}:${account}:stateMachine:${machineName(m.lifecycle.name)}`,
-      ]),
-    );
     const environment = {
       STAGE: props.stage,
       TABLE_NAME: this.table.tableName,
@@ -254,24 +252,33 @@ export class CastflowStack extends Stack {
         period: Duration.minutes(15),
         statistic: "Maximum",
       });
-    new cloudwatch.Alarm(this, "ReconcileUnrepairable", {
-      alarmDescription: `${prefix}-reconcile: a run found something it may not repair (see GET /admin/reconcile/runs)`,
-      metric: runMetric("ReconcileUnrepairable"),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    new cloudwatch.Alarm(this, "ReconcileManyRepairs", {
-      alarmDescription: `${prefix}-reconcile: a run repaired more than ${props.reconcile?.repairAlarmThreshold ?? 10} findings`,
-      metric: runMetric("ReconcileRepaired"),
-      threshold: (props.reconcile?.repairAlarmThreshold ?? 10) + 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const stateMachineArns = Object.fromEntries(
-      [...machines].map(([name, m]) => [name, m.stateMachine.stateMachineArn]),
+    /** An alarm that fires when `metric` reaches `threshold` in one period (no data: fine). */
+    const alarmAtLeast = (
+      id: string,
+      alarmDescription: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+    ) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    const repairThreshold = props.reconcile?.repairAlarmThreshold ?? 10;
+    alarmAtLeast(
+      "ReconcileUnrepairable",
+      `${prefix}-reconcile: a run found something it may not repair (see GET /admin/reconcile/runs)`,
+      runMetric("ReconcileUnrepairable"),
+      1,
+    );
+    alarmAtLeast(
+      "ReconcileManyRepairs",
+      `${prefix}-reconcile: a run repaired more than ${repairThreshold} findings`,
+      runMetric("ReconcileRepaired"),
+      repairThreshold + 1,
     );
 
     const reactionFunctions = new Map<Reaction, CastflowFunction>();
@@ -279,7 +286,7 @@ export class CastflowStack extends Stack {
       const id = `Reaction${pascal(reaction.name)}`;
       const fn = new CastflowFunction(this, id, {
         entry: reaction.task.entry,
-        environment: { ...environment, STATE_MACHINE_ARNS: Stack.of(this).toJsonString(stateMachineArns) },
+        environment,
         // Lambda's asynchronous retries (about 1 and 2 minutes later), then the dead-letter queue.
         retryAttempts: reaction.retryAttempts ?? 2,
         deadLetterQueueEnabled: true,
@@ -314,17 +321,15 @@ export class CastflowStack extends Stack {
       });
       // An event that failed every attempt is a reaction that did not happen (a failover not made).
       if (fn.deadLetterQueue)
-        new cloudwatch.Alarm(this, `${id}DroppedEvents`, {
-          alarmDescription: `${prefix}-${reaction.name}: events failed every attempt (see the dead-letter queue)`,
-          metric: fn.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        alarmAtLeast(
+          `${id}DroppedEvents`,
+          `${prefix}-${reaction.name}: events failed every attempt (see the dead-letter queue)`,
+          fn.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
             period: Duration.minutes(5),
             statistic: "Maximum",
           }),
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
+          1,
+        );
       reactionFunctions.set(reaction, fn);
     }
     this.reactionFunctions = reactionFunctions;
@@ -333,7 +338,6 @@ export class CastflowStack extends Stack {
       entry: "api/handler.ts",
       environment: {
         ...environment,
-        STATE_MACHINE_ARNS: Stack.of(this).toJsonString(stateMachineArns),
         LEGACY_PROGRAM_CHANNELS: String(props.legacyProgramChannels ?? false),
       },
     });

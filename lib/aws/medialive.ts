@@ -55,17 +55,25 @@ export async function findInputSecurityGroupsByTags(
   return found;
 }
 
-/** The channel's state, or "DELETED" when MediaLive no longer knows it. */
-export async function channelState(channelId: string, signal?: AbortSignal): Promise<string> {
+/** The channel's state (or "DELETED" when MediaLive no longer knows it) and its tags. */
+export async function channelStateAndTags(
+  channelId: string,
+  signal?: AbortSignal,
+): Promise<{ state: string; tags: Record<string, string> }> {
   try {
     const res = await medialive().send(new DescribeChannelCommand({ ChannelId: channelId }), {
       abortSignal: signal,
     });
-    return res.State ?? "UNKNOWN";
+    return { state: res.State ?? "UNKNOWN", tags: res.Tags ?? {} };
   } catch (err) {
-    if (isNotFound(err)) return "DELETED";
+    if (isNotFound(err)) return { state: "DELETED", tags: {} };
     throw err;
   }
+}
+
+/** The channel's state, or "DELETED" when MediaLive no longer knows it. */
+export async function channelState(channelId: string, signal?: AbortSignal): Promise<string> {
+  return (await channelStateAndTags(channelId, signal)).state;
 }
 
 /** The input's state, or "DELETED" when MediaLive no longer knows it. */

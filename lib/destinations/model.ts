@@ -126,6 +126,8 @@ export const TRANSITIONAL: readonly DestinationStatus[] = [
   "deleting",
 ];
 
+export const isTransitional = (s: DestinationStatus) => TRANSITIONAL.includes(s);
+
 export const DESTINATION_LIFECYCLES = [
   "destination-add",
   "destination-start",

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { CreateChannelRequest, UpdateChannelRequest } from "@aws-sdk/client-medialive";
 import { AUDIO_DESCRIPTION, rtmpOutputGroup, videoDescription } from "./channel-plan.ts";
-import type { Destination, DestinationStatus } from "./model.ts";
+import { type Destination, type DestinationStatus, isTransitional } from "./model.ts";
 import type { Preset } from "./platforms.ts";
 
 /**
@@ -30,14 +30,6 @@ export const SHARED_ROLE = {
   pushInput: "shared-push-input",
 };
 
-const TRANSITIONAL: readonly DestinationStatus[] = [
-  "creating",
-  "starting",
-  "restarting",
-  "stopping",
-  "updating",
-  "deleting",
-];
 /** Statuses in which a destination that wants to run is an output of the channel. */
 const ON_CHANNEL: readonly DestinationStatus[] = ["starting", "running", "restarting", "updating"];
 /** Channel states with nothing to stop. */
@@ -108,11 +100,16 @@ export interface SharedPlan {
   flowUser: string;
 }
 
-const isTransitional = (s: DestinationStatus) => TRANSITIONAL.includes(s);
+/**
+ * What a destination wants from its shared channel. A record without `wanted` (written before
+ * shared mode set it) wants what it has: running if it runs, else idle.
+ */
+export const wantedOf = (d: { wanted?: Wanted | undefined; status: DestinationStatus }): Wanted =>
+  d.wanted ?? (d.status === "running" ? "running" : "idle");
 
 /** A destination that wants to run and is not in error: an output of the channel. */
-export const wantsChannel = (d: Pick<PlanDestination, "wanted" | "status">) =>
-  d.wanted === "running" && ON_CHANNEL.includes(d.status);
+export const wantsChannel = (d: { wanted?: Wanted | undefined; status: DestinationStatus }) =>
+  wantedOf(d) === "running" && ON_CHANNEL.includes(d.status);
 
 /** The outputs the channel must carry: one fingerprint per destination that wants to run. */
 export function desiredOutputs(destinations: readonly PlanDestination[]): Record<string, string> {
@@ -336,9 +333,7 @@ export function interruptedBy(
   changed: string,
 ): string[] {
   return destinations
-    .filter(
-      (d) => d.destinationId !== changed && wantsChannel({ wanted: d.wanted ?? "idle", status: d.status }),
-    )
+    .filter((d) => d.destinationId !== changed && wantsChannel(d))
     .map((d) => d.destinationId)
     .sort();
 }
@@ -348,7 +343,7 @@ export function toPlanDestination(d: Destination): PlanDestination {
   return {
     destinationId: d.destinationId,
     status: d.status,
-    wanted: d.wanted ?? (d.status === "running" ? "running" : "idle"),
+    wanted: wantedOf(d),
     requestId: d.requestId ?? null,
     fingerprint: destinationFingerprint(d),
   };

@@ -1,9 +1,11 @@
 import type * as z from "zod";
 import type { IvsChannelRole } from "#lib/aws/ivs.ts";
+import { isGone } from "#lib/aws/medialive.ts";
 import type { PersistentChannel } from "#lib/channels/model.ts";
 import { type Destination, DestinationTags, type Source, TRANSITIONAL } from "#lib/destinations/model.ts";
 import { RATES } from "#lib/destinations/rates.ts";
 import { SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
+import { isSharedSource } from "#lib/destinations/shared-store.ts";
 import { type Session, Tags } from "#lib/sessions/model.ts";
 import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import {
@@ -31,9 +33,9 @@ import {
 // ---------- inventory helpers ----------
 
 /** MediaLive states of a resource on its way out (or gone): nothing to find about it. */
-const GONE = new Set(["DELETING", "DELETED"]);
 /** Channel states an orphan is deleted from; other non-RUNNING states are waited out. */
-const DELETABLE = new Set(["IDLE", "CREATE_FAILED", "UPDATE_FAILED"]);
+/** States in which MediaLive deletes a channel (the orphan repair and its confirmation share them). */
+export const DELETABLE: ReadonlySet<string> = new Set(["IDLE", "CREATE_FAILED", "UPDATE_FAILED"]);
 /** IVS roles that live and die with a session (a persistent channel outlives every session). */
 const SESSION_IVS_ROLES: readonly IvsChannelRole[] = ["relay", "program"];
 
@@ -65,7 +67,7 @@ function groupBySource(destinations: readonly Destination[]): Map<string, Destin
 }
 
 function context(inv: Inventory, settings: ReconcileSettings): Ctx {
-  const live = inv.channels.filter((c) => !GONE.has(c.state));
+  const live = inv.channels.filter((c) => !isGone(c.state));
   return {
     inv,
     cutoff: inv.now.getTime() - settings.graceSeconds * 1000,
@@ -101,12 +103,10 @@ const creatorRuns = (ctx: Ctx, r: Tagged) => {
 
 /** A shared-channel-mode destination: its source's shared channel carries it. */
 const sharedMode = (d: Destination, src: Source | undefined) =>
-  d.deliveryMode === "shared" || src?.deliveryMode === "shared" || src?.protocol === "rtmp-push";
+  d.deliveryMode === "shared" || (src !== undefined && isSharedSource(src));
 
 /** As the planner reads it (`toPlanDestination`): a destination without `wanted` wants what it is. */
-const wantsSharedChannel = (d: Destination) =>
-  d.status !== "deleted" &&
-  wantsChannel({ wanted: d.wanted ?? (d.status === "running" ? "running" : "idle"), status: d.status });
+const wantsSharedChannel = (d: Destination) => d.status !== "deleted" && wantsChannel(d);
 
 const at = (when: string | undefined) => (when ? ` at ${when}` : "");
 
@@ -229,7 +229,7 @@ function idleWhy(ctx: Ctx, owner: Owner): string | undefined {
 }
 
 function channelFindings(ctx: Ctx, c: InventoryChannel): Finding[] {
-  if (GONE.has(c.state) || !isCastflow(c.tags, ctx.stage) || creatorRuns(ctx, c)) return [];
+  if (isGone(c.state) || !isCastflow(c.tags, ctx.stage) || creatorRuns(ctx, c)) return [];
   const owner = ownerOf(ctx, c, "channel");
   if (!owner || ownerFresh(ctx, owner)) return [];
   const orphan = orphanWhy(owner, "channel", c.id);
@@ -244,7 +244,7 @@ function channelFindings(ctx: Ctx, c: InventoryChannel): Finding[] {
 /** The channel a record names, unless it is absent or deleting. */
 function presentChannel(ctx: Ctx, id: string | undefined): InventoryChannel | undefined {
   const c = id ? ctx.channels.get(id) : undefined;
-  return c && !GONE.has(c.state) ? c : undefined;
+  return c && !isGone(c.state) ? c : undefined;
 }
 
 /**
@@ -260,7 +260,7 @@ function deadChannel(ctx: Ctx, id: string | undefined, its: { channel: string; n
 // ---------- MediaLive inputs ----------
 
 function inputFindings(ctx: Ctx, input: InventoryInput): Finding[] {
-  if (GONE.has(input.state) || input.attachedChannels.length > 0) return [];
+  if (isGone(input.state) || input.attachedChannels.length > 0) return [];
   if (!isCastflow(input.tags, ctx.stage) || creatorRuns(ctx, input)) return [];
   const owner = ownerOf(ctx, input, "input");
   if (!owner || ownerFresh(ctx, owner)) return [];
@@ -488,8 +488,8 @@ export function executionsToCheck(
     ...inv.sources.map((s) => s.shared?.apply?.executionArn),
   ];
   const resources: Tagged[] = [
-    ...inv.channels.filter((c) => !GONE.has(c.state)),
-    ...inv.inputs.filter((i) => !GONE.has(i.state)),
+    ...inv.channels.filter((c) => !isGone(c.state)),
+    ...inv.inputs.filter((i) => !isGone(i.state)),
     ...inv.ivsChannels,
   ];
   const names = resources.filter((r) => isCastflow(r.tags, stage)).map((r) => r.tags[Tags.createdBy]);

@@ -6,8 +6,8 @@ import { listChannels } from "#lib/channels/store.ts";
 import { config } from "#lib/config.ts";
 import { listDestinations, listSources } from "#lib/destinations/store.ts";
 import { errorName } from "#lib/errors.ts";
+import { scanSessions } from "#lib/sessions/store.ts";
 import type { Inventory } from "./model.ts";
-import { scanSessions } from "./store.ts";
 
 export type Resources = Omit<Inventory, "executions" | "executionsByName" | "now">;
 
@@ -99,7 +99,8 @@ export async function runningExecutions(signal: AbortSignal): Promise<Running> {
   return { names, byLifecycle };
 }
 
-const nameOf = (executionArn: string) => executionArn.slice(executionArn.lastIndexOf(":") + 1);
+/** An execution ARN's last part: its name. */
+export const nameOf = (executionArn: string) => executionArn.slice(executionArn.lastIndexOf(":") + 1);
 
 /**
  * The status of each execution a record or a resource names. What runs comes from ListExecutions

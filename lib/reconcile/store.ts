@@ -1,9 +1,8 @@
-import { GetCommand, PutCommand, paginateScan, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { dynamo } from "#lib/aws/clients.ts";
 import { conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
-import { Session } from "#lib/sessions/model.ts";
 import { FINDING_CLASSES, Finding } from "./model.ts";
 
 export const RECONCILE_PARTITION = "RECONCILE";
@@ -139,24 +138,4 @@ export async function listRuns(limit = 50): Promise<ReconcileRun[]> {
     }),
   );
   return (res.Items ?? []).map((item) => ReconcileRun.parse(strip(item)));
-}
-
-/**
- * Every session record. Sessions have a partition each (`SESSION#<id>`), so this is a Scan of the
- * table filtered to session items: fine for the thousands of records a reconcile run reads every
- * few minutes; an index of sessions is the next step past that.
- */
-export async function scanSessions(): Promise<Session[]> {
-  const out: Session[] = [];
-  const pages = paginateScan(
-    { client: dynamo() },
-    {
-      TableName: config().TABLE_NAME,
-      FilterExpression: "begins_with(pk, :prefix) AND sk = :sk",
-      ExpressionAttributeValues: { ":prefix": "SESSION#", ":sk": "SESSION" },
-      ConsistentRead: true,
-    },
-  );
-  for await (const page of pages) for (const item of page.Items ?? []) out.push(Session.parse(strip(item)));
-  return out;
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "#lib/aws/clients.ts";
 import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
@@ -52,3 +52,24 @@ export const ownedByStop = (executionArn: string): Condition => ({
   names: { "#streaming": "streaming", "#status": "status", "#stopExecutionArn": "stopExecutionArn" },
   values: { ":stopping": "stopping", ":executionArn": executionArn },
 });
+
+/**
+ * Every session record. Sessions have a partition each (`SESSION#<id>`), so this is a Scan of the
+ * table filtered to session items: fine for the thousands of records a reconcile run reads every
+ * few minutes; an index of sessions is the next step past that.
+ */
+export async function scanSessions(): Promise<Session[]> {
+  const out: Session[] = [];
+  const pages = paginateScan(
+    { client: dynamo() },
+    {
+      TableName: config().TABLE_NAME,
+      FilterExpression: "begins_with(pk, :prefix) AND sk = :sk",
+      ExpressionAttributeValues: { ":prefix": "SESSION#", ":sk": "SESSION" },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages)
+    for (const { pk: _pk, sk: _sk, ...doc } of page.Items ?? []) out.push(Session.parse(doc));
+  return out;
+}

@@ -109,10 +109,8 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions): LocalE
     };
     const run = (async () => {
       try {
-        // Lambda passes JSON across the wire: the target gets its own copy.
-        const input = target.inputTransformer
-          ? transformInput(target.inputTransformer, event)
-          : JSON.parse(JSON.stringify(event));
+        // `invoke` gives the target its own copy, as Lambda's wire does.
+        const input = target.inputTransformer ? transformInput(target.inputTransformer, event) : event;
         await options.invoke(target, input);
         record({ ...base, at: new Date().toISOString(), outcome: "succeeded" });
       } catch (err) {

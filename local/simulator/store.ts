@@ -70,7 +70,7 @@ export interface MlAlert {
   id: string;
   alertType: string;
   pipelineId: string;
-  /** Names the output url, never the stream name (a stream key). */
+  /** Names the output's path, url and stream name, as AWS's example does: it may hold a stream key. */
   message: string;
   state: "SET" | "CLEARED";
   setTimestamp: string;

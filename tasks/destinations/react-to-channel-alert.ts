@@ -1,13 +1,14 @@
-import { type ChannelAlert, DescribeChannelCommand, paginateListAlerts } from "@aws-sdk/client-medialive";
+import { type ChannelAlert, paginateListAlerts } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { failoverDestination } from "#api/destinations.ts";
 import { ApiError } from "#api/http.ts";
 import { medialive } from "#lib/aws/clients.ts";
+import { channelStateAndTags } from "#lib/aws/medialive.ts";
 import { atVersion } from "#lib/conditional-update.ts";
 import { type Destination, DestinationTags } from "#lib/destinations/model.ts";
 import { activeOutput, SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
 import { getDestination, getSource, listDestinations, updateDestination } from "#lib/destinations/store.ts";
-import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
+import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { Tags } from "#lib/sessions/model.ts";
 import { defineTask } from "#tasks/define.ts";
@@ -60,19 +61,6 @@ const ignored = (reason: string, destinationId?: string): AlertOutcome => ({
 /** Statuses in which a destination is about to run (again): a failover waits for them to settle. */
 const SETTLING = ["starting", "restarting", "updating"];
 
-/** The channel's state and castflow tags, or undefined once MediaLive no longer knows it. */
-async function describe(channelId: string, signal: AbortSignal) {
-  try {
-    const res = await medialive().send(new DescribeChannelCommand({ ChannelId: channelId }), {
-      abortSignal: signal,
-    });
-    return { state: res.State ?? "UNKNOWN", tags: res.Tags ?? {} };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 /**
  * The alert as MediaLive lists it now: by id, else (should an event's `alarm_id` not be the
  * alert's `Id`, which AWS does not document: unverified) the latest alert of the same type and
@@ -122,10 +110,7 @@ async function destinationsOf(channelId: string, tags: Record<string, string>, m
   const source = await getSource(sourceId);
   if (source?.shared?.channelId !== channelId) return [];
   return (await listDestinations({ sourceId })).filter(
-    (d) =>
-      d.deliveryMode === "shared" &&
-      wantsChannel({ wanted: d.wanted ?? "idle", status: d.status }) &&
-      names(message, activeOutput(d).url),
+    (d) => d.deliveryMode === "shared" && wantsChannel(d) && names(message, activeOutput(d).url),
   );
 }
 
@@ -224,8 +209,8 @@ export const reactToChannelAlert = defineTask({
     if (!(OUTPUT_FAILURE_ALERTS as readonly string[]).includes(event.alertType))
       return [ignored(`alert type ${event.alertType} is not about an output`)];
     const channelId = event.channelArn.split(":").pop() ?? "";
-    const channel = await describe(channelId, signal);
-    if (!channel) return [ignored("the channel no longer exists")];
+    const channel = await channelStateAndTags(channelId, signal);
+    if (channel.state === "DELETED") return [ignored("the channel no longer exists")];
     const alert = await currentAlert(channelId, event, signal);
     if (
       !alert ||

@@ -1,19 +1,18 @@
-import { DescribeChannelCommand, DescribeInputCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
-import { medialive } from "#lib/aws/clients.ts";
+import { channelStateAndTags, liveInput } from "#lib/aws/medialive.ts";
 import { getChannel } from "#lib/channels/store.ts";
 import { DestinationTags } from "#lib/destinations/model.ts";
 import { getDestination, getSource } from "#lib/destinations/store.ts";
-import { isNotFound } from "#lib/errors.ts";
+import { DELETABLE } from "#lib/reconcile/classify.ts";
 import { type Repair, ResourceType } from "#lib/reconcile/model.ts";
 import { Tags } from "#lib/sessions/model.ts";
 import { getSession } from "#lib/sessions/store.ts";
 import { defineTask } from "#tasks/define.ts";
 
 /** The state a channel must still be in for its repair to make sense. */
-const CHANNEL_STATES: Partial<Record<Repair["action"], readonly string[]>> = {
-  "stop-channel": ["RUNNING"],
-  "delete-channel": ["IDLE", "CREATE_FAILED", "UPDATE_FAILED"],
+const CHANNEL_STATES: Partial<Record<Repair["action"], ReadonlySet<string>>> = {
+  "stop-channel": new Set(["RUNNING"]),
+  "delete-channel": DELETABLE,
 };
 
 type Dated = { readonly updatedAt: string } | undefined;
@@ -44,30 +43,6 @@ async function record(type: ResourceType, id: string): Promise<Dated> {
   }
 }
 
-async function describeChannel(id: string) {
-  try {
-    const res = await medialive().send(new DescribeChannelCommand({ ChannelId: id }));
-    return { state: res.State ?? "UNKNOWN", tags: res.Tags ?? {} };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-async function describeInput(id: string) {
-  try {
-    const res = await medialive().send(new DescribeInputCommand({ InputId: id }));
-    return {
-      attached: (res.AttachedChannels ?? []).length > 0,
-      state: res.State ?? "UNKNOWN",
-      tags: res.Tags ?? {},
-    };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 const changedSince = (r: Dated, since: string) =>
   r !== undefined && Date.parse(r.updatedAt) >= Date.parse(since);
 
@@ -92,17 +67,17 @@ export const task = defineTask({
   run: async ({ resourceType, resourceId, action, runStartedAt }) => {
     const skip = (why: string) => ({ confirmed: false, why });
     if (resourceType === "medialive-channel") {
-      const channel = await describeChannel(resourceId);
-      if (!channel) return skip("the channel no longer exists");
+      const channel = await channelStateAndTags(resourceId);
+      if (channel.state === "DELETED") return skip("the channel no longer exists");
       const wanted = CHANNEL_STATES[action as Repair["action"]];
-      if (wanted && !wanted.includes(channel.state)) return skip(`the channel is ${channel.state} now`);
+      if (wanted && !wanted.has(channel.state)) return skip(`the channel is ${channel.state} now`);
       if (changedSince(await ownerOf(channel.tags), runStartedAt))
         return skip("its record changed since the inventory");
     } else if (resourceType === "medialive-input") {
-      const input = await describeInput(resourceId);
-      if (!input || ["DELETING", "DELETED"].includes(input.state)) return skip("the input no longer exists");
-      if (input.attached) return skip("the input is attached to a channel now");
-      if (changedSince(await ownerOf(input.tags), runStartedAt))
+      const input = await liveInput(resourceId);
+      if (!input) return skip("the input no longer exists");
+      if ((input.AttachedChannels ?? []).length > 0) return skip("the input is attached to a channel now");
+      if (changedSince(await ownerOf(input.Tags ?? {}), runStartedAt))
         return skip("its record changed since the inventory");
     } else if (changedSince(await record(resourceType, resourceId), runStartedAt)) {
       return skip("the record changed since the inventory");

@@ -4,6 +4,7 @@ import {
   describeExecutions,
   gatherAwsResources,
   gatherRecords,
+  nameOf,
   runningExecutions,
 } from "#lib/reconcile/inventory.ts";
 import { FINDING_CLASSES, type Finding, type Repair } from "#lib/reconcile/model.ts";
@@ -74,7 +75,7 @@ export const task = defineTask({
     const findings = classify({ ...resources, ...executions, now }, { graceSeconds, stage });
 
     // One run repairs at a time: a run that finds another one running only reports.
-    const ownName = executionArn.slice(executionArn.lastIndexOf(":") + 1);
+    const ownName = nameOf(executionArn);
     const concurrent = (running.byLifecycle.reconcile ?? []).some((n) => n !== ownName);
     const dry = dryRun || RECONCILE_DRY_RUN_ONLY || concurrent;
     // A finding is repaired only once a run at least the grace period older saw it too: a

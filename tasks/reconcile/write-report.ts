@@ -43,6 +43,8 @@ export const task = defineTask({
       await putRun(run);
     }
     const byId = new Map(outcomes.map((o) => [o.findingId, o]));
+    // Every finding counted, the ones past the report's cap included.
+    const total = Object.values(run.counts).reduce((a, n) => a + n, 0);
     const findings = run.findings.map((f) => {
       const o = byId.get(f.findingId);
       return o ? { ...f, action: o.outcome, ...(o.error ? { error: o.error } : {}) } : f;
@@ -60,12 +62,12 @@ export const task = defineTask({
       ...(error ? { error: { code: error.Error, message: `The run failed at a step: ${error.Error}` } } : {}),
     });
     publishRunMetrics({
-      found: findings.length,
+      found: total,
       repaired: findings.filter((f) => f.action === "repaired").length,
       failed: findings.filter((f) => f.action === "failed").length,
       unrepairable: findings.filter((f) => f.action === "none").length,
     });
-    return { status, found: findings.length };
+    return { status, found: total };
   },
 });
 

@@ -60,7 +60,7 @@ describe("local event bus", () => {
     await failing.close();
   });
 
-  it("gives each target its own copy of the event, and refuses a rule it cannot match as EventBridge does", async () => {
+  it("hands each matching target the event (the runtime's invoke makes the wire copy), and refuses a rule it cannot match as EventBridge does", async () => {
     const seen: unknown[] = [];
     const bus = createLocalEventBridge({
       rules: [rule(0)],
@@ -73,7 +73,6 @@ describe("local event bus", () => {
     bus.publish(e);
     await bus.idle();
     expect(seen).toEqual([e]);
-    expect(seen[0]).not.toBe(e);
     await bus.close();
     expect(() =>
       createLocalEventBridge({

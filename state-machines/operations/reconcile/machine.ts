@@ -126,16 +126,6 @@ function repairOne(scope: Construct, fns: TaskFunctions): sfn.IChainable {
  * before the execution fails.
  */
 export const reconcileMachine = defineMachine(reconcile, (scope, fns) => {
-  const inventory = taskState(scope, fns, "Take Inventory", {
-    task: takeInventory.task,
-    payload: {
-      runId: s.at("runId"),
-      dryRun: s.at("dryRun"),
-      executionArn: EXECUTION.executionArn,
-      startedAt: EXECUTION_START_TIME,
-    },
-    resultPath: s.slot("inventory"),
-  });
   // What every report step names the run by (a run that failed before its report was written gets one).
   const run = {
     runId: s.at("runId"),
@@ -143,6 +133,11 @@ export const reconcileMachine = defineMachine(reconcile, (scope, fns) => {
     executionArn: EXECUTION.executionArn,
     startedAt: EXECUTION_START_TIME,
   };
+  const inventory = taskState(scope, fns, "Take Inventory", {
+    task: takeInventory.task,
+    payload: run,
+    resultPath: s.slot("inventory"),
+  });
   const repairs = new sfn.Map(scope, "Repair Findings", {
     itemsPath: s.path("inventory.repairs"),
     maxConcurrency: 2,
