@@ -17,7 +17,8 @@ import {
 } from "./http.ts";
 import { createIngest } from "./ingest.ts";
 import { createIvs } from "./ivs.ts";
-import { createMediaConnect } from "./mediaconnect/index.ts";
+import { createMediaConnect, type MediaConnectQuotaOverrides } from "./mediaconnect/index.ts";
+import type { QuotaName } from "./medialive/errors.ts";
 import { createMediaLive } from "./medialive/index.ts";
 import { createSsm } from "./ssm.ts";
 import { type JsonObject, type SimContext, Store } from "./store.ts";
@@ -40,6 +41,14 @@ export interface SimulatorOptions {
   region?: string;
   /** Base durations (seconds, before timeScale) replacing the defaults, e.g. `{ channelStart: 1000 }`. */
   durations?: DurationOverrides;
+  /** Raised account quotas (an approved quota increase), e.g. `{ medialive: { channels: 10_000 } }`. */
+  quotas?: SimulatorQuotas;
+}
+
+/** Adjustable quotas a simulated account may raise; those not given keep their defaults. */
+export interface SimulatorQuotas {
+  medialive?: Partial<Record<QuotaName, number>>;
+  mediaconnect?: MediaConnectQuotaOverrides;
 }
 
 /** The simulated account as seen by tests (GET /_sim/resources). Stream key values are included. */
@@ -152,11 +161,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let onFlowsChanged = () => {};
   let refuses = (_url: string) => false;
   const events = new EventBus();
-  const mediaconnect = createMediaConnect(ctx, () => onFlowsChanged());
-  const medialive = createMediaLive(ctx, () => onMediaLiveChanged(), mediaconnect.mediaLiveLink, {
-    platform: { refuses: (url) => refuses(url) },
-    emit: (event) => events.emit(event),
-  });
+  const mediaconnect = createMediaConnect(ctx, () => onFlowsChanged(), options.quotas?.mediaconnect);
+  const medialive = createMediaLive(
+    ctx,
+    () => onMediaLiveChanged(),
+    mediaconnect.mediaLiveLink,
+    {
+      platform: { refuses: (url) => refuses(url) },
+      emit: (event) => events.emit(event),
+    },
+    options.quotas?.medialive,
+  );
   const ivs = createIvs(ctx, () => medialive.rtmpTargets());
   const ingest = createIngest(ctx, () => medialive.rtmpPushes());
   /** The platforms' side and what MediaLive sees of it: recomputed together on every change. */
@@ -165,11 +180,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     medialive.syncAlerts();
   };
   refuses = (url) => ingest.refuses(url);
-  onMediaLiveChanged = () => {
-    ivs.recomputeLiveness();
-    syncPlatforms();
+  // The derived views (IVS liveness, the ingest view, channel alerts) walk every channel: done
+  // once per change, an account of thousands of channels was quadratic. A change marks them stale
+  // and schedules one pass on the next turn of the event loop, whatever the number of changes in
+  // between; anything that reads them (IVS, ListAlerts, the admin routes, resources()) brings them
+  // up to date first, so nothing ever sees them stale.
+  let stale = { liveness: false, platforms: false };
+  let scheduled = false;
+  const derive = () => {
+    const { liveness, platforms } = stale;
+    stale = { liveness: false, platforms: false };
+    if (liveness) ivs.recomputeLiveness();
+    if (platforms) syncPlatforms();
   };
-  onFlowsChanged = syncPlatforms;
+  const markStale = (liveness: boolean) => {
+    stale = { liveness: stale.liveness || liveness, platforms: true };
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      derive();
+    });
+  };
+  onMediaLiveChanged = () => markStale(true);
+  onFlowsChanged = () => markStale(false);
+  /** Operations whose answers come from the derived views. */
+  const readsDerived = (service: ServiceName, operation: string) =>
+    service === "ivs" || (service === "medialive" && operation === "ListAlerts");
   const ssm = createSsm(ctx);
   const services: Record<ServiceName, ServiceHandler> = { medialive, ivs, ssm, mediaconnect };
   const faults = new FaultRegistry(services);
@@ -180,13 +217,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   ingest.recompute();
   medialive.syncAlerts({ quiet: true }); // what was saved is not news: no events at start-up
 
-  const resources = (): SimResources => ({
-    medialive: medialive.view(),
-    ivs: ivs.view(),
-    ssm: ssm.view(),
-    mediaconnect: mediaconnect.view(),
-    ingest: ingest.view(),
-  });
+  const resources = (): SimResources => {
+    derive();
+    return {
+      medialive: medialive.view(),
+      ivs: ivs.view(),
+      ssm: ssm.view(),
+      mediaconnect: mediaconnect.view(),
+      ingest: ingest.view(),
+    };
+  };
 
   async function admin(req: IncomingMessage, res: ServerResponse, url: URL, text: string): Promise<void> {
     const route = `${req.method} ${url.pathname.replace(/\/$/, "")}`;
@@ -282,6 +322,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const url = new URL(req.url ?? "/", "http://simulator");
     const text = await readBody(req);
     if (url.pathname.startsWith("/_sim/")) {
+      derive();
       try {
         await admin(req, res, url, text);
       } catch (e) {
@@ -318,6 +359,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       );
       return;
     }
+    if (readsDerived(serviceName, match.operation)) derive();
     const call: SimCall = { service: serviceName, operation: match.operation, at: new Date().toISOString() };
     calls.push(call);
     // Bounded so a long `npm start` session does not grow without limit.

@@ -157,22 +157,26 @@ export function createIvs(ctx: SimContext, rtmpTargets: () => RtmpTarget[]): Ivs
   }
 
   function recomputeLiveness(): void {
-    const targets = rtmpTargets();
+    // Each RUNNING push parsed once, as `<ingest host> <stream key>` (the stream name, or the
+    // URL's last segment): a lookup per IVS channel instead of a pass over every push, so an
+    // account of thousands of channels stays linear.
+    const pushed = new Set<string>();
+    for (const t of rtmpTargets()) {
+      let url: URL;
+      try {
+        url = new URL(t.url);
+      } catch {
+        continue;
+      }
+      pushed.add(`${url.hostname} ${t.streamName}`);
+      const lastSegment = url.pathname.split("/").filter(Boolean).pop();
+      if (lastSegment) pushed.add(`${url.hostname} ${lastSegment}`);
+    }
+    const keys = new Map(Object.values(ivs().streamKeys).map((k) => [k.channelArn, k.value]));
     for (const c of Object.values(ivs().channels)) {
-      const key = keyOf(c.arn);
+      const key = keys.get(c.arn);
       const ingest = asString(c.channel.ingestEndpoint);
-      const derived =
-        key !== undefined &&
-        targets.some((t) => {
-          let url: URL;
-          try {
-            url = new URL(t.url);
-          } catch {
-            return false;
-          }
-          const lastSegment = url.pathname.split("/").filter(Boolean).pop();
-          return url.hostname === ingest && (t.streamName === key.value || lastSegment === key.value);
-        });
+      const derived = key !== undefined && pushed.has(`${ingest} ${key}`);
       const s = stream(c.arn);
       s.derivedLive = derived;
       settle(s);

@@ -5,11 +5,11 @@
 import type { OperationCall, OperationResult, ServiceHandler } from "#local/simulator/http.ts";
 import type { JsonObject, SimContext } from "#local/simulator/store.ts";
 import { ERROR_STATUS } from "./errors.ts";
-import { MediaConnectBackend } from "./models.ts";
+import { MediaConnectBackend, type MediaConnectQuotaOverrides } from "./models.ts";
 import { MediaConnectResponses } from "./responses.ts";
 import { matchRoute, OPERATIONS } from "./routes.ts";
 
-export { MEDIACONNECT_QUOTAS } from "./models.ts";
+export { MEDIACONNECT_QUOTAS, type MediaConnectQuotaOverrides } from "./models.ts";
 
 /** A source whose `pushing` was set through POST /_sim/sources. */
 export interface SourcePushing {
@@ -42,8 +42,10 @@ export interface MediaConnectService extends ServiceHandler {
 export function createMediaConnect(
   ctx: SimContext,
   onFlowsChanged: () => void = () => {},
+  /** Raised quotas for this account (default: MEDIACONNECT_QUOTAS). */
+  quotas: MediaConnectQuotaOverrides = {},
 ): MediaConnectService {
-  const backend = new MediaConnectBackend(ctx, onFlowsChanged);
+  const backend = new MediaConnectBackend(ctx, onFlowsChanged, quotas);
   const responses = new MediaConnectResponses(backend);
   return {
     name: "mediaconnect",

@@ -27,6 +27,11 @@ import { mcError } from "./errors.ts";
  */
 export const MEDIACONNECT_QUOTAS = { flows: 20, outputsPerFlow: 50, sourcesPerFlow: 2 } as const;
 
+/** The adjustable MediaConnect quota a simulated account may raise (startSimulator's `quotas.mediaconnect`). */
+export interface MediaConnectQuotaOverrides {
+  readonly flows?: number;
+}
+
 const T_START = "mediaconnect.flowStarted";
 const T_STOP = "mediaconnect.flowStopped";
 const T_DELETE = "mediaconnect.flowDeleted";
@@ -61,6 +66,7 @@ export class MediaConnectBackend {
     private readonly ctx: SimContext,
     /** Called whenever a flow's status, sources or failover settings change (the ingest view derives from them). */
     private readonly onFlowsChanged: () => void = () => {},
+    private readonly quotas: MediaConnectQuotaOverrides = {},
   ) {
     this.arnPrefix = `arn:aws:mediaconnect:${ctx.region}:${ctx.accountId}`;
     const store = ctx.store;
@@ -309,10 +315,11 @@ export class MediaConnectBackend {
         : undefined;
     const sources = this.newSources({ name: req.name, sources: [] }, requested);
     this.checkSources(req.name, sources, config);
-    if (Object.keys(this.state.flows).length >= MEDIACONNECT_QUOTAS.flows)
+    const flowQuota = this.quotas.flows ?? MEDIACONNECT_QUOTAS.flows;
+    if (Object.keys(this.state.flows).length >= flowQuota)
       throw mcError(
         "CreateFlow420Exception",
-        `Limit exceeded: this account has reached its quota of ${MEDIACONNECT_QUOTAS.flows} flows in ` +
+        `Limit exceeded: this account has reached its quota of ${flowQuota} flows in ` +
           `${this.ctx.region}. Delete unused flows or request a quota increase.`,
       );
     const n = Object.keys(this.state.flows).length;

@@ -8,7 +8,7 @@
  */
 import type { OperationCall, OperationResult, ServiceHandler } from "#local/simulator/http.ts";
 import type { JsonObject, MlChannel, SimContext } from "#local/simulator/store.ts";
-import { ERROR_STATUS } from "./errors.ts";
+import { ERROR_STATUS, type QuotaName } from "./errors.ts";
 import {
   type AlertLinks,
   type FlowLink,
@@ -58,8 +58,10 @@ export function createMediaLive(
   flows?: FlowLink,
   /** The platforms' refusals and the event sink, for channel alerts (default: none). */
   alerts?: AlertLinks,
+  /** Raised quotas (default: AWS's defaults). */
+  quotas?: Partial<Record<QuotaName, number>>,
 ): MediaLiveService {
-  const backend = new MediaLiveBackend(ctx, onChannelsChanged, flows, alerts);
+  const backend = new MediaLiveBackend(ctx, onChannelsChanged, flows, alerts, quotas);
   const responses = new MediaLiveResponses(backend);
   return {
     name: "medialive",

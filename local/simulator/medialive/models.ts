@@ -138,6 +138,8 @@ export class MediaLiveBackend {
     /** The MediaConnect flows that MEDIACONNECT inputs read from. */
     private readonly flows: FlowLink = NO_FLOWS,
     private readonly alertLinks: AlertLinks = {},
+    /** Quotas raised for this account (startSimulator's `quotas.medialive`, as an approved increase would). */
+    private readonly quotas: Partial<Record<QuotaName, number>> = {},
   ) {
     this.arnPrefix = `arn:aws:medialive:${ctx.region}:${ctx.accountId}`;
     this.registerTransitions();
@@ -215,7 +217,7 @@ export class MediaLiveBackend {
 
   // ---------- quotas ----------
   private enforceQuota(quota: QuotaName, inUse: number): void {
-    const limit = MEDIALIVE_QUOTAS[quota];
+    const limit = this.quotas[quota] ?? MEDIALIVE_QUOTAS[quota];
     if (inUse >= limit) throw quotaExceeded(quota, limit, this.ctx.region);
   }
 
@@ -526,6 +528,7 @@ export class MediaLiveBackend {
       this.state.alerts,
       this.state.channels,
       this.alertLinks.platform ?? NO_REFUSALS,
+      this.state.inputs,
     );
     if (transitions.length === 0) return;
     this.ctx.store.changed();
