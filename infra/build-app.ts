@@ -1,4 +1,6 @@
 import { App } from "aws-cdk-lib";
+import { MACHINES } from "#state-machines/registry.ts";
+import { scheduleContextKey } from "#state-machines/workflow/lifecycle.ts";
 import { CastflowStack } from "./castflow-stack.ts";
 
 /**
@@ -22,10 +24,17 @@ export function buildApp(app = new App()): { app: App; stack: CastflowStack } {
     jwtIssuer: ctx("jwtIssuer", "https://auth.example.com/"),
     jwtAudience: ctx("jwtAudience", "castflow-api"),
     legacyProgramChannels: ctx("legacyProgramChannels", "false") === "true",
+    // `castflow:reconcileMinutes=N` and the like: every scheduled lifecycle's minutes.
+    scheduleMinutes: Object.fromEntries(
+      MACHINES.flatMap(({ lifecycle: { name, schedule } }) =>
+        schedule ? [[name, wholeNumber(scheduleContextKey(name), String(schedule.everyMinutes), 1)]] : [],
+      ),
+    ),
     reconcile: {
-      everyMinutes: wholeNumber("reconcileMinutes", "5", 1),
       graceSeconds: wholeNumber("reconcileGraceSeconds", "300", 0),
       dryRunOnly: ctx("reconcileDryRunOnly", "false") === "true",
+      idleInputMinutes: wholeNumber("reconcileIdleInputMinutes", "25", 1),
+      idleResourceTtlHours: wholeNumber("reconcileIdleResourceTtlHours", "72", 1),
       repairAlarmThreshold: wholeNumber("reconcileRepairAlarmThreshold", "10", 0),
     },
     description: "castflow: Step Functions lifecycles for live streaming on MediaLive and IVS",

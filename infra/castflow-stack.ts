@@ -16,6 +16,7 @@ import { Tags } from "#lib/sessions/model.ts";
 import type { Reaction } from "#reactions/define.ts";
 import { REACTIONS } from "#reactions/registry.ts";
 import { MACHINES } from "#state-machines/registry.ts";
+import { scheduleContextKey } from "#state-machines/workflow/lifecycle.ts";
 import { LifecycleStateMachine } from "#state-machines/workflow/machine.ts";
 import type { TaskFunctions } from "#state-machines/workflow/task-state.ts";
 import type { AnyTask, Grant, TableAccess } from "#tasks/define.ts";
@@ -33,15 +34,20 @@ export interface CastflowStackProps extends StackProps {
   readonly jwtAudience: string;
   /** Sessions of hosts without a persistent channel get a program channel of their own. Default: false (403). */
   readonly legacyProgramChannels?: boolean;
+  /** Minutes between the runs of each scheduled lifecycle, by name (default: its declaration's `everyMinutes`). */
+  readonly scheduleMinutes?: Readonly<Record<string, number>>;
   /**
-   * Scheduled reconciliation: how often (default every 5 minutes), the grace period before a
-   * record or resource may be acted on (default 300 s), and whether runs only report (default
-   * false; true for a first deployment).
+   * Scheduled reconciliation: the grace period before a record or resource may be acted on
+   * (default 300 s), whether runs only report (default false; true for a first deployment), and
+   * the idle-spend limits.
    */
   readonly reconcile?: {
-    readonly everyMinutes?: number;
     readonly graceSeconds?: number;
     readonly dryRunOnly?: boolean;
+    /** Minutes a live session may receive no input before reconcile stops it (default 25). */
+    readonly idleInputMinutes?: number;
+    /** Hours a session may keep a stopped channel and push input before reconcile deletes them (default 72). */
+    readonly idleResourceTtlHours?: number;
     /** Alarm when one run repairs more findings than this (default 10). */
     readonly repairAlarmThreshold?: number;
   };
@@ -188,6 +194,8 @@ export class CastflowStack extends Stack {
       STATE_MACHINE_ARNS: Stack.of(this).toJsonString(machineArns),
       RECONCILE_GRACE_SECONDS: String(props.reconcile?.graceSeconds ?? 300),
       RECONCILE_DRY_RUN_ONLY: String(props.reconcile?.dryRunOnly ?? false),
+      RECONCILE_IDLE_INPUT_MINUTES: String(props.reconcile?.idleInputMinutes ?? 25),
+      RECONCILE_IDLE_RESOURCE_TTL_HOURS: String(props.reconcile?.idleResourceTtlHours ?? 72),
       POWERTOOLS_METRICS_NAMESPACE: prefix,
       RECORDING_BUCKET: recordings.bucketName,
       MEDIALIVE_ROLE_ARN: mediaLiveRole.roleArn,
@@ -200,7 +208,11 @@ export class CastflowStack extends Stack {
       functionFor: (task) => {
         let fn = taskFunctions.get(task);
         if (!fn) {
-          fn = new CastflowFunction(this, `Task-${task.name}`, { entry: task.entry, environment });
+          fn = new CastflowFunction(this, `Task-${task.name}`, {
+            entry: task.entry,
+            environment,
+            ...(task.timeoutSeconds ? { timeout: Duration.seconds(task.timeoutSeconds) } : {}),
+          });
           grant(fn, task.table, task.grants);
           taskFunctions.set(task, fn);
         }
@@ -223,22 +235,24 @@ export class CastflowStack extends Stack {
       );
     }
     this.machines = machines;
-    const reconcileMachine = machines.get("reconcile");
-    if (reconcileMachine) {
-      const everyMinutes = props.reconcile?.everyMinutes ?? 5;
+    // Lifecycles that also run on a schedule (reconcile): one EventBridge Scheduler schedule each.
+    for (const { lifecycle } of MACHINES) {
+      const schedule = lifecycle.schedule;
+      const target = machines.get(lifecycle.name);
+      if (!schedule || !target) continue;
+      const everyMinutes = props.scheduleMinutes?.[lifecycle.name] ?? schedule.everyMinutes;
       if (!Number.isInteger(everyMinutes) || everyMinutes < 1)
         throw new Error(
-          `castflow:reconcileMinutes must be a whole number of minutes, at least 1 (got ${everyMinutes})`,
+          `castflow:${scheduleContextKey(lifecycle.name)} must be a whole number of minutes, at least 1 (got ${everyMinutes})`,
         );
-      new scheduler.Schedule(this, "ReconcileSchedule", {
-        scheduleName: `${prefix}-reconcile`,
-        description: "castflow: find and repair orphans, drift, stuck records, idle spend and leaked claims",
+      new scheduler.Schedule(this, `${pascal(lifecycle.name)}Schedule`, {
+        scheduleName: `${prefix}-${lifecycle.name}`,
+        description: schedule.description,
         schedule: scheduler.ScheduleExpression.rate(Duration.minutes(everyMinutes)),
-        target: new schedulerTargets.StepFunctionsStartExecution(reconcileMachine.stateMachine, {
-          input: scheduler.ScheduleTargetInput.fromObject({
-            runId: scheduler.ContextAttribute.executionId,
-            dryRun: false,
-          }),
+        target: new schedulerTargets.StepFunctionsStartExecution(target.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject(
+            schedule.input(scheduler.ContextAttribute.executionId),
+          ),
           retryAttempts: 2,
         }),
       });

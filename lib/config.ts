@@ -74,6 +74,22 @@ const ConfigSchema = z.object({
    * is never raced.
    */
   RECONCILE_GRACE_SECONDS: z.coerce.number().nonnegative().default(300),
+  /**
+   * Reconciliation: list pages asked of each AWS list operation per second at most. IVS allows 5
+   * ListChannels a second (not adjustable) and the lifecycles look channels up by name with it:
+   * 2 leaves them 3.
+   */
+  RECONCILE_LIST_PAGES_PER_SECOND: z.coerce.number().positive().default(2),
+  /**
+   * Reconciliation: minutes a live session's channel may receive no input (MediaLive's "RTMP Has
+   * No Audio/Video" alert on every pipeline) before its session is stopped as idle spend.
+   */
+  RECONCILE_IDLE_INPUT_MINUTES: z.coerce.number().positive().default(25),
+  /**
+   * Reconciliation: hours a session may keep a stopped channel and its push input without going
+   * live before both are deleted (they carry an idle charge); its next go-live makes new ones.
+   */
+  RECONCILE_IDLE_RESOURCE_TTL_HOURS: z.coerce.number().positive().default(72),
   /** Reconciliation only reports, never repairs ("true"): for a first deployment. */
   RECONCILE_DRY_RUN_ONLY: z
     .enum(["true", "false"])

@@ -40,8 +40,11 @@ if (values.clean) rmSync(STATE_DIR, { recursive: true, force: true });
 const runtime = await startLocalRuntime({
   stateDir: STATE_DIR,
   legacyProgramChannels: values["legacy-program-channels"],
-  // The deployed stack's schedule (every 5 minutes), at the time scale.
-  reconcileEveryMinutes: Number(process.env.CASTFLOW_RECONCILE_MINUTES ?? 5),
+  // The deployed stack's schedules (reconcile every 5 minutes), at the time scale.
+  schedules:
+    process.env.CASTFLOW_RECONCILE_MINUTES === undefined
+      ? true
+      : { reconcile: Number(process.env.CASTFLOW_RECONCILE_MINUTES) },
   ports: {
     api: port("api-port", values["api-port"]),
     sfn: port("sfn-port", values["sfn-port"]),

@@ -5,11 +5,10 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
 import { startLifecycle } from "#api/executions.ts";
-import { newRunId } from "#api/reconcile.ts";
 import { resetConfig } from "#lib/config.ts";
 import { errorName } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { reconcile } from "#state-machines/operations/reconcile/lifecycle.ts";
+import { MACHINES } from "#state-machines/registry.ts";
 import type { AnyTask } from "#tasks/define.ts";
 import { createApiServer } from "./api-server.ts";
 import { type LocalRule, stackDefinitions } from "./definitions.ts";
@@ -19,7 +18,12 @@ import { createLocalEventBridge, type LocalEventBridge } from "./events/bus.ts";
 import { grantedActions, installIamEnforcement, type Principal, runAs } from "./iam.ts";
 import { type Settled, settleAborted } from "./settle.ts";
 import { createSfnService, type SfnService } from "./sfn/index.ts";
-import { type DurationOverrides, type Simulator, startSimulator } from "./simulator/index.ts";
+import {
+  type DurationOverrides,
+  type Simulator,
+  type SimulatorQuotas,
+  startSimulator,
+} from "./simulator/index.ts";
 import { ensureTable } from "./table.ts";
 
 /** Default time scale: a MediaLive start (~90 s on AWS) takes a few seconds locally. */
@@ -44,14 +48,17 @@ export interface LocalRuntimeOptions {
    */
   readonly legacyProgramChannels?: boolean;
   /**
-   * Run reconcile every this many minutes (at the time scale), as the deployed schedule does.
-   * Default: off (tests start runs themselves); `npm start` turns it on.
+   * Run the scheduled lifecycles (reconcile) as the deployed schedules do, at the time scale:
+   * `true` at their declared rates, or minutes by lifecycle name (0 turns one off). Default: off
+   * (tests start runs themselves); `npm start` turns them on.
    */
-  readonly reconcileEveryMinutes?: number;
+  readonly schedules?: true | Readonly<Record<string, number>>;
   /** Refuse SDK calls a function's role is not granted in the stack (AccessDeniedException). Default: true. */
   readonly enforceIam?: boolean;
   /** Simulated AWS durations replacing the defaults (base seconds, before the time scale). */
   readonly simulatorDurations?: DurationOverrides;
+  /** Raised simulator quotas (e.g. MediaLive channels for a large account). Default: AWS's defaults. */
+  readonly simulatorQuotas?: SimulatorQuotas;
   /**
    * Chaos testing: the probability (0..1, default 0) that a task invocation runs its handler to the
    * end (its AWS calls take effect) and then fails as if the Lambda had died before answering,
@@ -181,6 +188,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       port: options.ports?.simulator ?? 0,
       timeScale,
       ...(options.simulatorDurations ? { durations: options.simulatorDurations } : {}),
+      ...(options.simulatorQuotas ? { quotas: options.simulatorQuotas } : {}),
       ...(stateDir ? { statePath: join(stateDir, "simulator.json") } : {}),
     });
     stops.push(() => simulator.close());
@@ -269,6 +277,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       TAKEOVER_GRACE_SECONDS: String(90 * timeScale),
       FLOW_STOP_LEASE_SECONDS: String(120 * timeScale),
       RECONCILE_GRACE_SECONDS: String(300 * timeScale),
+      RECONCILE_LIST_PAGES_PER_SECOND: String(2 / timeScale),
+      RECONCILE_IDLE_INPUT_MINUTES: String(25 * timeScale),
+      RECONCILE_IDLE_RESOURCE_TTL_HOURS: String(72 * timeScale),
       // CloudWatch metrics (embedded in log lines) have no reader here.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
       // Scaled, but never shorter than a slow local call: the lease must outlive its holder's work.
@@ -291,14 +302,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         }),
     );
 
-    if (options.reconcileEveryMinutes) {
+    // Scheduled lifecycles (reconcile), as EventBridge Scheduler runs them, at the time scale.
+    for (const { lifecycle } of options.schedules ? MACHINES : []) {
+      const { schedule } = lifecycle;
+      const everyMinutes =
+        (options.schedules === true ? undefined : options.schedules?.[lifecycle.name]) ??
+        schedule?.everyMinutes;
+      if (!schedule || !everyMinutes) continue;
       const timer = setInterval(
         () => {
-          startLifecycle(reconcile, 1, () => ({ runId: newRunId(), dryRun: false })).catch((err: unknown) =>
-            logger.error("Could not start the scheduled reconcile run", { error: errorName(err) }),
+          startLifecycle(lifecycle, 1, () => schedule.input(randomUUID()) as never).catch((err: unknown) =>
+            logger.error("Could not start a scheduled run", {
+              lifecycle: lifecycle.name,
+              error: errorName(err),
+            }),
           );
         },
-        Math.max(options.reconcileEveryMinutes * 60_000 * timeScale, 1_000),
+        Math.max(everyMinutes * 60_000 * timeScale, 1_000),
       );
       stops.push(async () => clearInterval(timer));
     }

@@ -58,6 +58,8 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType, O = unknown> {
   readonly input: S;
   readonly table: TableAccess;
   readonly grants: readonly Grant[];
+  /** The function's timeout (default 30 s): a task that reads a whole account needs more. */
+  readonly timeoutSeconds?: number;
   /** The plain function (what unit tests call). */
   run(input: z.output<S>, ctx: TaskContext): Promise<O>;
   readonly handler: (event: unknown, context: Context) => Promise<O>;
@@ -86,6 +88,7 @@ export function defineTask<S extends z.ZodType, O>(def: {
   readonly input: S;
   readonly table?: TableAccess;
   readonly grants?: readonly Grant[];
+  readonly timeoutSeconds?: number;
   readonly run: TaskFn<z.output<S>, O>;
 }): TaskDefinition<S, O> {
   // On Lambda, a missing setting fails the cold start, before any invocation does work.
@@ -96,6 +99,7 @@ export function defineTask<S extends z.ZodType, O>(def: {
     input: def.input,
     table: def.table ?? "none",
     grants: def.grants ?? [],
+    ...(def.timeoutSeconds ? { timeoutSeconds: def.timeoutSeconds } : {}),
     run: def.run,
     handler: taskHandler(def.name, def.input, def.run),
   };

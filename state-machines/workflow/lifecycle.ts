@@ -23,7 +23,25 @@ export interface Lifecycle<I extends z.ZodType = z.ZodType> {
    * Default: nothing.
    */
   readonly settledBy?: Settle<I> | "itself";
+  /**
+   * Run on a schedule as well as on request: the stack deploys an EventBridge Scheduler schedule
+   * (every `everyMinutes`, or the CDK context `castflow:<lifecycle in camelCase>Minutes`), the
+   * local runtime a timer at the time scale. Default: on request only.
+   */
+  readonly schedule?: Schedule<I>;
 }
+
+export interface Schedule<I extends z.ZodType> {
+  readonly everyMinutes: number;
+  /** What the schedule is for (the schedule's description in the console). */
+  readonly description: string;
+  /** A scheduled execution's input; `id` is unique to each run (EventBridge Scheduler's execution id). */
+  readonly input: (id: string) => z.input<I>;
+}
+
+/** The CDK context key that sets a scheduled lifecycle's minutes: `reconcile` -> `reconcileMinutes`. */
+export const scheduleContextKey = (name: string) =>
+  `${name.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}Minutes`;
 
 export interface Settle<I extends z.ZodType> {
   readonly lifecycle: Lifecycle;

@@ -37,7 +37,7 @@ export interface TaskStateProps<T extends AnyTask, P> {
   readonly resultPath: Slot<TaskOutput<T>> | typeof sfn.JsonPath.DISCARD;
   /** Retries beyond the standard Lambda-service and throttling/5xx ones, tried first. */
   readonly extraRetries?: readonly RetryPolicy[];
-  /** Default: 60 s (the task Lambdas time out at 30 s). */
+  /** Default: twice the task's function timeout (30 s unless the task declares `timeoutSeconds`). */
   readonly timeout?: Duration;
 }
 
@@ -76,7 +76,9 @@ export function taskState<T extends AnyTask, P extends Payload<TaskInput<T>>>(
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
     resultPath: typeof props.resultPath === "string" ? props.resultPath : props.resultPath.path,
-    taskTimeout: sfn.Timeout.duration(props.timeout ?? Duration.seconds(60)),
+    taskTimeout: sfn.Timeout.duration(
+      props.timeout ?? Duration.seconds(2 * (props.task.timeoutSeconds ?? 30)),
+    ),
   });
   for (const policy of props.extraRetries ?? []) state.addRetry(retryProps(policy));
   state.addRetry(retryProps(LAMBDA_SERVICE_RETRY));

@@ -316,8 +316,26 @@ describe("stack", () => {
       ]?.Properties as { Environment: { Variables: Record<string, unknown> } } | undefined;
       const env = props?.Environment.Variables;
       expect(env).toHaveProperty("STATE_MACHINE_ARNS");
-      expect(env).toMatchObject({ RECONCILE_GRACE_SECONDS: "300", RECONCILE_DRY_RUN_ONLY: "false" });
+      expect(env).toMatchObject({
+        RECONCILE_GRACE_SECONDS: "300",
+        RECONCILE_DRY_RUN_ONLY: "false",
+        RECONCILE_IDLE_INPUT_MINUTES: "25",
+        RECONCILE_IDLE_RESOURCE_TTL_HOURS: "72",
+      });
     }
+    // Take Inventory reads a whole account at a paced rate: it declares a longer timeout, the others keep 30 s.
+    const timeouts = Object.fromEntries(
+      [...stack.taskFunctions].map(([task, fn]) => [
+        task.name,
+        (
+          template.findResources("AWS::Lambda::Function")[
+            stack.getLogicalId(fn.node.defaultChild as CfnElement)
+          ]?.Properties as { Timeout: number } | undefined
+        )?.Timeout,
+      ]),
+    );
+    expect(timeouts["take-inventory"]).toBe(300);
+    expect(timeouts["claim-session"]).toBe(30);
   });
 
   it("protects the HTTP API with a JWT authorizer from context", () => {
@@ -391,5 +409,21 @@ describe("stack", () => {
       );
       expect(JSON.stringify(st.Resource)).not.toContain("execution:castflow-dev-*");
     }
+  });
+});
+
+describe("scheduled lifecycles", () => {
+  it("take their rate from the declaration, or the stage's castflow:<name>Minutes; a bad value is refused at synth", () => {
+    const scheduled = MACHINES.filter((m) => m.lifecycle.schedule).map((m) => m.lifecycle.name);
+    expect(scheduled).toEqual(["reconcile"]);
+    const app = new App({
+      context: { "aws:cdk:bundling-stacks": [], "castflow:reconcileMinutes": "15", "castflow:stage": "qa" },
+    });
+    Template.fromStack(buildApp(app).stack).hasResourceProperties("AWS::Scheduler::Schedule", {
+      Name: "castflow-qa-reconcile",
+      ScheduleExpression: "rate(15 minutes)",
+    });
+    const bad = new App({ context: { "aws:cdk:bundling-stacks": [], "castflow:reconcileMinutes": "0" } });
+    expect(() => buildApp(bad)).toThrow("castflow:reconcileMinutes must be a whole number, at least 1");
   });
 });

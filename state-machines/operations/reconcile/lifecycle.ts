@@ -4,7 +4,7 @@ import { defineLifecycle } from "#state-machines/workflow/lifecycle.ts";
 /**
  * reconcile: inventory castflow's records and AWS's resources, classify what disagrees (orphans,
  * drift, stuck records, idle spend, leaked claims), repair what castflow may repair (not in a dry
- * run), and write the run's report. Run by the schedule (EventBridge Scheduler) and by
+ * run), and write the run's report. Run by its schedule (every 5 minutes by default) and by
  * `POST /admin/reconcile`. Input `{runId, dryRun}`.
  */
 export const ReconcileInput = z.object({
@@ -18,4 +18,9 @@ export const reconcile = defineLifecycle({
   key: (i) => i.runId,
   timeoutMinutes: 30,
   // Nothing to settle: the next run starts over from what it finds.
+  schedule: {
+    everyMinutes: 5,
+    description: "castflow: find and repair orphans, drift, stuck records, idle spend and leaked claims",
+    input: (id) => ({ runId: id, dryRun: false }),
+  },
 });
