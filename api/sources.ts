@@ -16,7 +16,7 @@ import {
 } from "#lib/aws/mediaconnect.ts";
 import { atVersion } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
-import { DeliveryMode, DestinationTags, Source, SourceProtocol } from "#lib/destinations/model.ts";
+import { DeliveryMode, DestinationTags, flowName, Source, SourceProtocol } from "#lib/destinations/model.ts";
 import {
   deleteSourceRecord,
   getSource,
@@ -94,8 +94,6 @@ function decryptionRole(): string {
     );
   return role;
 }
-
-export const flowName = (sourceId: string) => `castflow-source-${sourceId}`;
 
 /** Where an encoder sends: the flow's ingest address as a URL. */
 function ingest(source: Source) {

@@ -210,6 +210,11 @@ export type NewDestination = z.input<typeof Destination>;
 export const DESTINATION_PARTITION = "DESTINATION";
 export const destinationKey = (destinationId: string) => ({ pk: DESTINATION_PARTITION, sk: destinationId });
 
+/** The prefix of every flow a source creates; the source's id follows. */
+export const FLOW_NAME_PREFIX = "castflow-source-";
+/** The name of the flow a (primary) source creates: a backup source joins its primary's flow. */
+export const flowName = (sourceId: string) => `${FLOW_NAME_PREFIX}${sourceId}`;
+
 /** Tags on every AWS resource a destination or source owns (with `castflow:managed-by`). */
 export const DestinationTags = {
   destinationId: "castflow:destination",

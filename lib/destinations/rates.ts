@@ -10,6 +10,12 @@ export const RATES = {
   mediaLiveChannelPerHour: 1.5,
   /** A running (ACTIVE) MediaConnect flow: the seeds' figure, unverified (aws-facts.md). */
   mediaConnectFlowPerHour: 0.16,
+  /**
+   * A stopped (IDLE) channel and an idle push input: MediaLive charges "a small idle charge" for
+   * each until deleted (aws-facts.md "Cost"); the amount is not in castflow's sources. Unverified.
+   */
+  mediaLiveIdleChannelPerHour: 0.01,
+  mediaLiveIdlePushInputPerHour: 0.01,
   /** MediaLive's minimum billed time per start (aws-facts.md "Cost"). */
   mediaLiveMinimumMinutes: 10,
   source: "castflow planning rates (lib/destinations/rates.ts); unverified against the AWS price list",

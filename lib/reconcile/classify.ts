@@ -2,9 +2,15 @@ import type * as z from "zod";
 import type { IvsChannelRole } from "#lib/aws/ivs.ts";
 import { isGone } from "#lib/aws/medialive.ts";
 import type { PersistentChannel } from "#lib/channels/model.ts";
-import { type Destination, DestinationTags, type Source, TRANSITIONAL } from "#lib/destinations/model.ts";
+import {
+  type Destination,
+  DestinationTags,
+  FLOW_NAME_PREFIX,
+  type Source,
+  TRANSITIONAL,
+} from "#lib/destinations/model.ts";
 import { RATES } from "#lib/destinations/rates.ts";
-import { SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
+import { SHARED_FLOW_USER, SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
 import { isSharedSource } from "#lib/destinations/shared-store.ts";
 import { type Session, Tags } from "#lib/sessions/model.ts";
 import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
@@ -14,6 +20,7 @@ import {
   type FindingClass,
   type Inventory,
   type InventoryChannel,
+  type InventoryFlow,
   type InventoryInput,
   type InventoryIvsChannel,
   type ReconcileSettings,
@@ -56,6 +63,10 @@ interface Ctx {
   readonly bySource: ReadonlyMap<string, readonly Destination[]>;
   /** Sessions a MediaLive channel (not deleting) is still tagged with. */
   readonly sessionsWithChannel: ReadonlySet<string>;
+  /** Flow ARN -> the source whose record holds its users (a backup source shares its primary's flow). */
+  readonly flowOwners: ReadonlyMap<string, Source>;
+  readonly idleInputMs: number;
+  readonly idleResourceTtlMs: number;
 }
 
 const byKey = <T>(items: readonly T[], key: (t: T) => string) => new Map(items.map((t) => [key(t), t]));
@@ -78,6 +89,12 @@ function context(inv: Inventory, settings: ReconcileSettings): Ctx {
     channels: byKey(inv.channels, (c) => c.id),
     bySource: groupBySource(inv.destinations),
     sessionsWithChannel: new Set(live.flatMap((c) => c.tags[Tags.sessionId] ?? [])),
+    flowOwners: byKey(
+      inv.sources.filter((s) => s.flow?.flowArn && !s.backupOf),
+      (s) => s.flow?.flowArn ?? "",
+    ),
+    idleInputMs: settings.idleInputMinutes * 60_000,
+    idleResourceTtlMs: settings.idleResourceTtlHours * 3_600_000,
   };
 }
 
@@ -234,11 +251,70 @@ function channelFindings(ctx: Ctx, c: InventoryChannel): Finding[] {
   if (!owner || ownerFresh(ctx, owner)) return [];
   const orphan = orphanWhy(owner, "channel", c.id);
   if (orphan) return orphanChannel(c, orphan);
-  const idle = c.state === "RUNNING" ? idleWhy(ctx, owner) : undefined;
-  if (!idle) return [];
+  if (c.state !== "RUNNING") return DELETABLE.has(c.state) ? keptStopped(ctx, owner, "channel", c.id) : [];
+  const idle = idleWhy(ctx, owner);
+  if (!idle) return liveWithoutInput(ctx, owner, c);
   const reason = `MediaLive channel ${c.id} is RUNNING (billed) but ${idle}`;
   const repair: Repair = { action: "stop-channel", channelId: c.id };
   return [finding("idle-spend", { type: "medialive-channel", id: c.id }, reason, repair, channelCost(c))];
+}
+
+const hours = (ms: number) => `${Math.round((ms / 3_600_000) * 100) / 100} h`;
+const minutes = (ms: number) => `${Math.round((ms / 60_000) * 100) / 100} min`;
+
+/**
+ * A live session whose channel has received nothing from the host's encoder for longer than
+ * `idleInputMinutes` (every pipeline's "RTMP Has No Audio/Video" alert SET): stop-streaming ends
+ * the broadcast, as if the host had stopped it. Nothing is deleted: going live again works.
+ */
+function liveWithoutInput(ctx: Ctx, owner: Owner, c: InventoryChannel): Finding[] {
+  if (owner.kind !== "session") return [];
+  const s = owner.record;
+  const since = ctx.inv.noInputSince?.[c.id];
+  if (s?.status !== "active" || s.streaming.status !== "live" || !since) return [];
+  if (Date.parse(since) > ctx.inv.now.getTime() - ctx.idleInputMs) return [];
+  const input: z.input<typeof stopStreaming.input> = {
+    sessionId: s.sessionId,
+    attempt: Math.max(1, s.streaming.attempt),
+  };
+  const repair: Repair = { action: "run-lifecycle", lifecycle: stopStreaming.name, input };
+  const reason = `Session ${s.sessionId} is live but its channel ${c.id} has received nothing from the host's encoder since ${since} (more than ${minutes(ctx.idleInputMs)}); it is RUNNING (billed)`;
+  return [finding("idle-spend", { type: "medialive-channel", id: c.id }, reason, repair, channelCost(c))];
+}
+
+/**
+ * A session's stopped channel, or its push input, kept longer than `idleResourceTtlHours` since
+ * the session last streamed: both carry an idle charge, and the session's next go-live makes new
+ * ones (a new input has a new ingest URL, which go-live returns). Only sessions' resources: a
+ * destination keeps its channel for a fast restart.
+ */
+function keptStopped(ctx: Ctx, owner: Owner, kind: "channel" | "input", id: string): Finding[] {
+  if (owner.kind !== "session") return [];
+  const s = owner.record;
+  if (s?.status !== "active" || !["idle", "error"].includes(s.streaming.status)) return [];
+  const since = s.streaming.stoppedAt ?? s.updatedAt;
+  if (Date.parse(since) > ctx.inv.now.getTime() - ctx.idleResourceTtlMs) return [];
+  const what = kind === "channel" ? "stopped channel" : "push input";
+  const reason = `Session ${s.sessionId} has not streamed since ${since} (more than the ${hours(ctx.idleResourceTtlMs)} idle TTL) and keeps its ${what} ${id}, which carries an idle charge; its next go-live makes a new one`;
+  if (kind === "channel")
+    return [
+      finding(
+        "idle-spend",
+        { type: "medialive-channel", id },
+        reason,
+        { action: "delete-channel", channelId: id },
+        RATES.mediaLiveIdleChannelPerHour,
+      ),
+    ];
+  return [
+    finding(
+      "idle-spend",
+      { type: "medialive-input", id },
+      reason,
+      { action: "delete-input", inputId: id },
+      RATES.mediaLiveIdlePushInputPerHour,
+    ),
+  ];
 }
 
 /** The channel a record names, unless it is absent or deleting. */
@@ -265,7 +341,7 @@ function inputFindings(ctx: Ctx, input: InventoryInput): Finding[] {
   const owner = ownerOf(ctx, input, "input");
   if (!owner || ownerFresh(ctx, owner)) return [];
   const why = orphanWhy(owner, "input", input.id);
-  if (!why) return [];
+  if (!why) return keptStopped(ctx, owner, "input", input.id);
   const reason = `MediaLive input ${input.id} is attached to no channel and belongs to ${why}`;
   const repair: Repair = { action: "delete-input", inputId: input.id };
   return [finding("orphan", { type: "medialive-input", id: input.id }, reason, repair)];
@@ -284,6 +360,69 @@ function ivsFindings(ctx: Ctx, c: InventoryIvsChannel): Finding[] {
   const reason = `IVS ${role} channel ${c.arn} belongs to ${why}`;
   const repair: Repair = { action: "delete-ivs-channel", channelArn: c.arn };
   return [finding("orphan", { type: "ivs-channel", id: c.arn }, reason, repair)];
+}
+
+// ---------- MediaConnect flows ----------
+
+const flowLabel = (f: InventoryFlow) => `MediaConnect flow ${f.name}`;
+
+/** Whether a flow user still needs the flow: a destination running, on its way, or just changed; the shared channel while wanted. */
+function userNeedsFlow(ctx: Ctx, src: Source, user: string): boolean {
+  if (user === SHARED_FLOW_USER)
+    return src.shared?.apply !== undefined || (ctx.bySource.get(src.sourceId) ?? []).some(wantsSharedChannel);
+  const d = ctx.destinations.get(user);
+  return d !== undefined && (d.status === "running" || TRANSITIONAL.includes(d.status) || fresh(ctx, d));
+}
+
+/**
+ * An ACTIVE flow (billed) none of whose users needs it: their lifecycles died between using it and
+ * releasing it, or someone started it by hand. The release goes through release-flow, as a
+ * destination-stop does: the last user out stops the flow. A flow started by hand (no user, the
+ * record says STANDBY) is stopped.
+ */
+function idleFlow(ctx: Ctx, src: Source, f: InventoryFlow): Finding[] {
+  if (f.status !== "ACTIVE" || src.status !== "ready" || fresh(ctx, src)) return [];
+  const users = Object.keys(src.flowUsers);
+  if (users.some((u) => userNeedsFlow(ctx, src, u))) return [];
+  const who = users.length > 0 ? `its users (${users.join(", ")}) no longer need it` : "nothing uses it";
+  const reason = `${flowLabel(f)} of source ${src.sourceId} is ACTIVE (billed) but ${who}`;
+  const repair: Repair =
+    users.length === 0 && src.flowPhase === "standby"
+      ? { action: "stop-flow", flowArn: f.arn }
+      : {
+          action: "release-flow",
+          sourceId: src.sourceId,
+          users: users.length > 0 ? users : [src.flowPhaseBy ?? "reconcile"],
+        };
+  const resource = { type: "mediaconnect-flow", id: f.arn } as const;
+  return [finding("idle-spend", resource, reason, repair, RATES.mediaConnectFlowPerHour)];
+}
+
+/** A tagged flow of this stage whose source is gone or names another flow: stopped, then deleted once STANDBY. */
+function orphanFlow(ctx: Ctx, f: InventoryFlow): Finding[] {
+  if (!f.tags || !isCastflow(f.tags, ctx.stage)) return [];
+  const sourceId = f.tags[DestinationTags.sourceId] ?? f.name.slice(FLOW_NAME_PREFIX.length);
+  const src = ctx.sources.get(sourceId);
+  if (fresh(ctx, src)) return [];
+  const why = src
+    ? `source ${sourceId}, whose record names ${src.flow?.flowArn ? `flow ${src.flow.flowArn}` : "no flow"}`
+    : `source ${sourceId}, which does not exist`;
+  const repair: Repair | undefined =
+    f.status === "ACTIVE"
+      ? { action: "stop-flow", flowArn: f.arn }
+      : f.status === "STANDBY"
+        ? { action: "delete-flow", flowArn: f.arn }
+        : undefined;
+  if (!repair) return [];
+  const reason = `${flowLabel(f)} belongs to ${why}; it is ${f.status === "ACTIVE" ? "ACTIVE (billed)" : f.status}`;
+  const cost = f.status === "ACTIVE" ? RATES.mediaConnectFlowPerHour : 0;
+  return [finding("orphan", { type: "mediaconnect-flow", id: f.arn }, reason, repair, cost)];
+}
+
+function flowFindings(ctx: Ctx, f: InventoryFlow): Finding[] {
+  if (f.status === "DELETING") return [];
+  const owner = ctx.flowOwners.get(f.arn);
+  return owner ? idleFlow(ctx, owner, f) : orphanFlow(ctx, f);
 }
 
 // ---------- stuck records ----------
@@ -460,6 +599,7 @@ export function classify(inventory: Inventory, settings: ReconcileSettings): Fin
     ...inventory.channels.flatMap((c) => channelFindings(ctx, c)),
     ...inventory.inputs.flatMap((i) => inputFindings(ctx, i)),
     ...inventory.ivsChannels.flatMap((c) => ivsFindings(ctx, c)),
+    ...inventory.flows.flatMap((f) => flowFindings(ctx, f)),
     ...inventory.sessions.flatMap((s) => sessionFindings(ctx, s)),
     ...inventory.destinations.flatMap((d) => destinationFindings(ctx, d)),
     ...inventory.sources.flatMap((s) => sourceFindings(ctx, s)),

@@ -1,25 +1,54 @@
+import { setTimeout } from "node:timers/promises";
 import { paginateListChannels as paginateIvsChannels } from "@aws-sdk/client-ivs";
+import { ListTagsForResourceCommand, paginateListFlows } from "@aws-sdk/client-mediaconnect";
 import { paginateListChannels, paginateListInputs } from "@aws-sdk/client-medialive";
 import { DescribeExecutionCommand, paginateListExecutions } from "@aws-sdk/client-sfn";
-import { ivs, medialive, sfn } from "#lib/aws/clients.ts";
+import { ivs, mediaconnect, medialive, sfn } from "#lib/aws/clients.ts";
 import { listChannels } from "#lib/channels/store.ts";
 import { config } from "#lib/config.ts";
+import { FLOW_NAME_PREFIX } from "#lib/destinations/model.ts";
 import { listDestinations, listSources } from "#lib/destinations/store.ts";
-import { errorName } from "#lib/errors.ts";
+import { errorName, isNotFound } from "#lib/errors.ts";
+import { listNoInput, noInputSince, pipelinesOf, setAlerts } from "#lib/sessions/input-signal.ts";
 import { scanSessions } from "#lib/sessions/store.ts";
 import type { Inventory } from "./model.ts";
 
 export type Resources = Omit<Inventory, "executions" | "executionsByName" | "now">;
 
-/** The account's MediaLive channels and inputs and IVS channels: one API call per page, nothing per item. */
+/**
+ * The pages of a list operation, at most `perSecond` a second: the lifecycles running beside a
+ * reconcile use the same operations (IVS allows 5 ListChannels a second, not adjustable), and a
+ * reconcile that took them all would throttle go-lives. `more` says whether a page has a next
+ * one (its next token), so the last page is not followed by a wait for nothing.
+ */
+export async function* paced<T>(
+  pages: AsyncIterable<T>,
+  perSecond: number,
+  signal: AbortSignal,
+  more: (page: T) => boolean,
+) {
+  const gapMs = 1000 / perSecond;
+  let last = performance.now();
+  for await (const page of pages) {
+    yield page;
+    if (!more(page)) return;
+    const wait = last + gapMs - performance.now();
+    if (wait > 0) await setTimeout(wait, undefined, { signal });
+    last = performance.now();
+  }
+}
+
+/** The account's MediaLive channels and inputs, IVS channels and MediaConnect flows: one API call per page (paced), nothing per item. */
 export async function gatherAwsResources(
   signal: AbortSignal,
-): Promise<Pick<Resources, "channels" | "inputs" | "ivsChannels">> {
+): Promise<Pick<Resources, "channels" | "inputs" | "ivsChannels" | "flows">> {
+  const perSecond = config().RECONCILE_LIST_PAGES_PER_SECOND;
   const channels: Resources["channels"][number][] = [];
-  for await (const page of paginateListChannels(
-    { client: medialive() },
-    { MaxResults: 1000 },
-    { abortSignal: signal },
+  for await (const page of paced(
+    paginateListChannels({ client: medialive() }, { MaxResults: 1000 }, { abortSignal: signal }),
+    perSecond,
+    signal,
+    (p) => Boolean(p.NextToken),
   ))
     for (const c of page.Channels ?? [])
       channels.push({
@@ -28,12 +57,14 @@ export async function gatherAwsResources(
         state: c.State ?? "UNKNOWN",
         tags: c.Tags ?? {},
         inputIds: (c.InputAttachments ?? []).flatMap((a) => (a.InputId ? [a.InputId] : [])),
+        ...(c.ChannelClass ? { channelClass: c.ChannelClass } : {}),
       });
   const inputs: Resources["inputs"][number][] = [];
-  for await (const page of paginateListInputs(
-    { client: medialive() },
-    { MaxResults: 1000 },
-    { abortSignal: signal },
+  for await (const page of paced(
+    paginateListInputs({ client: medialive() }, { MaxResults: 1000 }, { abortSignal: signal }),
+    perSecond,
+    signal,
+    (p) => Boolean(p.NextToken),
   ))
     for (const i of page.Inputs ?? [])
       inputs.push({
@@ -43,13 +74,51 @@ export async function gatherAwsResources(
         attachedChannels: i.AttachedChannels ?? [],
       });
   const ivsChannels: Resources["ivsChannels"][number][] = [];
-  for await (const page of paginateIvsChannels(
-    { client: ivs() },
-    { maxResults: 100 },
-    { abortSignal: signal },
+  for await (const page of paced(
+    paginateIvsChannels({ client: ivs() }, { maxResults: 100 }, { abortSignal: signal }),
+    perSecond,
+    signal,
+    (p) => Boolean(p.nextToken),
   ))
     for (const c of page.channels ?? []) ivsChannels.push({ arn: c.arn ?? "", tags: c.tags ?? {} });
-  return { channels, inputs, ivsChannels };
+  const flows: Resources["flows"][number][] = [];
+  for await (const page of paced(
+    paginateListFlows({ client: mediaconnect() }, { MaxResults: 1000 }, { abortSignal: signal }),
+    perSecond,
+    signal,
+    (p) => Boolean(p.NextToken),
+  ))
+    for (const f of page.Flows ?? [])
+      flows.push({ arn: f.FlowArn ?? "", name: f.Name ?? "", status: f.Status ?? "UNKNOWN" });
+  return { channels, inputs, ivsChannels, flows };
+}
+
+/**
+ * ListFlows has no tags: a flow named like a source's that no source record names gets its tags
+ * read (one call per such flow), so its stage is known before it is called an orphan.
+ */
+export async function tagUnclaimedFlows(
+  flows: Resources["flows"],
+  sources: Resources["sources"],
+  signal: AbortSignal,
+): Promise<Resources["flows"]> {
+  const named = new Set(sources.flatMap((s) => (s.flow?.flowArn ? [s.flow.flowArn] : [])));
+  const out: Resources["flows"][number][] = [];
+  for (const f of flows) {
+    if (named.has(f.arn) || !f.name.startsWith(FLOW_NAME_PREFIX) || f.status === "DELETING") {
+      out.push(f);
+      continue;
+    }
+    try {
+      const res = await mediaconnect().send(new ListTagsForResourceCommand({ ResourceArn: f.arn }), {
+        abortSignal: signal,
+      });
+      out.push({ ...f, tags: res.Tags ?? {} });
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // deleted meanwhile: nothing to say about it
+    }
+  }
+  return out;
 }
 
 /** castflow's records: sessions, destinations, sources and persistent channels. */
@@ -120,4 +189,28 @@ export async function describeExecutions(
     wanted.names.map((name) => [name, running.names.has(name) ? "RUNNING" : "CLOSED"]),
   );
   return { executions, executionsByName };
+}
+
+/**
+ * RUNNING castflow channels without input for longer than `idleInputMinutes`, as their alerts say
+ * now. The candidates come from what `record-input-signal` recorded (one Query); each is checked
+ * with ListAlerts (one call per channel that may need action), so a recorded loss whose CLEARED
+ * event was lost is never taken for the truth.
+ */
+export async function confirmNoInput(
+  channels: Resources["channels"],
+  now: Date,
+  idleInputMinutes: number,
+  signal: AbortSignal,
+): Promise<Record<string, string>> {
+  const running = new Map(channels.filter((c) => c.state === "RUNNING").map((c) => [c.id, c]));
+  const cutoff = now.getTime() - idleInputMinutes * 60_000;
+  const out: Record<string, string> = {};
+  for (const seen of await listNoInput()) {
+    const channel = running.get(seen.channelId);
+    if (!channel || Date.parse(seen.since) > cutoff) continue;
+    const since = noInputSince(await setAlerts(channel.id, signal), pipelinesOf(channel.channelClass));
+    if (since) out[channel.id] = since.toISOString();
+  }
+  return out;
 }

@@ -9,7 +9,9 @@ import type { Session } from "#lib/sessions/model.ts";
  *   that could still be creating it runs;
  * - `drift`: a record and AWS disagree (a session `live` whose channel is not RUNNING, ...);
  * - `stuck`: a record in a transitional state whose owning execution has closed;
- * - `idle-spend`: a RUNNING channel (or ACTIVE flow) with no consumer;
+ * - `idle-spend`: a RUNNING channel with no consumer, or whose live session's channel has
+ *   received no input for `idleInputMinutes`; a session's stopped channel and push input kept
+ *   longer than `idleResourceTtlHours` without a broadcast (they carry an idle charge);
  * - `claim-leak`: a persistent channel `LIVE` for a session that ended or does not exist.
  */
 export const FINDING_CLASSES = ["orphan", "drift", "stuck", "idle-spend", "claim-leak"] as const;
@@ -34,6 +36,19 @@ export const Repair = z.discriminatedUnion("action", [
     lifecycle: z.string(),
     input: z.record(z.string(), z.unknown()),
   }),
+  /** Stop a MediaConnect flow nothing uses (StopFlow: STANDBY is free). */
+  z.object({ action: z.literal("stop-flow"), flowArn: z.string() }),
+  /** Delete an orphan MediaConnect flow once it is STANDBY. */
+  z.object({ action: z.literal("delete-flow"), flowArn: z.string() }),
+  /**
+   * Release a source's flow for users that no longer need it, as destination-stop does
+   * (release-flow): the last one out stops the flow.
+   */
+  z.object({
+    action: z.literal("release-flow"),
+    sourceId: z.string(),
+    users: z.array(z.string()).min(1),
+  }),
   /** Release a persistent channel's claim held for a session that is gone. */
   z.object({ action: z.literal("release-claim"), channelId: z.string(), sessionId: z.string() }),
   /** Nothing castflow may do on its own (reported, and alarmed on). */
@@ -45,6 +60,7 @@ export const ResourceType = z.enum([
   "medialive-channel",
   "medialive-input",
   "ivs-channel",
+  "mediaconnect-flow",
   "session",
   "destination",
   "source",
@@ -72,6 +88,8 @@ export interface InventoryChannel {
   readonly state: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly inputIds: readonly string[];
+  /** STANDARD (two pipelines) or SINGLE_PIPELINE. */
+  readonly channelClass?: string;
 }
 
 /** A MediaLive input as ListInputs shows it. */
@@ -89,6 +107,17 @@ export interface InventoryIvsChannel {
 }
 
 /**
+ * A MediaConnect flow as ListFlows shows it. ListFlows has no tags: `tags` is read
+ * (ListTagsForResource) only for a flow named like castflow's that no source record names.
+ */
+export interface InventoryFlow {
+  readonly arn: string;
+  readonly name: string;
+  readonly status: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
  * Everything one run looked at: castflow's records, AWS's resources, and the status of every
  * execution a record or a resource names (`RUNNING`, a closed status, or `UNKNOWN` when Step
  * Functions no longer knows it).
@@ -102,10 +131,16 @@ export interface Inventory {
   readonly channels: readonly InventoryChannel[];
   readonly inputs: readonly InventoryInput[];
   readonly ivsChannels: readonly InventoryIvsChannel[];
+  readonly flows: readonly InventoryFlow[];
   /** Execution ARN -> its status. */
   readonly executions: Readonly<Record<string, string>>;
   /** Execution name (the `castflow:created-by-execution` tag) -> its status. */
   readonly executionsByName: Readonly<Record<string, string>>;
+  /**
+   * RUNNING session channels that have received nothing from their input since the given time
+   * (ISO), as their alerts say now (lib/sessions/input-signal.ts); absent: receiving, or not asked.
+   */
+  readonly noInputSince?: Readonly<Record<string, string>>;
 }
 
 export interface ReconcileSettings {
@@ -113,4 +148,8 @@ export interface ReconcileSettings {
   readonly stage: string;
   /** Records changed more recently than this are left alone (a lifecycle may be about to act). */
   readonly graceSeconds: number;
+  /** A live session whose channel has received nothing for this long is stopped (idle spend). */
+  readonly idleInputMinutes: number;
+  /** A session that has not streamed for this long loses its stopped channel and push input (idle spend). */
+  readonly idleResourceTtlHours: number;
 }

@@ -2,6 +2,7 @@ import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
 import * as z from "zod";
 import { startLifecycle } from "#api/executions.ts";
 import { sfn } from "#lib/aws/clients.ts";
+import { deleteFlow, stopFlow } from "#lib/aws/mediaconnect.ts";
 import { releaseChannel } from "#lib/channels/store.ts";
 import { config } from "#lib/config.ts";
 import { Repair } from "#lib/reconcile/model.ts";
@@ -16,6 +17,7 @@ import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
 import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import { defineTask } from "#tasks/define.ts";
+import { releaseFlow } from "#tasks/destinations/release-flow.ts";
 
 /**
  * The lifecycles whose executions own records (and so can leave one stuck), by name. The registry
@@ -62,7 +64,9 @@ async function settle(executionArn: string): Promise<string> {
 /**
  * reconcile's repairs that are not a single AWS call: settling a stuck record (`settle`), correcting
  * drift through the lifecycle that owns the record (`run-lifecycle`), and releasing a persistent
- * channel's claim held for a session that is gone (`release-claim`, conditional on that claim).
+ * channel's claim held for a session that is gone (`release-claim`, conditional on that claim), and
+ * MediaConnect flows: stopping an idle or orphan one, deleting an orphan, releasing a source's flow
+ * for users that no longer need it (release-flow's own code).
  */
 export const task = defineTask({
   name: "apply-repair",
@@ -72,8 +76,12 @@ export const task = defineTask({
   grants: [
     { actions: ["states:DescribeExecution"], on: "states" },
     { actions: ["states:StartExecution"], on: "state-machines" },
+    {
+      actions: ["mediaconnect:DescribeFlow", "mediaconnect:StopFlow", "mediaconnect:DeleteFlow"],
+      on: "mediaconnect",
+    },
   ],
-  run: async ({ repair }) => {
+  run: async ({ repair }, { signal }) => {
     switch (repair.action) {
       case "settle":
         return { done: await settle(repair.executionArn) };
@@ -81,6 +89,18 @@ export const task = defineTask({
         const lifecycle = byName(repair.lifecycle);
         if (!lifecycle) throw new Error(`Unknown lifecycle ${repair.lifecycle}`);
         return { done: (await startLifecycle(lifecycle, 0, () => repair.input as never)).executionArn };
+      }
+      case "stop-flow":
+        return { done: await stopFlow(repair.flowArn, signal) };
+      case "delete-flow":
+        await deleteFlow(repair.flowArn, signal);
+        return { done: "deleting" };
+      case "release-flow": {
+        // As each user's destination-stop would: the last one out stops the flow.
+        let stopped = false;
+        for (const destinationId of repair.users)
+          stopped = (await releaseFlow({ sourceId: repair.sourceId, destinationId }, { signal })).stopped;
+        return { done: stopped ? "released; the flow is stopping" : "released; the flow is kept" };
       }
       case "release-claim": {
         const released = await releaseChannel(repair.channelId, repair.sessionId);

@@ -1,7 +1,8 @@
 import * as z from "zod";
+import { describeFlow } from "#lib/aws/mediaconnect.ts";
 import { channelStateAndTags, liveInput } from "#lib/aws/medialive.ts";
 import { getChannel } from "#lib/channels/store.ts";
-import { DestinationTags } from "#lib/destinations/model.ts";
+import { DestinationTags, FLOW_NAME_PREFIX } from "#lib/destinations/model.ts";
 import { getDestination, getSource } from "#lib/destinations/store.ts";
 import { DELETABLE } from "#lib/reconcile/classify.ts";
 import { type Repair, ResourceType } from "#lib/reconcile/model.ts";
@@ -13,6 +14,13 @@ import { defineTask } from "#tasks/define.ts";
 const CHANNEL_STATES: Partial<Record<Repair["action"], ReadonlySet<string>>> = {
   "stop-channel": new Set(["RUNNING"]),
   "delete-channel": DELETABLE,
+};
+
+/** The status a flow must still have for its repair to make sense. */
+const FLOW_STATES: Partial<Record<Repair["action"], string>> = {
+  "stop-flow": "ACTIVE",
+  "release-flow": "ACTIVE",
+  "delete-flow": "STANDBY",
 };
 
 type Dated = { readonly updatedAt: string } | undefined;
@@ -36,8 +44,6 @@ async function record(type: ResourceType, id: string): Promise<Dated> {
       return await getDestination(id);
     case "source":
       return await getSource(id);
-    case "persistent-channel":
-      return await getChannel(id);
     default:
       return undefined;
   }
@@ -49,7 +55,7 @@ const changedSince = (r: Dated, since: string) =>
 /**
  * Is a finding still what the inventory saw, right before its repair? The resource is still in
  * the state the repair needs (a channel to stop still RUNNING, one to delete still at rest, an
- * input still detached), and neither the record the finding is about nor the one the resource's
+ * input still detached, a flow to stop still ACTIVE, one to delete STANDBY), and neither the record the finding is about nor the one the resource's
  * tags name changed since the run started (a lifecycle acting on it now wins: the next run looks
  * again). A repair that is no longer needed is skipped, never forced.
  */
@@ -63,7 +69,10 @@ export const task = defineTask({
     runStartedAt: z.string().min(1),
   }),
   table: "read",
-  grants: [{ actions: ["medialive:DescribeChannel", "medialive:DescribeInput"], on: "medialive" }],
+  grants: [
+    { actions: ["medialive:DescribeChannel", "medialive:DescribeInput"], on: "medialive" },
+    { actions: ["mediaconnect:DescribeFlow"], on: "mediaconnect" },
+  ],
   run: async ({ resourceType, resourceId, action, runStartedAt }) => {
     const skip = (why: string) => ({ confirmed: false, why });
     if (resourceType === "medialive-channel") {
@@ -79,6 +88,23 @@ export const task = defineTask({
       if ((input.AttachedChannels ?? []).length > 0) return skip("the input is attached to a channel now");
       if (changedSince(await ownerOf(input.Tags ?? {}), runStartedAt))
         return skip("its record changed since the inventory");
+    } else if (resourceType === "mediaconnect-flow") {
+      const flow = await describeFlow(resourceId);
+      if (!flow) return skip("the flow no longer exists");
+      const wanted = FLOW_STATES[action as Repair["action"]];
+      if (wanted && flow.Status !== wanted) return skip(`the flow is ${flow.Status} now`);
+      const sourceId = flow.Name?.startsWith(FLOW_NAME_PREFIX)
+        ? flow.Name.slice(FLOW_NAME_PREFIX.length)
+        : "";
+      if (sourceId && changedSince(await getSource(sourceId), runStartedAt))
+        return skip("its source's record changed since the inventory");
+    } else if (resourceType === "persistent-channel") {
+      // A claim leak: the claim's session may have been written since (POST /sessions claims the
+      // channel before it writes the session).
+      const pc = await getChannel(resourceId);
+      if (!pc || changedSince(pc, runStartedAt)) return skip("the record changed since the inventory");
+      const session = pc.currentSessionId ? await getSession(pc.currentSessionId) : undefined;
+      if (session && session.status !== "ended") return skip(`its session ${session.sessionId} exists now`);
     } else if (changedSince(await record(resourceType, resourceId), runStartedAt)) {
       return skip("the record changed since the inventory");
     }

@@ -1,11 +1,13 @@
 import { config } from "#lib/config.ts";
 import { classify, executionsToCheck } from "#lib/reconcile/classify.ts";
 import {
+  confirmNoInput,
   describeExecutions,
   gatherAwsResources,
   gatherRecords,
   nameOf,
   runningExecutions,
+  tagUnclaimedFlows,
 } from "#lib/reconcile/inventory.ts";
 import { FINDING_CLASSES, type Finding, type Repair } from "#lib/reconcile/model.ts";
 import { listRuns, newRun, putRun, RunIdentity } from "#lib/reconcile/store.ts";
@@ -57,22 +59,40 @@ export const task = defineTask({
   entry: import.meta.url,
   input: RunIdentity,
   table: "write",
+  // Paced lists of a large account (1,000 IVS channels are 10 pages at 2 a second) and one Scan
+  // of the records: well past the default 30 s.
+  timeoutSeconds: 300,
   grants: [
     { actions: ["medialive:ListChannels", "medialive:ListInputs", "ivs:ListChannels"], on: "*" },
+    { actions: ["medialive:ListAlerts"], on: "medialive" },
+    { actions: ["mediaconnect:ListFlows"], on: "*" },
+    { actions: ["mediaconnect:ListTagsForResource"], on: "mediaconnect" },
     { actions: ["states:DescribeExecution"], on: "states" },
     { actions: ["states:ListExecutions"], on: "state-machines" },
   ],
   run: async ({ runId, dryRun, executionArn, startedAt }, { signal }) => {
-    const { STAGE: stage, RECONCILE_GRACE_SECONDS: graceSeconds, RECONCILE_DRY_RUN_ONLY } = config();
+    const {
+      STAGE: stage,
+      RECONCILE_GRACE_SECONDS: graceSeconds,
+      RECONCILE_DRY_RUN_ONLY,
+      RECONCILE_IDLE_INPUT_MINUTES: idleInputMinutes,
+      RECONCILE_IDLE_RESOURCE_TTL_HOURS: idleResourceTtlHours,
+    } = config();
     // AWS first, then what runs, then the records: the records are the freshest view, so a
     // resource a lifecycle has just made is seen with the record (or the running execution) that
     // explains it.
     const aws = await gatherAwsResources(signal);
     const running = await runningExecutions(signal);
-    const resources = { ...aws, ...(await gatherRecords()) };
+    const records = await gatherRecords();
+    const flows = await tagUnclaimedFlows(aws.flows, records.sources, signal);
+    const resources = { ...aws, ...records, flows };
     const executions = await describeExecutions(executionsToCheck(resources, stage), running, signal);
     const now = new Date();
-    const findings = classify({ ...resources, ...executions, now }, { graceSeconds, stage });
+    const noInputSince = await confirmNoInput(aws.channels, now, idleInputMinutes, signal);
+    const findings = classify(
+      { ...resources, ...executions, noInputSince, now },
+      { graceSeconds, stage, idleInputMinutes, idleResourceTtlHours },
+    );
 
     // One run repairs at a time: a run that finds another one running only reports.
     const ownName = nameOf(executionArn);
@@ -84,8 +104,11 @@ export const task = defineTask({
     const earlier = (await listRuns(20)).find(
       (r) => r.runId !== runId && Date.parse(r.startedAt) <= now.getTime() - graceSeconds * 1000,
     );
-    const seenBefore = new Set(earlier?.findings.map((f) => f.findingId));
-    const repairable = findings.filter((f) => f.repair.action !== "none" && seenBefore.has(f.findingId));
+    // The same finding with the same repair: a channel stopped as idle spend one run and kept past
+    // the TTL the next is a new finding, whose delete waits its own grace period.
+    const sighting = (f: Pick<Finding, "findingId" | "repair">) => `${f.findingId} ${f.repair.action}`;
+    const seenBefore = new Set(earlier?.findings.map(sighting));
+    const repairable = findings.filter((f) => f.repair.action !== "none" && seenBefore.has(sighting(f)));
     const repairs = dry ? [] : repairable.slice(0, MAX_REPAIRS_PER_RUN);
     const counts = Object.fromEntries(
       FINDING_CLASSES.map((c) => [c, findings.filter((f) => f.class === c).length]),

@@ -8,16 +8,17 @@ import type {
   Finding,
   Inventory,
   InventoryChannel,
+  InventoryFlow,
   InventoryInput,
   InventoryIvsChannel,
 } from "#lib/reconcile/model.ts";
 import { type Session, Tags } from "#lib/sessions/model.ts";
 import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
-import { makeDestination, makeSource } from "../tasks/destinations/helpers.ts";
+import { FLOW_ARN, makeDestination, makeSource } from "../tasks/destinations/helpers.ts";
 import { makeSession } from "../tasks/helpers.ts";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
-const SETTINGS = { graceSeconds: 600, stage: "dev" };
+const SETTINGS = { graceSeconds: 600, stage: "dev", idleInputMinutes: 25, idleResourceTtlHours: 72 };
 /** Within the grace period of NOW. */
 const RECENT = "2026-03-01T11:58:00.000Z";
 const EXEC = "arn:aws:states:us-east-1:000000000000:execution:castflow-dev";
@@ -32,6 +33,7 @@ function inventory(over: Partial<Inventory> = {}): Inventory {
     channels: [],
     inputs: [],
     ivsChannels: [],
+    flows: [],
     executions: {},
     executionsByName: {},
     ...over,
@@ -54,6 +56,13 @@ const liveSession = (id = "s1", channelId = "100") =>
   });
 const idleSession = (id = "s1", channelId = "100") =>
   makeSession({ sessionId: id, mediaLive: { channelId, inputIds: { host: "200" } } });
+/** An active session that last streamed at `stoppedAt`. */
+const stoppedSession = (stoppedAt: string, id = "s1", channelId = "100") => {
+  const s = idleSession(id, channelId);
+  return { ...s, streaming: { ...s.streaming, stoppedAt } };
+};
+const DAYS_AGO = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
+const MINUTES_AGO = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
 const endedSession = (id = "s1"): Session => ({
   ...idleSession(id),
   status: "ended",
@@ -453,9 +462,9 @@ describe("classify: inputs", () => {
   });
 
   it("the session's own detached input is no orphan", () => {
-    expect(run({ sessions: [idleSession()], inputs: [input("200", { [Tags.sessionId]: "s1" })] })).toEqual(
-      [],
-    );
+    expect(
+      run({ sessions: [stoppedSession(DAYS_AGO(2))], inputs: [input("200", { [Tags.sessionId]: "s1" })] }),
+    ).toEqual([]);
   });
 
   it("an attached input is never an orphan", () => {
@@ -821,5 +830,157 @@ describe("executionsToCheck", () => {
       arns: ["arn:apply", "arn:dstart", "arn:end", "arn:go", "arn:stop"],
       names: ["go-live-s1-1", "go-live-s1-2", "ivs-maker-1", "shared-channel-apply-src3-1"],
     });
+  });
+});
+
+describe("idle spend: no input, and stopped resources kept past the TTL", () => {
+  it("a live session whose channel has received nothing for longer than idleInputMinutes is stopped", () => {
+    const f = only(
+      run({
+        sessions: [liveSession()],
+        channels: [sessionChannel("100", "s1")],
+        noInputSince: { "100": MINUTES_AGO(26) },
+      }),
+    );
+    expect(f).toMatchObject({
+      findingId: "idle-spend:medialive-channel:100",
+      class: "idle-spend",
+      repair: {
+        action: "run-lifecycle",
+        lifecycle: stopStreaming.name,
+        input: { sessionId: "s1", attempt: 2 },
+      },
+      costPerHourUsd: RATES.mediaLiveChannelPerHour,
+    });
+    expect(f.reason).toBe(
+      `Session s1 is live but its channel 100 has received nothing from the host's encoder since ${MINUTES_AGO(26)} (more than 25 min); it is RUNNING (billed)`,
+    );
+  });
+
+  it("no input for less than idleInputMinutes, or input, is no finding", () => {
+    const base = { sessions: [liveSession()], channels: [sessionChannel("100", "s1")] };
+    expect(run({ ...base, noInputSince: { "100": MINUTES_AGO(24) } })).toEqual([]);
+    expect(run(base)).toEqual([]);
+    // Another channel's loss says nothing about this one.
+    expect(run({ ...base, noInputSince: { "101": MINUTES_AGO(60) } })).toEqual([]);
+  });
+
+  it("a session that is not live is not stopped for lack of input", () => {
+    const starting = liveSession();
+    const s = { ...starting, streaming: { ...starting.streaming, status: "starting" as const } };
+    const found = run({
+      sessions: [s],
+      channels: [sessionChannel("100", "s1")],
+      executions: { [starting.streaming.executionArn as string]: "RUNNING" },
+      noInputSince: { "100": MINUTES_AGO(60) },
+    });
+    expect(found).toEqual([]);
+  });
+
+  it("a session's stopped channel kept past the TTL is deleted; its attached input waits", () => {
+    const f = only(
+      run({
+        sessions: [stoppedSession(DAYS_AGO(4))],
+        channels: [sessionChannel("100", "s1", "IDLE")],
+        inputs: [input("200", { [Tags.sessionId]: "s1" }, ["100"])],
+      }),
+    );
+    expect(f).toMatchObject({
+      findingId: "idle-spend:medialive-channel:100",
+      repair: { action: "delete-channel", channelId: "100" },
+      costPerHourUsd: RATES.mediaLiveIdleChannelPerHour,
+    });
+    expect(f.reason).toBe(
+      `Session s1 has not streamed since ${DAYS_AGO(4)} (more than the 72 h idle TTL) and keeps its stopped channel 100, which carries an idle charge; its next go-live makes a new one`,
+    );
+  });
+
+  it("then its detached push input is deleted", () => {
+    const f = only(
+      run({ sessions: [stoppedSession(DAYS_AGO(4))], inputs: [input("200", { [Tags.sessionId]: "s1" })] }),
+    );
+    expect(f).toMatchObject({
+      findingId: "idle-spend:medialive-input:200",
+      repair: { action: "delete-input", inputId: "200" },
+      costPerHourUsd: RATES.mediaLiveIdlePushInputPerHour,
+    });
+  });
+
+  it("within the TTL, or a destination's stopped channel, is no finding", () => {
+    expect(
+      run({ sessions: [stoppedSession(DAYS_AGO(2))], channels: [sessionChannel("100", "s1", "IDLE")] }),
+    ).toEqual([]);
+    const d = makeDestination({ status: "idle", mediaLive: { channelId: "500" }, updatedAt: DAYS_AGO(30) });
+    expect(
+      run({ destinations: [d], channels: [destinationChannel("500", d.destinationId, "IDLE")] }),
+    ).toEqual([]);
+  });
+});
+
+describe("MediaConnect flows", () => {
+  const flow = (status: string, over: Partial<InventoryFlow> = {}): InventoryFlow => ({
+    arn: FLOW_ARN,
+    name: "castflow-source-src1",
+    status,
+    ...over,
+  });
+  const idleD1 = makeDestination({ destinationId: "d1", status: "idle" });
+  const flowFindings = (found: Finding[]) => found.filter((f) => f.resource.type === "mediaconnect-flow");
+
+  it("an ACTIVE flow whose users no longer need it is released through release-flow", () => {
+    const f = only(
+      run({
+        sources: [makeSource({ flowUsers: { d1: "2026-01-01T00:00:00.000Z" } })],
+        destinations: [idleD1],
+        flows: [flow("ACTIVE")],
+      }),
+    );
+    expect(f).toEqual({
+      findingId: `idle-spend:mediaconnect-flow:${FLOW_ARN}`,
+      class: "idle-spend",
+      resource: { type: "mediaconnect-flow", id: FLOW_ARN },
+      reason:
+        "MediaConnect flow castflow-source-src1 of source src1 is ACTIVE (billed) but its users (d1) no longer need it",
+      repair: { action: "release-flow", sourceId: "src1", users: ["d1"] },
+      costPerHourUsd: RATES.mediaConnectFlowPerHour,
+    });
+  });
+
+  it("a user running, starting or just changed keeps the flow; a STANDBY flow costs nothing", () => {
+    const sources = [makeSource({ flowUsers: { d1: "2026-01-01T00:00:00.000Z" } })];
+    for (const d of [
+      makeDestination({ destinationId: "d1", status: "running" }),
+      makeDestination({ destinationId: "d1", status: "starting" }),
+      makeDestination({ destinationId: "d1", status: "idle", updatedAt: RECENT }),
+    ])
+      expect(flowFindings(run({ sources, destinations: [d], flows: [flow("ACTIVE")] }))).toEqual([]);
+    expect(flowFindings(run({ sources, destinations: [idleD1], flows: [flow("STANDBY")] }))).toEqual([]);
+  });
+
+  it("an ACTIVE flow nobody uses while its record says STANDBY (started by hand) is stopped", () => {
+    const f = only(run({ sources: [makeSource({ flowPhase: "standby" })], flows: [flow("ACTIVE")] }));
+    expect(f.repair).toEqual({ action: "stop-flow", flowArn: FLOW_ARN });
+    expect(f.reason).toContain("nothing uses it");
+  });
+
+  it("a tagged flow of this stage without its source is an orphan: stopped, then deleted", () => {
+    const tags = { [Tags.managedBy]: "castflow", [Tags.stage]: "dev", [DestinationTags.sourceId]: "gone" };
+    const active = only(run({ flows: [flow("ACTIVE", { name: "castflow-source-gone", tags })] }));
+    expect(active).toMatchObject({
+      class: "orphan",
+      reason:
+        "MediaConnect flow castflow-source-gone belongs to source gone, which does not exist; it is ACTIVE (billed)",
+      repair: { action: "stop-flow", flowArn: FLOW_ARN },
+    });
+    const standby = only(run({ flows: [flow("STANDBY", { name: "castflow-source-gone", tags })] }));
+    expect(standby.repair).toEqual({ action: "delete-flow", flowArn: FLOW_ARN });
+    // Untagged (its stage unknown), another stage's, or on its way: left alone.
+    expect(run({ flows: [flow("STANDBY", { name: "castflow-source-gone" })] })).toEqual([]);
+    expect(
+      run({
+        flows: [flow("STANDBY", { name: "castflow-source-gone", tags: { ...tags, [Tags.stage]: "prod" } })],
+      }),
+    ).toEqual([]);
+    expect(run({ flows: [flow("STARTING", { name: "castflow-source-gone", tags })] })).toEqual([]);
   });
 });

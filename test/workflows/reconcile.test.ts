@@ -181,9 +181,16 @@ describe("reconcile", () => {
       new UpdateCommand({
         TableName: t.h.rt.tableName,
         Key: sessionKey(sessionId),
-        UpdateExpression: "SET streaming.#s = :idle, streaming.isLive = :f, updatedAt = :old",
+        // Stopped just now (as far as the record says): its channel is not kept past the idle TTL.
+        UpdateExpression:
+          "SET streaming.#s = :idle, streaming.isLive = :f, streaming.stoppedAt = :now, updatedAt = :old",
         ExpressionAttributeNames: { "#s": "status" },
-        ExpressionAttributeValues: { ":idle": "idle", ":f": false, ":old": "2026-01-01T00:00:00.000Z" },
+        ExpressionAttributeValues: {
+          ":idle": "idle",
+          ":f": false,
+          ":now": new Date().toISOString(),
+          ":old": "2026-01-01T00:00:00.000Z",
+        },
       }),
     );
     const other = await t.persistentChannel(`host-${randomUUID().slice(0, 8)}`);
