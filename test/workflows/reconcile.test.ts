@@ -233,6 +233,34 @@ describe("reconcile", () => {
     expect(about(after, s.mediaLive.channelId)).toEqual([]);
   });
 
+  it("drift: a session live on a channel stopped behind castflow's back is stopped by stop-streaming", async () => {
+    const host = `host-${randomUUID().slice(0, 8)}`;
+    await t.persistentChannel(host);
+    const sessionId = await t.createSession(host);
+    expect((await t.goLive(sessionId, host)).execution.status).toBe("SUCCEEDED");
+    const channelId = (await t.session(sessionId, host)).mediaLive.channelId as string;
+    // Stopped in the console: the record still says live.
+    const forced = await t.sim("POST", "/_sim/medialive/channel-state", { channelId, state: "IDLE" });
+    expect(forced.status).toBe(200);
+    await pastGrace(); // the go-live wrote the record a moment ago
+
+    const dry = await reconcile(true);
+    expect(about(dry, sessionId)).toEqual([
+      expect.objectContaining({
+        class: "drift",
+        reason: `Session ${sessionId} is live but its channel ${channelId} is IDLE`,
+        repair: { action: "run-lifecycle", lifecycle: "stop-streaming", input: { sessionId, attempt: 1 } },
+        action: "proposed",
+      }),
+    ]);
+    expect((await t.session(sessionId, host)).streaming.status).toBe("live");
+    await pastGrace();
+    await reconcileUntil((run) => about(run, sessionId)[0]?.action === "repaired");
+    await eventually(async () => (await t.session(sessionId, host)).streaming.status === "idle", 20_000);
+    await pastGrace();
+    expect(about(await reconcile(), sessionId)).toEqual([]);
+  });
+
   it("lists runs newest first; an unknown run is 404; hosts may not reconcile", async () => {
     const a = await reconcile(true);
     const b = await reconcile(true);
