@@ -273,26 +273,28 @@ function liveWithoutInput(ctx: Ctx, owner: Owner, c: InventoryChannel): Finding[
   const since = ctx.inv.noInputSince?.[c.id];
   if (s?.status !== "active" || s.streaming.status !== "live" || !since) return [];
   if (Date.parse(since) > ctx.inv.now.getTime() - ctx.idleInputMs) return [];
-  const input: z.input<typeof stopStreaming.input> = {
-    sessionId: s.sessionId,
-    attempt: Math.max(1, s.streaming.attempt),
-  };
-  const repair: Repair = { action: "run-lifecycle", lifecycle: stopStreaming.name, input };
+  const repair = stopStreamingRepair(s);
   const reason = `Session ${s.sessionId} is live but its channel ${c.id} has received nothing from the host's encoder since ${since} (more than ${minutes(ctx.idleInputMs)}); it is RUNNING (billed)`;
   return [finding("idle-spend", { type: "medialive-channel", id: c.id }, reason, repair, channelCost(c))];
 }
 
 /**
  * A session's stopped channel, or its push input, kept longer than `idleResourceTtlHours` since
- * the session last streamed: both carry an idle charge, and the session's next go-live makes new
- * ones (a new input has a new ingest URL, which go-live returns). Only sessions' resources: a
- * destination keeps its channel for a fast restart.
+ * the session last streamed or changed: both carry an idle charge, and the session's next go-live
+ * makes new ones (a new input has a new ingest URL, recorded on the session by ensure-input). Only
+ * sessions' resources: a destination keeps its channel for a fast restart.
  */
 function keptStopped(ctx: Ctx, owner: Owner, kind: "channel" | "input", id: string): Finding[] {
   if (owner.kind !== "session") return [];
   const s = owner.record;
   if (s?.status !== "active" || !["idle", "error"].includes(s.streaming.status)) return [];
-  const since = s.streaming.stoppedAt ?? s.updatedAt;
+  // The later of the last stop and the last change: a go-live that failed a moment ago (it
+  // leaves stoppedAt as it was) is a session in use.
+  const since =
+    [s.streaming.stoppedAt, s.updatedAt]
+      .filter((t): t is string => t !== undefined)
+      .sort()
+      .at(-1) ?? s.updatedAt;
   if (Date.parse(since) > ctx.inv.now.getTime() - ctx.idleResourceTtlMs) return [];
   const what = kind === "channel" ? "stopped channel" : "push input";
   const reason = `Session ${s.sessionId} has not streamed since ${since} (more than the ${hours(ctx.idleResourceTtlMs)} idle TTL) and keeps its ${what} ${id}, which carries an idle charge; its next go-live makes a new one`;
@@ -384,17 +386,27 @@ function idleFlow(ctx: Ctx, src: Source, f: InventoryFlow): Finding[] {
   if (f.status !== "ACTIVE" || src.status !== "ready" || fresh(ctx, src)) return [];
   const users = Object.keys(src.flowUsers);
   if (users.some((u) => userNeedsFlow(ctx, src, u))) return [];
+  // Whatever `flowUsers` says: a destination of the source running, on its way or just changed
+  // may be about to acquire the flow.
+  const mayUse = (d: Destination) =>
+    d.status === "running" || TRANSITIONAL.includes(d.status) || fresh(ctx, d);
+  if ((ctx.bySource.get(src.sourceId) ?? []).some(mayUse)) return [];
   const who = users.length > 0 ? `its users (${users.join(", ")}) no longer need it` : "nothing uses it";
   const reason = `${flowLabel(f)} of source ${src.sourceId} is ACTIVE (billed) but ${who}`;
-  const repair: Repair =
-    users.length === 0 && src.flowPhase === "standby"
-      ? { action: "stop-flow", flowArn: f.arn }
-      : {
-          action: "release-flow",
-          sourceId: src.sourceId,
-          users: users.length > 0 ? users : [src.flowPhaseBy ?? "reconcile"],
-        };
   const resource = { type: "mediaconnect-flow", id: f.arn } as const;
+  if (users.length === 0 && src.flowPhase === "standby") {
+    // Started by hand: a StopFlow here would not be serialized with a destination acquiring the
+    // flow (release-flow decides through flowPhase, which says STANDBY), so it is reported.
+    const why = `Stop flow ${f.name} in the MediaConnect console if nobody started it on purpose: castflow's records say it is in STANDBY.`;
+    return [finding("idle-spend", resource, reason, { action: "none", why }, RATES.mediaConnectFlowPerHour)];
+  }
+  // A fresh user id when nobody is listed: release-flow's "my own earlier decision" path must not
+  // match a stale decision of some destination.
+  const repair: Repair = {
+    action: "release-flow",
+    sourceId: src.sourceId,
+    users: users.length > 0 ? users : ["reconcile"],
+  };
   return [finding("idle-spend", resource, reason, repair, RATES.mediaConnectFlowPerHour)];
 }
 
@@ -501,6 +513,15 @@ function stuck(ctx: Ctx, resource: { type: ResourceType; id: string }, label: st
 
 // ---------- records ----------
 
+/** A live session's broadcast ended by the lifecycle a host's stop runs. */
+function stopStreamingRepair(s: Session): Repair {
+  const input: z.input<typeof stopStreaming.input> = {
+    sessionId: s.sessionId,
+    attempt: Math.max(1, s.streaming.attempt),
+  };
+  return { action: "run-lifecycle", lifecycle: stopStreaming.name, input };
+}
+
 function sessionFindings(ctx: Ctx, s: Session): Finding[] {
   if (fresh(ctx, s)) return [];
   const resource = { type: "session", id: s.sessionId } as const;
@@ -516,11 +537,7 @@ function sessionDrift(ctx: Ctx, s: Session): Finding[] {
     none: "its record names no MediaLive channel",
   });
   if (!dead) return [];
-  const input: z.input<typeof stopStreaming.input> = {
-    sessionId: s.sessionId,
-    attempt: Math.max(1, s.streaming.attempt),
-  };
-  const repair: Repair = { action: "run-lifecycle", lifecycle: stopStreaming.name, input };
+  const repair = stopStreamingRepair(s);
   const reason = `Session ${s.sessionId} is live but ${dead}`;
   return [finding("drift", { type: "session", id: s.sessionId }, reason, repair)];
 }

@@ -9,7 +9,13 @@ import { config } from "#lib/config.ts";
 import { FLOW_NAME_PREFIX } from "#lib/destinations/model.ts";
 import { listDestinations, listSources } from "#lib/destinations/store.ts";
 import { errorName, isNotFound } from "#lib/errors.ts";
-import { listNoInput, noInputSince, pipelinesOf, setAlerts } from "#lib/sessions/input-signal.ts";
+import {
+  clearNoInput,
+  listNoInput,
+  noInputSince,
+  pipelinesOf,
+  setAlerts,
+} from "#lib/sessions/input-signal.ts";
 import { scanSessions } from "#lib/sessions/store.ts";
 import type { Inventory } from "./model.ts";
 
@@ -192,25 +198,37 @@ export async function describeExecutions(
 }
 
 /**
- * RUNNING castflow channels without input for longer than `idleInputMinutes`, as their alerts say
- * now. The candidates come from what `record-input-signal` recorded (one Query); each is checked
- * with ListAlerts (one call per channel that may need action), so a recorded loss whose CLEARED
- * event was lost is never taken for the truth.
+ * RUNNING channels of live sessions without input for longer than `idleInputMinutes`, as their
+ * alerts say now. The candidates come from what `record-input-signal` recorded (one Query); each
+ * whose session is live on it is checked with ListAlerts (one call per channel that may need
+ * action), so a recorded loss whose CLEARED event was lost is never taken for the truth, and is
+ * forgotten once disproved (as is one about a channel that no longer runs).
  */
 export async function confirmNoInput(
   channels: Resources["channels"],
+  sessions: Resources["sessions"],
   now: Date,
   idleInputMinutes: number,
   signal: AbortSignal,
 ): Promise<Record<string, string>> {
   const running = new Map(channels.filter((c) => c.state === "RUNNING").map((c) => [c.id, c]));
+  const live = new Map(
+    sessions
+      .filter((s) => s.status === "active" && s.streaming.status === "live" && s.mediaLive.channelId)
+      .map((s) => [s.mediaLive.channelId as string, s]),
+  );
   const cutoff = now.getTime() - idleInputMinutes * 60_000;
   const out: Record<string, string> = {};
   for (const seen of await listNoInput()) {
     const channel = running.get(seen.channelId);
-    if (!channel || Date.parse(seen.since) > cutoff) continue;
+    if (!channel) {
+      await clearNoInput(seen.channelId);
+      continue;
+    }
+    if (!live.has(channel.id) || Date.parse(seen.since) > cutoff) continue;
     const since = noInputSince(await setAlerts(channel.id, signal), pipelinesOf(channel.channelClass));
     if (since) out[channel.id] = since.toISOString();
+    else await clearNoInput(channel.id);
   }
   return out;
 }

@@ -11,7 +11,8 @@ import type { Session } from "#lib/sessions/model.ts";
  * - `stuck`: a record in a transitional state whose owning execution has closed;
  * - `idle-spend`: a RUNNING channel with no consumer, or whose live session's channel has
  *   received no input for `idleInputMinutes`; a session's stopped channel and push input kept
- *   longer than `idleResourceTtlHours` without a broadcast (they carry an idle charge);
+ *   longer than `idleResourceTtlHours` without a broadcast (they carry an idle charge); an ACTIVE
+ *   flow none of whose users needs it;
  * - `claim-leak`: a persistent channel `LIVE` for a session that ended or does not exist.
  */
 export const FINDING_CLASSES = ["orphan", "drift", "stuck", "idle-spend", "claim-leak"] as const;

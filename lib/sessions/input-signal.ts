@@ -33,9 +33,9 @@ export const NoInput = z.object({
 });
 export type NoInput = z.infer<typeof NoInput>;
 
-/** Pipelines of a channel class: STANDARD runs two, SINGLE_PIPELINE one. */
+/** Pipelines of a channel class: SINGLE_PIPELINE runs one, STANDARD (MediaLive's default) two. */
 export const pipelinesOf = (channelClass: string | undefined): readonly string[] =>
-  channelClass === "STANDARD" ? ["0", "1"] : ["0"];
+  channelClass === "SINGLE_PIPELINE" ? ["0"] : ["0", "1"];
 
 /**
  * Since when the channel has received nothing, from its alerts: the latest SetTimestamp among

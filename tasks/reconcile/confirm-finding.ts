@@ -3,9 +3,10 @@ import { describeFlow } from "#lib/aws/mediaconnect.ts";
 import { channelStateAndTags, liveInput } from "#lib/aws/medialive.ts";
 import { getChannel } from "#lib/channels/store.ts";
 import { DestinationTags, FLOW_NAME_PREFIX } from "#lib/destinations/model.ts";
-import { getDestination, getSource } from "#lib/destinations/store.ts";
+import { getDestination, getSource, listDestinations } from "#lib/destinations/store.ts";
 import { DELETABLE } from "#lib/reconcile/classify.ts";
 import { type Repair, ResourceType } from "#lib/reconcile/model.ts";
+import { channelNoInputSince } from "#lib/sessions/input-signal.ts";
 import { Tags } from "#lib/sessions/model.ts";
 import { getSession } from "#lib/sessions/store.ts";
 import { defineTask } from "#tasks/define.ts";
@@ -70,7 +71,10 @@ export const task = defineTask({
   }),
   table: "read",
   grants: [
-    { actions: ["medialive:DescribeChannel", "medialive:DescribeInput"], on: "medialive" },
+    {
+      actions: ["medialive:DescribeChannel", "medialive:DescribeInput", "medialive:ListAlerts"],
+      on: "medialive",
+    },
     { actions: ["mediaconnect:DescribeFlow"], on: "mediaconnect" },
   ],
   run: async ({ resourceType, resourceId, action, runStartedAt }) => {
@@ -80,6 +84,9 @@ export const task = defineTask({
       if (channel.state === "DELETED") return skip("the channel no longer exists");
       const wanted = CHANNEL_STATES[action as Repair["action"]];
       if (wanted && !wanted.has(channel.state)) return skip(`the channel is ${channel.state} now`);
+      // A session stopped for lack of input: only while its channel still receives nothing.
+      if (action === "run-lifecycle" && !(await channelNoInputSince(resourceId)).since)
+        return skip("the channel receives input again (or no longer runs)");
       if (changedSince(await ownerOf(channel.tags), runStartedAt))
         return skip("its record changed since the inventory");
     } else if (resourceType === "medialive-input") {
@@ -98,6 +105,9 @@ export const task = defineTask({
         : "";
       if (sourceId && changedSince(await getSource(sourceId), runStartedAt))
         return skip("its source's record changed since the inventory");
+      // A destination asked to start since (its flow user is added later, by its execution).
+      if (sourceId && (await listDestinations({ sourceId })).some((d) => changedSince(d, runStartedAt)))
+        return skip("a destination of its source changed since the inventory");
     } else if (resourceType === "persistent-channel") {
       // A claim leak: the claim's session may have been written since (POST /sessions claims the
       // channel before it writes the session).

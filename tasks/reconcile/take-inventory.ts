@@ -88,7 +88,7 @@ export const task = defineTask({
     const resources = { ...aws, ...records, flows };
     const executions = await describeExecutions(executionsToCheck(resources, stage), running, signal);
     const now = new Date();
-    const noInputSince = await confirmNoInput(aws.channels, now, idleInputMinutes, signal);
+    const noInputSince = await confirmNoInput(aws.channels, records.sessions, now, idleInputMinutes, signal);
     const findings = classify(
       { ...resources, ...executions, noInputSince, now },
       { graceSeconds, stage, idleInputMinutes, idleResourceTtlHours },

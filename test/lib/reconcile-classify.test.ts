@@ -957,10 +957,27 @@ describe("MediaConnect flows", () => {
     expect(flowFindings(run({ sources, destinations: [idleD1], flows: [flow("STANDBY")] }))).toEqual([]);
   });
 
-  it("an ACTIVE flow nobody uses while its record says STANDBY (started by hand) is stopped", () => {
+  it("an ACTIVE flow nobody uses while its record says STANDBY (started by hand) is reported, not stopped", () => {
     const f = only(run({ sources: [makeSource({ flowPhase: "standby" })], flows: [flow("ACTIVE")] }));
-    expect(f.repair).toEqual({ action: "stop-flow", flowArn: FLOW_ARN });
+    expect(f.repair.action).toBe("none");
     expect(f.reason).toContain("nothing uses it");
+  });
+
+  it("a destination of the source running or just changed keeps the flow, whatever flowUsers says", () => {
+    const sources = [makeSource({ flowUsers: {} })];
+    for (const d of [
+      makeDestination({ destinationId: "d9", status: "running" }),
+      makeDestination({ destinationId: "d9", status: "idle", updatedAt: RECENT }),
+    ])
+      expect(flowFindings(run({ sources, destinations: [d], flows: [flow("ACTIVE")] }))).toEqual([]);
+    // Nobody listed and the record says active: released under a fresh user id.
+    const f = only(flowFindings(run({ sources, flows: [flow("ACTIVE")] })));
+    expect(f.repair).toEqual({ action: "release-flow", sourceId: "src1", users: ["reconcile"] });
+  });
+
+  it("a live session's stopped channel is not deleted while a failed go-live just touched it", () => {
+    const failed = { ...stoppedSession(DAYS_AGO(4)), updatedAt: DAYS_AGO(1) };
+    expect(run({ sessions: [failed], channels: [sessionChannel("100", "s1", "IDLE")] })).toEqual([]);
   });
 
   it("a tagged flow of this stage without its source is an orphan: stopped, then deleted", () => {

@@ -1,11 +1,16 @@
-import { DescribeChannelCommand, DescribeInputCommand, MediaLiveClient } from "@aws-sdk/client-medialive";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DescribeChannelCommand,
+  DescribeInputCommand,
+  ListAlertsCommand,
+  MediaLiveClient,
+} from "@aws-sdk/client-medialive";
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { channelKey } from "#lib/channels/model.ts";
 import { sessionKey } from "#lib/sessions/model.ts";
 import { task as confirmFinding } from "#tasks/reconcile/confirm-finding.ts";
-import { makeSource } from "#test/tasks/destinations/helpers.ts";
+import { destinationItem, makeDestination, makeSource } from "#test/tasks/destinations/helpers.ts";
 import { awsError, item, makeSession, taskContext, useTestEnv } from "#test/tasks/helpers.ts";
 
 const ml = mockClient(MediaLiveClient);
@@ -113,6 +118,7 @@ describe("confirm-finding", () => {
     const flow = { resourceType: "mediaconnect-flow" as const, resourceId: FLOW, runStartedAt: RUN_STARTED };
     describeFlow.mockResolvedValue({ Name: "castflow-source-src1", Status: "ACTIVE" });
     ddb.on(GetCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
     expect(await confirmFinding.run({ ...flow, action: "release-flow" }, taskContext())).toEqual({
       confirmed: true,
       why: "",
@@ -131,6 +137,49 @@ describe("confirm-finding", () => {
     describeFlow.mockResolvedValue(undefined);
     expect(await confirmFinding.run({ ...flow, action: "stop-flow" }, taskContext())).toMatchObject({
       why: "the flow no longer exists",
+    });
+  });
+
+  it("skips a flow repair when a destination of its source changed since the inventory", async () => {
+    const FLOW = "arn:aws:mediaconnect:us-east-1:000000000000:flow:1-a:castflow-source-src1";
+    describeFlow.mockResolvedValue({ Name: "castflow-source-src1", Status: "ACTIVE" });
+    ddb.on(GetCommand).resolves({});
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        destinationItem(makeDestination({ status: "starting", updatedAt: "2026-11-30T12:00:02.000Z" })),
+      ],
+    });
+    const res = await confirmFinding.run(
+      {
+        resourceType: "mediaconnect-flow",
+        resourceId: FLOW,
+        action: "release-flow",
+        runStartedAt: RUN_STARTED,
+      },
+      taskContext(),
+    );
+    expect(res).toEqual({ confirmed: false, why: "a destination of its source changed since the inventory" });
+  });
+
+  it("stops a live for lack of input only while its channel still receives nothing", async () => {
+    ml.on(DescribeChannelCommand).resolves({
+      State: "RUNNING",
+      ChannelClass: "SINGLE_PIPELINE",
+      Tags: { "castflow:session-id": "s1" },
+    });
+    const noInput = {
+      AlertType: "RTMP Has No Audio/Video",
+      Id: "a1",
+      PipelineId: "0",
+      SetTimestamp: new Date("2026-11-30T11:00:00Z"),
+      State: "SET" as const,
+    };
+    ml.on(ListAlertsCommand).resolves({ Alerts: [noInput] });
+    expect(await confirm({ action: "run-lifecycle" })).toEqual({ confirmed: true, why: "" });
+    ml.on(ListAlertsCommand).resolves({ Alerts: [] });
+    expect(await confirm({ action: "run-lifecycle" })).toEqual({
+      confirmed: false,
+      why: "the channel receives input again (or no longer runs)",
     });
   });
 });
