@@ -59,6 +59,7 @@ interface Ctx {
   readonly destinations: ReadonlyMap<string, Destination>;
   readonly sources: ReadonlyMap<string, Source>;
   readonly channels: ReadonlyMap<string, InventoryChannel>;
+  readonly inputs: ReadonlyMap<string, InventoryInput>;
   /** sourceId -> its destinations (deleted ones included). */
   readonly bySource: ReadonlyMap<string, readonly Destination[]>;
   /** Sessions a MediaLive channel (not deleting) is still tagged with. */
@@ -87,6 +88,7 @@ function context(inv: Inventory, settings: ReconcileSettings): Ctx {
     destinations: byKey(inv.destinations, (d) => d.destinationId),
     sources: byKey(inv.sources, (s) => s.sourceId),
     channels: byKey(inv.channels, (c) => c.id),
+    inputs: byKey(inv.inputs, (i) => i.id),
     bySource: groupBySource(inv.destinations),
     sessionsWithChannel: new Set(live.flatMap((c) => c.tags[Tags.sessionId] ?? [])),
     flowOwners: byKey(
@@ -251,7 +253,7 @@ function channelFindings(ctx: Ctx, c: InventoryChannel): Finding[] {
   if (!owner || ownerFresh(ctx, owner)) return [];
   const orphan = orphanWhy(owner, "channel", c.id);
   if (orphan) return orphanChannel(c, orphan);
-  if (c.state !== "RUNNING") return DELETABLE.has(c.state) ? keptStopped(ctx, owner, "channel", c.id) : [];
+  if (c.state !== "RUNNING") return [];
   const idle = idleWhy(ctx, owner);
   if (!idle) return liveWithoutInput(ctx, owner, c);
   const reason = `MediaLive channel ${c.id} is RUNNING (billed) but ${idle}`;
@@ -279,15 +281,15 @@ function liveWithoutInput(ctx: Ctx, owner: Owner, c: InventoryChannel): Finding[
 }
 
 /**
- * A session's stopped channel, or its push input, kept longer than `idleResourceTtlHours` since
- * the session last streamed or changed: both carry an idle charge, and the session's next go-live
- * makes new ones (a new input has a new ingest URL, recorded on the session by ensure-input). Only
- * sessions' resources: a destination keeps its channel for a fast restart.
+ * A session that has kept its stopped channel and push input longer than `idleResourceTtlHours`
+ * since it last streamed or changed: both carry an idle charge. They are retired (taken off the
+ * record, conditionally on its version: a go-live claiming the session meanwhile wins), then
+ * deleted as orphans by the runs after; the session's next go-live makes new ones (a new input
+ * has a new ingest URL, recorded on the session by ensure-input). Only sessions' resources: a
+ * destination keeps its channel for a fast restart.
  */
-function keptStopped(ctx: Ctx, owner: Owner, kind: "channel" | "input", id: string): Finding[] {
-  if (owner.kind !== "session") return [];
-  const s = owner.record;
-  if (s?.status !== "active" || !["idle", "error"].includes(s.streaming.status)) return [];
+function keptStopped(ctx: Ctx, s: Session): Finding[] {
+  if (s.status !== "active" || !["idle", "error"].includes(s.streaming.status)) return [];
   // The later of the last stop and the last change: a go-live that failed a moment ago (it
   // leaves stoppedAt as it was) is a session in use.
   const since =
@@ -296,27 +298,20 @@ function keptStopped(ctx: Ctx, owner: Owner, kind: "channel" | "input", id: stri
       .sort()
       .at(-1) ?? s.updatedAt;
   if (Date.parse(since) > ctx.inv.now.getTime() - ctx.idleResourceTtlMs) return [];
-  const what = kind === "channel" ? "stopped channel" : "push input";
-  const reason = `Session ${s.sessionId} has not streamed since ${since} (more than the ${hours(ctx.idleResourceTtlMs)} idle TTL) and keeps its ${what} ${id}, which carries an idle charge; its next go-live makes a new one`;
-  if (kind === "channel")
-    return [
-      finding(
-        "idle-spend",
-        { type: "medialive-channel", id },
-        reason,
-        { action: "delete-channel", channelId: id },
-        RATES.mediaLiveIdleChannelPerHour,
-      ),
-    ];
-  return [
-    finding(
-      "idle-spend",
-      { type: "medialive-input", id },
-      reason,
-      { action: "delete-input", inputId: id },
-      RATES.mediaLiveIdlePushInputPerHour,
-    ),
+  const channel = presentChannel(ctx, s.mediaLive.channelId);
+  if (channel && !DELETABLE.has(channel.state)) return [];
+  const inputId = s.mediaLive.inputIds.host;
+  const input = inputId ? ctx.inputs.get(inputId) : undefined;
+  const kept = [
+    ...(channel ? [`stopped channel ${channel.id}`] : []),
+    ...(input && !isGone(input.state) ? [`push input ${input.id}`] : []),
   ];
+  if (kept.length === 0) return [];
+  const reason = `Session ${s.sessionId} has not streamed since ${since} (more than the ${hours(ctx.idleResourceTtlMs)} idle TTL) and keeps its ${kept.join(" and ")}, which carry an idle charge; they are retired and deleted, and its next go-live makes new ones`;
+  const cost =
+    (channel ? RATES.mediaLiveIdleChannelPerHour : 0) + (input ? RATES.mediaLiveIdlePushInputPerHour : 0);
+  const repair: Repair = { action: "retire-session-resources", sessionId: s.sessionId, version: s.version };
+  return [finding("idle-spend", { type: "session", id: s.sessionId }, reason, repair, cost)];
 }
 
 /** The channel a record names, unless it is absent or deleting. */
@@ -343,7 +338,7 @@ function inputFindings(ctx: Ctx, input: InventoryInput): Finding[] {
   const owner = ownerOf(ctx, input, "input");
   if (!owner || ownerFresh(ctx, owner)) return [];
   const why = orphanWhy(owner, "input", input.id);
-  if (!why) return keptStopped(ctx, owner, "input", input.id);
+  if (!why) return [];
   const reason = `MediaLive input ${input.id} is attached to no channel and belongs to ${why}`;
   const repair: Repair = { action: "delete-input", inputId: input.id };
   return [finding("orphan", { type: "medialive-input", id: input.id }, reason, repair)];
@@ -526,7 +521,11 @@ function sessionFindings(ctx: Ctx, s: Session): Finding[] {
   if (fresh(ctx, s)) return [];
   const resource = { type: "session", id: s.sessionId } as const;
   const hold = sessionHold(s);
-  return [...(hold ? stuck(ctx, resource, `Session ${s.sessionId}`, hold) : []), ...sessionDrift(ctx, s)];
+  return [
+    ...(hold ? stuck(ctx, resource, `Session ${s.sessionId}`, hold) : []),
+    ...sessionDrift(ctx, s),
+    ...keptStopped(ctx, s),
+  ];
 }
 
 /** A session live on a channel that is not running: stop-streaming puts record and AWS back in step. */

@@ -50,6 +50,15 @@ export const Repair = z.discriminatedUnion("action", [
     sourceId: z.string(),
     users: z.array(z.string()).min(1),
   }),
+  /**
+   * Take a session's stopped channel and push input off it, conditionally on the record being the
+   * one the inventory saw (a go-live claiming the session meanwhile wins); they are then orphans.
+   */
+  z.object({
+    action: z.literal("retire-session-resources"),
+    sessionId: z.string(),
+    version: z.number().int(),
+  }),
   /** Release a persistent channel's claim held for a session that is gone. */
   z.object({ action: z.literal("release-claim"), channelId: z.string(), sessionId: z.string() }),
   /** Nothing castflow may do on its own (reported, and alarmed on). */

@@ -59,6 +59,13 @@ export const Session = z.object({
     channelArn: z.string().optional(),
     inputIds: z.object({ host: z.string().optional() }),
     inputSecurityGroupId: z.string().optional(),
+    /**
+     * The channel and input reconcile took off the session after its idle TTL: no longer the
+     * session's (go-live never adopts them again by tag), deleted by reconcile as orphans.
+     */
+    retired: z
+      .object({ channelId: z.string().optional(), inputId: z.string().optional(), at: z.string() })
+      .optional(),
     rtmpEndpoints: z.object({ host: z.array(RtmpEndpoint).optional() }),
   }),
   streaming: z.object({

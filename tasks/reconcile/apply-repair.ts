@@ -4,8 +4,10 @@ import { startLifecycle } from "#api/executions.ts";
 import { sfn } from "#lib/aws/clients.ts";
 import { deleteFlow, stopFlow } from "#lib/aws/mediaconnect.ts";
 import { releaseChannel } from "#lib/channels/store.ts";
+import { allOf, atVersion } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
 import { Repair } from "#lib/reconcile/model.ts";
+import { getSession, updateSession } from "#lib/sessions/store.ts";
 import { destinationAdd } from "#state-machines/destinations/destination-add/lifecycle.ts";
 import { destinationDelete } from "#state-machines/destinations/destination-delete/lifecycle.ts";
 import { destinationStart } from "#state-machines/destinations/destination-start/lifecycle.ts";
@@ -62,6 +64,38 @@ async function settle(executionArn: string): Promise<string> {
 }
 
 /**
+ * Takes a session's channel and push input off it, only if the record is still the one the
+ * inventory classified (its version) and the session is not streaming: a go-live that claimed it
+ * meanwhile wins. The ids go to `mediaLive.retired`, so go-live never adopts them again by tag;
+ * the runs after delete them as orphans.
+ */
+async function retireSessionResources(sessionId: string, version: number): Promise<boolean> {
+  const session = await getSession(sessionId);
+  if (!session || session.version !== version) return false;
+  const saved = await updateSession(sessionId, {
+    set: {
+      "mediaLive.retired": {
+        ...(session.mediaLive.channelId ? { channelId: session.mediaLive.channelId } : {}),
+        ...(session.mediaLive.inputIds.host ? { inputId: session.mediaLive.inputIds.host } : {}),
+        at: new Date().toISOString(),
+      },
+    },
+    remove: [
+      "mediaLive.channelId",
+      "mediaLive.channelArn",
+      "mediaLive.inputIds.host",
+      "mediaLive.rtmpEndpoints.host",
+    ],
+    condition: allOf(atVersion(version), {
+      expression: "#status = :active AND #streaming.#sstatus IN (:idle, :error)",
+      names: { "#status": "status", "#streaming": "streaming", "#sstatus": "status" },
+      values: { ":active": "active", ":idle": "idle", ":error": "error" },
+    }),
+  });
+  return saved !== undefined;
+}
+
+/**
  * reconcile's repairs that are not a single AWS call: settling a stuck record (`settle`), correcting
  * drift through the lifecycle that owns the record (`run-lifecycle`), and releasing a persistent
  * channel's claim held for a session that is gone (`release-claim`, conditional on that claim), and
@@ -102,6 +136,12 @@ export const task = defineTask({
           stopped = (await releaseFlow({ sourceId: repair.sourceId, destinationId }, { signal })).stopped;
         return { done: stopped ? "released; the flow is stopping" : "released; the flow is kept" };
       }
+      case "retire-session-resources":
+        return {
+          done: (await retireSessionResources(repair.sessionId, repair.version))
+            ? "retired"
+            : "the session changed",
+        };
       case "release-claim": {
         const released = await releaseChannel(repair.channelId, repair.sessionId);
         return { done: released ? "released" : "the claim had already moved" };

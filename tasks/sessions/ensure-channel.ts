@@ -18,7 +18,7 @@ import {
   programDestinationSetting,
 } from "#lib/sessions/channel-plan.ts";
 import { managedTags, Tags } from "#lib/sessions/model.ts";
-import { ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
+import { getSession, ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const EnsureChannelInput = z.object({
@@ -137,7 +137,10 @@ export async function ensureChannel(
   const { sessionId, executionArn, executionName } = input;
   let found = input.channelId ? await describe(input.channelId, signal) : undefined;
   if (!found) {
-    const [summary] = await findChannelsByTags({ [Tags.sessionId]: sessionId }, signal);
+    // Found by tag after a lost write; never one reconcile retired from the session (idle TTL).
+    const tagged = await findChannelsByTags({ [Tags.sessionId]: sessionId }, signal);
+    const retired = tagged.length ? (await getSession(sessionId))?.mediaLive.retired?.channelId : undefined;
+    const summary = tagged.find((c) => c.Id !== retired);
     if (summary?.Id && summary.Arn) {
       found = {
         id: summary.Id,

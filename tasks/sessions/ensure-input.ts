@@ -16,7 +16,7 @@ import { config } from "#lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { managedTags, type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
-import { ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
+import { getSession, ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
 import { ensureSharedResource } from "#lib/shared-resource.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
@@ -103,7 +103,12 @@ export async function ensureInput(
 ): Promise<EnsureInputOutput> {
   const { sessionId, executionArn, executionName } = input;
   let found: Input | undefined = input.inputId ? await liveInput(input.inputId, signal) : undefined;
-  if (!found) [found] = await findInputsByTags({ [Tags.sessionId]: sessionId }, signal);
+  if (!found) {
+    // Found by tag after a lost write; never one reconcile retired from the session (idle TTL).
+    const tagged = await findInputsByTags({ [Tags.sessionId]: sessionId }, signal);
+    const retired = tagged.length ? (await getSession(sessionId))?.mediaLive.retired?.inputId : undefined;
+    found = tagged.find((i) => i.Id !== retired);
+  }
   const inputSecurityGroupId = await ensureSecurityGroup(executionName, signal);
   if (!found) {
     const res = await medialive()

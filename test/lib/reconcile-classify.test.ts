@@ -877,32 +877,44 @@ describe("idle spend: no input, and stopped resources kept past the TTL", () => 
     expect(found).toEqual([]);
   });
 
-  it("a session's stopped channel kept past the TTL is deleted; its attached input waits", () => {
+  it("a session that keeps its stopped channel and push input past the TTL has them retired", () => {
+    const session = stoppedSession(DAYS_AGO(4));
     const f = only(
       run({
-        sessions: [stoppedSession(DAYS_AGO(4))],
+        sessions: [session],
         channels: [sessionChannel("100", "s1", "IDLE")],
         inputs: [input("200", { [Tags.sessionId]: "s1" }, ["100"])],
       }),
     );
-    expect(f).toMatchObject({
-      findingId: "idle-spend:medialive-channel:100",
-      repair: { action: "delete-channel", channelId: "100" },
-      costPerHourUsd: RATES.mediaLiveIdleChannelPerHour,
+    expect(f).toEqual({
+      findingId: "idle-spend:session:s1",
+      class: "idle-spend",
+      resource: { type: "session", id: "s1" },
+      reason: `Session s1 has not streamed since ${DAYS_AGO(4)} (more than the 72 h idle TTL) and keeps its stopped channel 100 and push input 200, which carry an idle charge; they are retired and deleted, and its next go-live makes new ones`,
+      repair: { action: "retire-session-resources", sessionId: "s1", version: session.version },
+      costPerHourUsd: RATES.mediaLiveIdleChannelPerHour + RATES.mediaLiveIdlePushInputPerHour,
     });
-    expect(f.reason).toBe(
-      `Session s1 has not streamed since ${DAYS_AGO(4)} (more than the 72 h idle TTL) and keeps its stopped channel 100, which carries an idle charge; its next go-live makes a new one`,
-    );
+    // A channel on its way (starting, stopping) is left to the next run.
+    expect(run({ sessions: [session], channels: [sessionChannel("100", "s1", "STOPPING")] })).toEqual([]);
   });
 
-  it("then its detached push input is deleted", () => {
-    const f = only(
-      run({ sessions: [stoppedSession(DAYS_AGO(4))], inputs: [input("200", { [Tags.sessionId]: "s1" })] }),
-    );
-    expect(f).toMatchObject({
-      findingId: "idle-spend:medialive-input:200",
+  it("once retired they are orphans: the channel deleted, then the input", () => {
+    const retired = stoppedSession(DAYS_AGO(4));
+    const s = {
+      ...retired,
+      mediaLive: {
+        inputIds: {},
+        rtmpEndpoints: {},
+        retired: { channelId: "100", inputId: "200", at: DAYS_AGO(1) },
+      },
+    };
+    expect(only(run({ sessions: [s], channels: [sessionChannel("100", "s1", "IDLE")] }))).toMatchObject({
+      class: "orphan",
+      repair: { action: "delete-channel", channelId: "100" },
+    });
+    expect(only(run({ sessions: [s], inputs: [input("200", { [Tags.sessionId]: "s1" })] }))).toMatchObject({
+      class: "orphan",
       repair: { action: "delete-input", inputId: "200" },
-      costPerHourUsd: RATES.mediaLiveIdlePushInputPerHour,
     });
   });
 

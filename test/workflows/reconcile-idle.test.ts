@@ -131,18 +131,30 @@ describe("reconcile: idle spend", () => {
     await withSetting("RECONCILE_IDLE_RESOURCE_TTL_HOURS", String(2 / 3600), async () => {
       await sleep(2_200);
       const dryTtl = await reconcile(true);
-      expect(about(dryTtl, channelId)).toEqual([
-        expect.objectContaining({ class: "idle-spend", repair: { action: "delete-channel", channelId } }),
+      expect(about(dryTtl, sessionId)).toEqual([
+        expect.objectContaining({
+          class: "idle-spend",
+          repair: expect.objectContaining({ action: "retire-session-resources", sessionId }),
+        }),
       ]);
-      expect(about(dryTtl, channelId)[0]?.reason).toContain("idle TTL");
+      expect(about(dryTtl, sessionId)[0]?.reason).toContain("idle TTL");
       await pastGrace();
+      // Retired first (taken off the record, so no go-live adopts them again), then deleted as
+      // orphans: the channel, then its input once detached.
       const ttlRuns = await reconcileUntil(
         async () =>
           ["DELETING", "DELETED"].includes(String(await channelState(channelId))) &&
           ["DELETING", "DELETED"].includes(String(await inputState(inputId))),
       );
       const repaired = ttlRuns.flatMap((r) => r.findings.filter((f) => f.action === "repaired"));
-      expect(repaired.map((f) => f.repair.action).sort()).toEqual(["delete-channel", "delete-input"]);
+      expect(repaired.map((f) => f.repair.action).sort()).toEqual([
+        "delete-channel",
+        "delete-input",
+        "retire-session-resources",
+      ]);
+      const retired = await t.session(sessionId, host);
+      expect(retired.mediaLive.channelId).toBeUndefined();
+      expect(retired.mediaLive.inputIds.host).toBeUndefined();
       await eventually(async () => (await channelState(channelId)) === "DELETED");
       await pastGrace();
       expect((await reconcile()).findings).toEqual([]);

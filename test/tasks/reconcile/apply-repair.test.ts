@@ -1,13 +1,48 @@
-import { describe, expect, it } from "vitest";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
 import { MACHINES } from "#state-machines/registry.ts";
-import { OWNING_LIFECYCLES } from "#tasks/reconcile/apply-repair.ts";
+import { task as applyRepair, OWNING_LIFECYCLES } from "#tasks/reconcile/apply-repair.ts";
+import { decodeUpdates, item, makeSession, taskContext, useTestEnv } from "#test/tasks/helpers.ts";
+
+const ddb = mockClient(DynamoDBDocumentClient);
 
 describe("apply-repair", () => {
+  beforeEach(() => {
+    ddb.reset();
+    useTestEnv();
+  });
+
   it("knows every lifecycle of the registry that settles a record, so reconcile can settle what any of them left", () => {
     const settling = MACHINES.filter((m) => m.lifecycle.settledBy).map((m) => m.lifecycle.name);
     expect(OWNING_LIFECYCLES.map((l) => l.name).sort()).toEqual([...settling].sort());
     // The very lifecycle objects, not look-alikes: their settle rules are what runs.
     for (const l of OWNING_LIFECYCLES)
       expect(MACHINES.find((m) => m.lifecycle.name === l.name)?.lifecycle).toBe(l);
+  });
+
+  it("retires a session's resources in one write conditional on the version the inventory read", async () => {
+    const s = makeSession({ mediaLive: { channelId: "100", inputIds: { host: "200" } } });
+    ddb.on(GetCommand).resolves({ Item: item(s) });
+    ddb.on(UpdateCommand).resolves({ Attributes: item(s) });
+    const repair = { action: "retire-session-resources" as const, sessionId: "s1", version: s.version };
+
+    expect(await applyRepair.run({ repair }, taskContext())).toEqual({ done: "retired" });
+    const [update] = decodeUpdates(ddb.commandCalls(UpdateCommand));
+    expect(update?.set["mediaLive.retired"]).toMatchObject({ channelId: "100", inputId: "200" });
+    expect(update?.remove).toEqual(
+      expect.arrayContaining([
+        "mediaLive.channelId",
+        "mediaLive.inputIds.host",
+        "mediaLive.rtmpEndpoints.host",
+      ]),
+    );
+    expect(update?.condition).toContain(`version = ${s.version}`);
+
+    // A go-live claimed the session since: nothing is written.
+    ddb.reset();
+    ddb.on(GetCommand).resolves({ Item: item({ ...s, version: s.version + 1 }) });
+    expect(await applyRepair.run({ repair }, taskContext())).toEqual({ done: "the session changed" });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 });

@@ -16,7 +16,7 @@ import {
   NotFoundException,
   UpdateChannelCommand,
 } from "@aws-sdk/client-medialive";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TaskErrors } from "#lib/errors.ts";
@@ -106,6 +106,26 @@ describe("ensure-channel", () => {
         },
       });
       givenSessionOwned("9000001");
+    });
+
+    it("never adopts by tag a channel reconcile retired from the session: creates a new one", async () => {
+      ml.on(ListChannelsCommand).resolves({
+        Channels: [
+          { Id: "1110009", Arn: channelArn("1110009"), State: "IDLE", Tags: { [Tags.sessionId]: "s1" } },
+        ],
+      });
+      const s = makeSession();
+      ddb.on(GetCommand).resolves({
+        Item: item({
+          ...s,
+          mediaLive: { ...s.mediaLive, retired: { channelId: "1110009", at: "2026-11-30T00:00:00Z" } },
+        }),
+      });
+
+      const out = await ensureChannel(baseInput, taskContext());
+
+      expect(out).toMatchObject({ channelId: "9000001", created: true });
+      expect(ml.commandCalls(CreateChannelCommand)).toHaveLength(1);
     });
 
     it("creates a single-pipeline channel to IVS over RTMPS and to S3 as HLS", async () => {
@@ -260,6 +280,7 @@ describe("ensure-channel", () => {
       ],
     });
     givenSessionOwned("1110003");
+    ddb.on(GetCommand).resolves({ Item: item(makeSession()) });
 
     const out = await ensureChannel({ ...baseInput, channelId: "lost-id" }, taskContext());
 
