@@ -514,7 +514,8 @@ function stopStreamingRepair(s: Session): Repair {
     sessionId: s.sessionId,
     attempt: Math.max(1, s.streaming.attempt),
   };
-  return { action: "run-lifecycle", lifecycle: stopStreaming.name, input };
+  const from = (s.executionCounters?.[stopStreaming.name] ?? 0) + 1;
+  return { action: "run-lifecycle", lifecycle: stopStreaming.name, input, from };
 }
 
 function sessionFindings(ctx: Ctx, s: Session): Finding[] {

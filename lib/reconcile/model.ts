@@ -36,6 +36,8 @@ export const Repair = z.discriminatedUnion("action", [
     action: z.literal("run-lifecycle"),
     lifecycle: z.string(),
     input: z.record(z.string(), z.unknown()),
+    /** The first execution number to try: past the record's counter (names stay reserved 90 days). */
+    from: z.number().int().positive().optional(),
   }),
   /** Stop a MediaConnect flow nothing uses (StopFlow: STANDBY is free). */
   z.object({ action: z.literal("stop-flow"), flowArn: z.string() }),

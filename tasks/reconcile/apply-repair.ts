@@ -122,7 +122,8 @@ export const task = defineTask({
       case "run-lifecycle": {
         const lifecycle = byName(repair.lifecycle);
         if (!lifecycle) throw new Error(`Unknown lifecycle ${repair.lifecycle}`);
-        return { done: (await startLifecycle(lifecycle, 0, () => repair.input as never)).executionArn };
+        const started = await startLifecycle(lifecycle, repair.from ?? 1, () => repair.input as never);
+        return { done: started.executionArn };
       }
       case "stop-flow":
         return { done: await stopFlow(repair.flowArn, signal) };

@@ -104,7 +104,12 @@ describe("reconcile: idle spend", () => {
     expect(about(dry, channelId)).toEqual([
       expect.objectContaining({
         class: "idle-spend",
-        repair: { action: "run-lifecycle", lifecycle: "stop-streaming", input: { sessionId, attempt: 1 } },
+        repair: {
+          action: "run-lifecycle",
+          lifecycle: "stop-streaming",
+          input: { sessionId, attempt: 1 },
+          from: 1,
+        },
         action: "proposed",
       }),
     ]);

@@ -249,7 +249,12 @@ describe("reconcile", () => {
       expect.objectContaining({
         class: "drift",
         reason: `Session ${sessionId} is live but its channel ${channelId} is IDLE`,
-        repair: { action: "run-lifecycle", lifecycle: "stop-streaming", input: { sessionId, attempt: 1 } },
+        repair: {
+          action: "run-lifecycle",
+          lifecycle: "stop-streaming",
+          input: { sessionId, attempt: 1 },
+          from: 1,
+        },
         action: "proposed",
       }),
     ]);
