@@ -3,6 +3,7 @@ import { DescribeExecutionCommand, type ExecutionListItem, ListExecutionsCommand
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetConfig } from "#lib/config.ts";
 import { eventually, useLocalRuntime } from "./harness.ts";
+import { ADMIN, reconcileRuns } from "./reconcile-runs.ts";
 
 // Issue: "A reconcile running while go-live and destination lifecycles run breaks none of them."
 // Real (non-dry) reconcile runs start back to back, each as soon as the one before closed, for
@@ -55,7 +56,7 @@ afterAll(() => {
   resetConfig();
 });
 
-const ADMIN = { user: "ops", admin: true } as const;
+const { startRun, report } = reconcileRuns(t);
 /** MediaLive's default channel quota, which the simulator enforces (DELETING channels count). */
 const CHANNEL_QUOTA = 5;
 const SETTLED_CHANNEL = ["IDLE", "RUNNING", "DELETED"];
@@ -77,39 +78,7 @@ function gate() {
   return { opened, open };
 }
 
-interface Finding {
-  findingId: string;
-  class: string;
-  resource: { type: string; id: string };
-  reason: string;
-  repair: { action: string };
-  action: string;
-  error?: string;
-}
-interface Run {
-  runId: string;
-  executionArn: string;
-  startedAt: string;
-  status: string;
-  dryRun: boolean;
-  note?: string;
-  counts: Record<string, number>;
-  findings: Finding[];
-}
-
 // ---------- reconcile ----------
-
-async function startRun(): Promise<{ runId: string; executionArn: string }> {
-  const res = await t.api("POST", "/admin/reconcile", { ...ADMIN, body: { dryRun: false } });
-  if (res.status !== 202) throw new Error(`reconcile: ${res.status} ${JSON.stringify(res.body)}`);
-  return { runId: res.body.runId, executionArn: res.body.executionArn };
-}
-
-async function report(runId: string): Promise<Run> {
-  const res = await t.api("GET", `/admin/reconcile/runs/${runId}`, ADMIN);
-  if (res.status !== 200) throw new Error(`run ${runId}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as Run;
-}
 
 /** Real runs one after another (each starts once the one before closed) until halted. */
 function reconcileBackToBack() {

@@ -9,35 +9,13 @@ import { destinationKey } from "#lib/destinations/model.ts";
 import { listNoInput } from "#lib/sessions/input-signal.ts";
 import { clients } from "#test/simulator/helpers.ts";
 import { eventually, TEST_TIME_SCALE, useLocalRuntime } from "./harness.ts";
+import { ADMIN, about, pastGrace, reconcileRuns } from "./reconcile-runs.ts";
 
 // Idle spend the simulator has to model on purpose: a live without input (MediaLive's "RTMP Has
 // No Audio/Video" alerts), stopped resources kept past the idle TTL, and MediaConnect flows.
 const t = useLocalRuntime();
-const ADMIN = { user: "ops", admin: true } as const;
-
-interface Finding {
-  findingId: string;
-  class: string;
-  resource: { type: string; id: string };
-  reason: string;
-  repair: { action: string } & Record<string, unknown>;
-  action: string;
-}
-interface Run {
-  runId: string;
-  findings: Finding[];
-}
-
-async function reconcile(dryRun = false): Promise<Run> {
-  const res = await t.api("POST", "/admin/reconcile", { ...ADMIN, body: { dryRun } });
-  expect(res.status).toBe(202);
-  expect((await t.waitFor(res.body.executionArn)).status).toBe("SUCCEEDED");
-  return (await t.api("GET", `/admin/reconcile/runs/${res.body.runId}`, ADMIN)).body as Run;
-}
-
-const pastGrace = () => new Promise((r) => setTimeout(r, 700));
+const { reconcile, reconcileUntil } = reconcileRuns(t);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const about = (run: Run, id: string) => run.findings.filter((f) => f.resource.id === id);
 const sdk = () => clients(t.h.rt.endpoints.simulator);
 const channelState = async (id: string) =>
   (
@@ -57,18 +35,6 @@ const flowStatus = (flowArn: string) =>
       | { status: string }
       | undefined
   )?.status ?? "DELETED";
-
-/** Real runs (each repairs what a run a grace period older saw too) until `done`. */
-async function reconcileUntil(done: (run: Run) => Promise<boolean> | boolean, runs = 12): Promise<Run[]> {
-  const seen: Run[] = [];
-  for (let i = 0; i < runs; i++) {
-    const run = await reconcile();
-    seen.push(run);
-    if (await done(run)) return seen;
-    await pastGrace();
-  }
-  throw new Error(`reconcile did not converge: ${JSON.stringify(seen.at(-1)?.findings)}`);
-}
 
 /** Runs `fn` with one castflow setting changed (the task functions run in this process). */
 async function withSetting<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {

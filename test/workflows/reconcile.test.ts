@@ -12,47 +12,12 @@ import { channelKey } from "#lib/channels/model.ts";
 import { sessionKey } from "#lib/sessions/model.ts";
 import { channelInput, clients } from "#test/simulator/helpers.ts";
 import { eventually, useLocalRuntime } from "./harness.ts";
+import { ADMIN, about, pastGrace, reconcileRuns } from "./reconcile-runs.ts";
 
 // Each class of finding created on purpose, found by a dry run with its reason, repaired by real
 // runs, and gone from the run after.
 const t = useLocalRuntime();
-const ADMIN = { user: "ops", admin: true } as const;
-
-interface Finding {
-  findingId: string;
-  class: string;
-  resource: { type: string; id: string };
-  reason: string;
-  repair: { action: string };
-  action: string;
-  costPerHourUsd: number;
-}
-interface Run {
-  runId: string;
-  startedAt: string;
-  finishedAt: string;
-  status: string;
-  dryRun: boolean;
-  counts: Record<string, number>;
-  findings: Finding[];
-  savedPerHourUsd: number;
-}
-
-async function reconcile(dryRun = false): Promise<Run> {
-  const res = await t.api("POST", "/admin/reconcile", { ...ADMIN, body: { dryRun } });
-  expect(res.status).toBe(202);
-  expect(res.body).toMatchObject({ dryRun, runId: expect.any(String), executionArn: expect.any(String) });
-  const execution = await t.waitFor(res.body.executionArn);
-  expect(execution.status).toBe("SUCCEEDED");
-  const run = await t.api("GET", `/admin/reconcile/runs/${res.body.runId}`, ADMIN);
-  expect(run.status).toBe(200);
-  expect(run.body).toMatchObject({ status: "succeeded", dryRun });
-  return run.body as Run;
-}
-
-/** Past the grace period (300 s at the test time scale: 0.6 s): a finding seen before now may be repaired. */
-const pastGrace = () => new Promise((r) => setTimeout(r, 700));
-const about = (run: Run, id: string) => run.findings.filter((f) => f.resource.id === id);
+const { reconcile, reconcileUntil } = reconcileRuns(t);
 const ml = () => clients(t.h.rt.endpoints.simulator).ml;
 const ddb = () =>
   DynamoDBDocumentClient.from(
@@ -64,16 +29,6 @@ const channelState = async (id: string) =>
       .send(new DescribeChannelCommand({ ChannelId: id }))
       .catch(() => ({ State: "DELETED" }))
   ).State;
-
-/** Repeats reconcile runs (each repairs what a run a grace period older also saw) until `done`. */
-async function reconcileUntil(done: (run: Run) => boolean, runs = 10): Promise<Run> {
-  for (let i = 0; i < runs; i++) {
-    const run = await reconcile();
-    if (done(run)) return run;
-    await pastGrace();
-  }
-  throw new Error("reconcile did not converge");
-}
 
 describe("reconcile", () => {
   it("orphan: a channel made by hand with castflow's tags for a session that does not exist is stopped, deleted, and so is its input", async () => {
@@ -133,10 +88,10 @@ describe("reconcile", () => {
     );
 
     // Teardown order across runs: the channel (once IDLE), then its input (once DETACHED).
-    const last = await reconcileUntil(
-      (run) => about(run, channelId).length === 0 && about(run, inputId).length === 0,
-    );
-    expect(last.findings.filter((f) => f.class === "orphan")).toEqual([]);
+    const [last] = (
+      await reconcileUntil((run) => about(run, channelId).length === 0 && about(run, inputId).length === 0)
+    ).slice(-1);
+    expect(last?.findings.filter((f) => f.class === "orphan")).toEqual([]);
     expect(["DELETING", "DELETED"]).toContain(await channelState(channelId));
     expect(t.liveMediaLive().inputs.map((i) => i.id)).not.toContain(inputId);
   });
