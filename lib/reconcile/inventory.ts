@@ -101,7 +101,9 @@ export async function gatherAwsResources(
 
 /**
  * ListFlows has no tags: a flow named like a source's that no source record names gets its tags
- * read (one call per such flow), so its stage is known before it is called an orphan.
+ * read (one call per such flow, paced like the lists), so its stage is known before it is called
+ * an orphan. Another stage's flows in the same account are asked about on every run: at most the
+ * region's flow quota (20 by default).
  */
 export async function tagUnclaimedFlows(
   flows: Resources["flows"],
@@ -110,11 +112,16 @@ export async function tagUnclaimedFlows(
 ): Promise<Resources["flows"]> {
   const named = new Set(sources.flatMap((s) => (s.flow?.flowArn ? [s.flow.flowArn] : [])));
   const out: Resources["flows"][number][] = [];
+  const gapMs = 1000 / config().RECONCILE_LIST_PAGES_PER_SECOND;
+  let asked = false;
   for (const f of flows) {
     if (named.has(f.arn) || !f.name.startsWith(FLOW_NAME_PREFIX) || f.status === "DELETING") {
       out.push(f);
       continue;
     }
+    // At the pace of the lists: another stage's flows in the account are asked about every run.
+    if (asked) await setTimeout(gapMs, undefined, { signal });
+    asked = true;
     try {
       const res = await mediaconnect().send(new ListTagsForResourceCommand({ ResourceArn: f.arn }), {
         abortSignal: signal,
