@@ -571,7 +571,8 @@ async function main(): Promise<void> {
       hostUserId: hostOf(i),
       showId: `show-${i % 37}`,
       createdAt: daysAgo(kind === "ended" ? 30 : 3),
-      updatedAt: daysAgo(kind === "ended" ? 29 : 1),
+      // The sessions kept past the idle TTL last changed when they stopped (the TTL counts from the later).
+      updatedAt: daysAgo(kind === "ended" ? 29 : stopped && i >= LIVE + STOPPED - KEPT_STOPPED ? 5 : 1),
       version: live || stopped ? 6 : 1,
       status: kind === "ended" ? "ended" : "active",
       ivs,
