@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { build } from "esbuild";
+import { apiCaller } from "#bench/api.ts";
 import { PROJECT_ROOT } from "#infra/task-function.ts";
 import { stackDefinitions } from "#local/definitions.ts";
 import { startLocalRuntime } from "#local/runtime.ts";
@@ -27,15 +28,7 @@ const rt = await startLocalRuntime({
 const sfn = new SFNClient({ endpoint: rt.endpoints.sfn, region: "us-east-1" });
 const adminToken = await rt.token("bench-admin", { admin: true });
 
-async function api(method: string, path: string, body?: unknown, token = adminToken) {
-  const res = await fetch(`${rt.endpoints.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: bench reads a few known fields
-  return { status: res.status, body: (await res.json()) as any };
-}
+const api = apiCaller(rt.endpoints.api, adminToken);
 
 interface Sample {
   transitions: number;

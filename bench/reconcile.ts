@@ -43,6 +43,7 @@ import {
   type ScanCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
+import { apiCaller } from "#bench/api.ts";
 import {
   dynamo as castflowDynamo,
   ivs as castflowIvs,
@@ -155,15 +156,7 @@ async function main(): Promise<void> {
   const adminToken = await rt.token("bench-admin", { admin: true });
   const cfg = config();
 
-  async function api(method: string, path: string, body?: unknown, token = adminToken) {
-    const res = await fetch(`${rt.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: bench reads a few known fields
-    return { status: res.status, body: (await res.json()) as any };
-  }
+  const api = apiCaller(rt.endpoints.api, adminToken);
   const sim = async (method: string, path: string) =>
     // biome-ignore lint/suspicious/noExplicitAny: bench reads a few known fields
     (await (await fetch(`${rt.endpoints.simulator}${path}`, { method })).json()) as any;

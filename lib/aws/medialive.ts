@@ -1,9 +1,11 @@
 import {
+  type ChannelAlert,
   type ChannelSummary,
   DescribeChannelCommand,
   DescribeInputCommand,
   type Input,
   type InputSecurityGroup,
+  paginateListAlerts,
   paginateListChannels,
   paginateListInputSecurityGroups,
   paginateListInputs,
@@ -59,12 +61,16 @@ export async function findInputSecurityGroupsByTags(
 export async function channelStateAndTags(
   channelId: string,
   signal?: AbortSignal,
-): Promise<{ state: string; tags: Record<string, string> }> {
+): Promise<{ state: string; tags: Record<string, string>; channelClass?: string }> {
   try {
     const res = await medialive().send(new DescribeChannelCommand({ ChannelId: channelId }), {
       abortSignal: signal,
     });
-    return { state: res.State ?? "UNKNOWN", tags: res.Tags ?? {} };
+    return {
+      state: res.State ?? "UNKNOWN",
+      tags: res.Tags ?? {},
+      ...(res.ChannelClass ? { channelClass: res.ChannelClass } : {}),
+    };
   } catch (err) {
     if (isNotFound(err)) return { state: "DELETED", tags: {} };
     throw err;
@@ -127,4 +133,20 @@ export async function liveChannelCount(signal?: AbortSignal): Promise<number> {
   for await (const page of paginateListChannels({ client: medialive() }, {}, { abortSignal: signal }))
     n += (page.Channels ?? []).filter((c) => !GONE.has(c.State ?? "")).length;
   return n;
+}
+
+/** A channel's alerts as ListAlerts gives them (one call per page; a channel has a handful), SET ones only if asked. */
+export async function listChannelAlerts(
+  channelId: string,
+  stateFilter?: "SET" | "CLEARED",
+  signal?: AbortSignal,
+): Promise<ChannelAlert[]> {
+  const all: ChannelAlert[] = [];
+  const pages = paginateListAlerts(
+    { client: medialive() },
+    { ChannelId: channelId, ...(stateFilter ? { StateFilter: stateFilter } : {}) },
+    { abortSignal: signal },
+  );
+  for await (const page of pages) all.push(...(page.Alerts ?? []));
+  return all;
 }

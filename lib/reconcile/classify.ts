@@ -12,7 +12,7 @@ import {
 import { RATES } from "#lib/destinations/rates.ts";
 import { SHARED_FLOW_USER, SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
 import { isSharedSource } from "#lib/destinations/shared-store.ts";
-import { type Session, Tags } from "#lib/sessions/model.ts";
+import { isManagedIn, type Session, Tags } from "#lib/sessions/model.ts";
 import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import {
   FINDING_CLASSES,
@@ -99,13 +99,6 @@ function context(inv: Inventory, settings: ReconcileSettings): Ctx {
     idleResourceTtlMs: settings.idleResourceTtlHours * 3_600_000,
   };
 }
-
-/**
- * Made by castflow, in this stage: `castflow:managed-by` and `castflow:stage` both say so. A
- * resource of another stage in the same account and region is never this run's business.
- */
-const isCastflow = (tags: Tagged["tags"], stage: string) =>
-  tags[Tags.managedBy] === "castflow" && tags[Tags.stage] === stage;
 
 /** Changed within the grace period: a lifecycle may be about to act on it. */
 const fresh = (ctx: Ctx, record: Dated | undefined) =>
@@ -248,7 +241,7 @@ function idleWhy(ctx: Ctx, owner: Owner): string | undefined {
 }
 
 function channelFindings(ctx: Ctx, c: InventoryChannel): Finding[] {
-  if (isGone(c.state) || !isCastflow(c.tags, ctx.stage) || creatorRuns(ctx, c)) return [];
+  if (isGone(c.state) || !isManagedIn(c.tags, ctx.stage) || creatorRuns(ctx, c)) return [];
   const owner = ownerOf(ctx, c, "channel");
   if (!owner || ownerFresh(ctx, owner)) return [];
   const orphan = orphanWhy(owner, "channel", c.id);
@@ -292,11 +285,8 @@ function keptStopped(ctx: Ctx, s: Session): Finding[] {
   if (s.status !== "active" || !["idle", "error"].includes(s.streaming.status)) return [];
   // The later of the last stop and the last change: a go-live that failed a moment ago (it
   // leaves stoppedAt as it was) is a session in use.
-  const since =
-    [s.streaming.stoppedAt, s.updatedAt]
-      .filter((t): t is string => t !== undefined)
-      .sort()
-      .at(-1) ?? s.updatedAt;
+  const stopped = s.streaming.stoppedAt;
+  const since = stopped && stopped > s.updatedAt ? stopped : s.updatedAt;
   if (Date.parse(since) > ctx.inv.now.getTime() - ctx.idleResourceTtlMs) return [];
   const channel = presentChannel(ctx, s.mediaLive.channelId);
   if (channel && !DELETABLE.has(channel.state)) return [];
@@ -334,7 +324,7 @@ function deadChannel(ctx: Ctx, id: string | undefined, its: { channel: string; n
 
 function inputFindings(ctx: Ctx, input: InventoryInput): Finding[] {
   if (isGone(input.state) || input.attachedChannels.length > 0) return [];
-  if (!isCastflow(input.tags, ctx.stage) || creatorRuns(ctx, input)) return [];
+  if (!isManagedIn(input.tags, ctx.stage) || creatorRuns(ctx, input)) return [];
   const owner = ownerOf(ctx, input, "input");
   if (!owner || ownerFresh(ctx, owner)) return [];
   const why = orphanWhy(owner, "input", input.id);
@@ -350,7 +340,7 @@ function ivsFindings(ctx: Ctx, c: InventoryIvsChannel): Finding[] {
   const role = c.tags[Tags.role] as IvsChannelRole | undefined;
   const sessionId = c.tags[Tags.sessionId];
   if (!role || !SESSION_IVS_ROLES.includes(role) || !sessionId) return [];
-  if (!isCastflow(c.tags, ctx.stage) || creatorRuns(ctx, c)) return [];
+  if (!isManagedIn(c.tags, ctx.stage) || creatorRuns(ctx, c)) return [];
   const owner: Owner = { kind: "session", id: sessionId, record: ctx.sessions.get(sessionId) };
   const why = ownerFresh(ctx, owner) ? undefined : ownerGone(owner);
   if (!why) return [];
@@ -407,7 +397,7 @@ function idleFlow(ctx: Ctx, src: Source, f: InventoryFlow): Finding[] {
 
 /** A tagged flow of this stage whose source is gone or names another flow: stopped, then deleted once STANDBY. */
 function orphanFlow(ctx: Ctx, f: InventoryFlow): Finding[] {
-  if (!f.tags || !isCastflow(f.tags, ctx.stage)) return [];
+  if (!f.tags || !isManagedIn(f.tags, ctx.stage)) return [];
   const sourceId = f.tags[DestinationTags.sourceId] ?? f.name.slice(FLOW_NAME_PREFIX.length);
   const src = ctx.sources.get(sourceId);
   if (fresh(ctx, src)) return [];
@@ -649,7 +639,7 @@ export function executionsToCheck(
     ...inv.inputs.filter((i) => !isGone(i.state)),
     ...inv.ivsChannels,
   ];
-  const names = resources.filter((r) => isCastflow(r.tags, stage)).map((r) => r.tags[Tags.createdBy]);
+  const names = resources.filter((r) => isManagedIn(r.tags, stage)).map((r) => r.tags[Tags.createdBy]);
   return { arns: sortedUnique(arns), names: sortedUnique(names) };
 }
 

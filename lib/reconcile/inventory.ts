@@ -4,99 +4,96 @@ import { ListTagsForResourceCommand, paginateListFlows } from "@aws-sdk/client-m
 import { paginateListChannels, paginateListInputs } from "@aws-sdk/client-medialive";
 import { DescribeExecutionCommand, paginateListExecutions } from "@aws-sdk/client-sfn";
 import { ivs, mediaconnect, medialive, sfn } from "#lib/aws/clients.ts";
+import { listChannelAlerts } from "#lib/aws/medialive.ts";
 import { listChannels } from "#lib/channels/store.ts";
 import { config } from "#lib/config.ts";
 import { FLOW_NAME_PREFIX } from "#lib/destinations/model.ts";
 import { listDestinations, listSources } from "#lib/destinations/store.ts";
 import { errorName, isNotFound } from "#lib/errors.ts";
-import {
-  clearNoInput,
-  listNoInput,
-  noInputSince,
-  pipelinesOf,
-  setAlerts,
-} from "#lib/sessions/input-signal.ts";
+import { clearNoInput, listNoInput, noInputSince, pipelinesOf } from "#lib/sessions/input-signal.ts";
 import { scanSessions } from "#lib/sessions/store.ts";
 import type { Inventory } from "./model.ts";
 
 export type Resources = Omit<Inventory, "executions" | "executionsByName" | "now">;
 
 /**
- * The pages of a list operation, at most `perSecond` a second: the lifecycles running beside a
- * reconcile use the same operations (IVS allows 5 ListChannels a second, not adjustable), and a
- * reconcile that took them all would throttle go-lives. `more` says whether a page has a next
- * one (its next token), so the last page is not followed by a wait for nothing.
+ * Waits so that the calls it is asked before are at most `perSecond` a second: the lifecycles
+ * running beside a reconcile use the same operations (IVS allows 5 ListChannels a second, not
+ * adjustable), and a reconcile that took them all would throttle go-lives.
  */
-export async function* paced<T>(
-  pages: AsyncIterable<T>,
-  perSecond: number,
-  signal: AbortSignal,
-  more: (page: T) => boolean,
-) {
+function pacer(perSecond: number, signal: AbortSignal): () => Promise<void> {
   const gapMs = 1000 / perSecond;
-  let last = performance.now();
-  for await (const page of pages) {
-    yield page;
-    if (!more(page)) return;
+  let last = Number.NEGATIVE_INFINITY;
+  return async () => {
     const wait = last + gapMs - performance.now();
     if (wait > 0) await setTimeout(wait, undefined, { signal });
     last = performance.now();
+  };
+}
+
+/**
+ * Every item of a paged list, its pages asked at the reconcile's pace. `read` gives a page's
+ * items and next token: the last page is not followed by a wait for nothing.
+ */
+async function listPaced<P, T>(
+  pages: AsyncIterable<P>,
+  signal: AbortSignal,
+  read: (page: P) => { items: readonly T[] | undefined; next: string | undefined },
+): Promise<T[]> {
+  const pace = pacer(config().RECONCILE_LIST_PAGES_PER_SECOND, signal);
+  const out: T[] = [];
+  for await (const page of pages) {
+    const { items, next } = read(page);
+    out.push(...(items ?? []));
+    if (!next) break;
+    await pace();
   }
+  return out;
 }
 
 /** The account's MediaLive channels and inputs, IVS channels and MediaConnect flows: one API call per page (paced), nothing per item. */
 export async function gatherAwsResources(
   signal: AbortSignal,
 ): Promise<Pick<Resources, "channels" | "inputs" | "ivsChannels" | "flows">> {
-  const perSecond = config().RECONCILE_LIST_PAGES_PER_SECOND;
-  const channels: Resources["channels"][number][] = [];
-  for await (const page of paced(
-    paginateListChannels({ client: medialive() }, { MaxResults: 1000 }, { abortSignal: signal }),
-    perSecond,
+  const opts = { abortSignal: signal };
+  const channels = await listPaced(
+    paginateListChannels({ client: medialive() }, { MaxResults: 1000 }, opts),
     signal,
-    (p) => Boolean(p.NextToken),
-  ))
-    for (const c of page.Channels ?? [])
-      channels.push({
-        id: c.Id ?? "",
-        arn: c.Arn ?? "",
-        state: c.State ?? "UNKNOWN",
-        tags: c.Tags ?? {},
-        inputIds: (c.InputAttachments ?? []).flatMap((a) => (a.InputId ? [a.InputId] : [])),
-        ...(c.ChannelClass ? { channelClass: c.ChannelClass } : {}),
-      });
-  const inputs: Resources["inputs"][number][] = [];
-  for await (const page of paced(
-    paginateListInputs({ client: medialive() }, { MaxResults: 1000 }, { abortSignal: signal }),
-    perSecond,
+    (p) => ({ items: p.Channels, next: p.NextToken }),
+  );
+  const inputs = await listPaced(
+    paginateListInputs({ client: medialive() }, { MaxResults: 1000 }, opts),
     signal,
-    (p) => Boolean(p.NextToken),
-  ))
-    for (const i of page.Inputs ?? [])
-      inputs.push({
-        id: i.Id ?? "",
-        state: i.State ?? "UNKNOWN",
-        tags: i.Tags ?? {},
-        attachedChannels: i.AttachedChannels ?? [],
-      });
-  const ivsChannels: Resources["ivsChannels"][number][] = [];
-  for await (const page of paced(
-    paginateIvsChannels({ client: ivs() }, { maxResults: 100 }, { abortSignal: signal }),
-    perSecond,
+    (p) => ({ items: p.Inputs, next: p.NextToken }),
+  );
+  const ivsChannels = await listPaced(
+    paginateIvsChannels({ client: ivs() }, { maxResults: 100 }, opts),
     signal,
-    (p) => Boolean(p.nextToken),
-  ))
-    for (const c of page.channels ?? []) ivsChannels.push({ arn: c.arn ?? "", tags: c.tags ?? {} });
-  const flows: Resources["flows"][number][] = [];
-  for await (const page of paced(
-    paginateListFlows({ client: mediaconnect() }, { MaxResults: 1000 }, { abortSignal: signal }),
-    perSecond,
+    (p) => ({ items: p.channels, next: p.nextToken }),
+  );
+  const flows = await listPaced(
+    paginateListFlows({ client: mediaconnect() }, { MaxResults: 1000 }, opts),
     signal,
-    (p) => Boolean(p.NextToken),
-  ))
-    for (const f of page.Flows ?? [])
-      flows.push({ arn: f.FlowArn ?? "", name: f.Name ?? "", status: f.Status ?? "UNKNOWN" });
-  return { channels, inputs, ivsChannels, flows };
+    (p) => ({ items: p.Flows, next: p.NextToken }),
+  );
+  return {
+    channels: channels.map((c) => ({
+      id: c.Id ?? "",
+      arn: c.Arn ?? "",
+      state: c.State ?? "UNKNOWN",
+      tags: c.Tags ?? {},
+      inputIds: (c.InputAttachments ?? []).flatMap((a) => (a.InputId ? [a.InputId] : [])),
+      ...(c.ChannelClass ? { channelClass: c.ChannelClass } : {}),
+    })),
+    inputs: inputs.map((i) => ({
+      id: i.Id ?? "",
+      state: i.State ?? "UNKNOWN",
+      tags: i.Tags ?? {},
+      attachedChannels: i.AttachedChannels ?? [],
+    })),
+    ivsChannels: ivsChannels.map((c) => ({ arn: c.arn ?? "", tags: c.tags ?? {} })),
+    flows: flows.map((f) => ({ arn: f.FlowArn ?? "", name: f.Name ?? "", status: f.Status ?? "UNKNOWN" })),
+  };
 }
 
 /**
@@ -112,16 +109,14 @@ export async function tagUnclaimedFlows(
 ): Promise<Resources["flows"]> {
   const named = new Set(sources.flatMap((s) => (s.flow?.flowArn ? [s.flow.flowArn] : [])));
   const out: Resources["flows"][number][] = [];
-  const gapMs = 1000 / config().RECONCILE_LIST_PAGES_PER_SECOND;
-  let asked = false;
+  const pace = pacer(config().RECONCILE_LIST_PAGES_PER_SECOND, signal);
   for (const f of flows) {
     if (named.has(f.arn) || !f.name.startsWith(FLOW_NAME_PREFIX) || f.status === "DELETING") {
       out.push(f);
       continue;
     }
     // At the pace of the lists: another stage's flows in the account are asked about every run.
-    if (asked) await setTimeout(gapMs, undefined, { signal });
-    asked = true;
+    await pace();
     try {
       const res = await mediaconnect().send(new ListTagsForResourceCommand({ ResourceArn: f.arn }), {
         abortSignal: signal,
@@ -233,7 +228,8 @@ export async function confirmNoInput(
       continue;
     }
     if (!live.has(channel.id) || Date.parse(seen.since) > cutoff) continue;
-    const since = noInputSince(await setAlerts(channel.id, signal), pipelinesOf(channel.channelClass));
+    const alerts = await listChannelAlerts(channel.id, "SET", signal);
+    const since = noInputSince(alerts, pipelinesOf(channel.channelClass));
     if (since) out[channel.id] = since.toISOString();
     else await clearNoInput(channel.id);
   }

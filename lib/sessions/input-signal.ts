@@ -1,9 +1,9 @@
-import { type ChannelAlert, DescribeChannelCommand, paginateListAlerts } from "@aws-sdk/client-medialive";
+import type { ChannelAlert } from "@aws-sdk/client-medialive";
 import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { dynamo, medialive } from "#lib/aws/clients.ts";
+import { dynamo } from "#lib/aws/clients.ts";
+import { channelStateAndTags, listChannelAlerts } from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
-import { isNotFound } from "#lib/errors.ts";
 
 /**
  * Whether a session's channel receives anything from the host's encoder. MediaLive has no state
@@ -68,33 +68,11 @@ export function noInputSince(
 export async function channelNoInputSince(
   channelId: string,
   signal?: AbortSignal,
-): Promise<{ since: Date | undefined; state: string; tags: Record<string, string> }> {
-  let described: { State?: string; ChannelClass?: string; Tags?: Record<string, string> };
-  try {
-    described = await medialive().send(new DescribeChannelCommand({ ChannelId: channelId }), {
-      abortSignal: signal,
-    });
-  } catch (err) {
-    if (isNotFound(err)) return { since: undefined, state: "DELETED", tags: {} };
-    throw err;
-  }
-  const state = described.State ?? "UNKNOWN";
-  const tags = described.Tags ?? {};
-  if (state !== "RUNNING") return { since: undefined, state, tags };
-  const alerts = await setAlerts(channelId, signal);
-  return { since: noInputSince(alerts, pipelinesOf(described.ChannelClass)), state, tags };
-}
-
-/** A channel's SET alerts (one call per page; a channel has a handful). */
-export async function setAlerts(channelId: string, signal?: AbortSignal): Promise<ChannelAlert[]> {
-  const all: ChannelAlert[] = [];
-  const pages = paginateListAlerts(
-    { client: medialive() },
-    { ChannelId: channelId, StateFilter: "SET" },
-    { abortSignal: signal },
-  );
-  for await (const page of pages) all.push(...(page.Alerts ?? []));
-  return all;
+): Promise<{ since: Date | undefined; tags: Record<string, string> }> {
+  const { state, tags, channelClass } = await channelStateAndTags(channelId, signal);
+  if (state !== "RUNNING") return { since: undefined, tags };
+  const alerts = await listChannelAlerts(channelId, "SET", signal);
+  return { since: noInputSince(alerts, pipelinesOf(channelClass)), tags };
 }
 
 const key = (channelId: string) => ({ pk: PARTITION, sk: channelId });

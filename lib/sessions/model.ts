@@ -138,6 +138,10 @@ export const Tags = {
 /** castflow's own tags on a resource it creates: managed by castflow, in this stage. */
 export const managedTags = () => ({ [Tags.managedBy]: "castflow", [Tags.stage]: config().STAGE });
 
+/** Tags that `managedTags` put: made by castflow, in `stage` (another stage's resources are never this one's business). */
+export const isManagedIn = (tags: Readonly<Record<string, string>>, stage = config().STAGE) =>
+  tags[Tags.managedBy] === "castflow" && tags[Tags.stage] === stage;
+
 export const nowIso = () => new Date().toISOString();
 
 /**

@@ -1,9 +1,8 @@
-import { type ChannelAlert, paginateListAlerts } from "@aws-sdk/client-medialive";
+import type { ChannelAlert } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { failoverDestination } from "#api/destinations.ts";
 import { ApiError } from "#api/http.ts";
-import { medialive } from "#lib/aws/clients.ts";
-import { channelStateAndTags } from "#lib/aws/medialive.ts";
+import { channelStateAndTags, listChannelAlerts } from "#lib/aws/medialive.ts";
 import { atVersion } from "#lib/conditional-update.ts";
 import { type Destination, DestinationTags } from "#lib/destinations/model.ts";
 import { activeOutput, SHARED_ROLE, wantsChannel } from "#lib/destinations/shared-plan.ts";
@@ -67,13 +66,7 @@ const SETTLING = ["starting", "restarting", "updating"];
  * pipeline in the event's state. Undefined when the channel has no such alert any more.
  */
 async function currentAlert(channelId: string, alert: ChannelAlertInput, signal: AbortSignal) {
-  const all: ChannelAlert[] = [];
-  const pages = paginateListAlerts(
-    { client: medialive() },
-    { ChannelId: channelId },
-    { abortSignal: signal },
-  );
-  for await (const page of pages) all.push(...(page.Alerts ?? []));
+  const all = await listChannelAlerts(channelId, undefined, signal);
   return (
     all.find((a) => a.Id === alert.alarmId) ??
     all

@@ -1,7 +1,6 @@
 import * as z from "zod";
-import { config } from "#lib/config.ts";
 import { channelNoInputSince, clearNoInput, NO_INPUT_ALERT, putNoInput } from "#lib/sessions/input-signal.ts";
-import { Tags } from "#lib/sessions/model.ts";
+import { isManagedIn, Tags } from "#lib/sessions/model.ts";
 import { defineTask } from "#tasks/define.ts";
 
 /** The fields of a `MediaLive Channel Alert` event this reaction needs (its rule's input transformer). */
@@ -39,7 +38,7 @@ export const recordInputSignal = defineTask({
     const channelId = event.channelArn.split(":").pop() ?? "";
     const { since, tags } = await channelNoInputSince(channelId, signal);
     const sessionId = tags[Tags.sessionId];
-    if (!sessionId || tags[Tags.managedBy] !== "castflow" || tags[Tags.stage] !== config().STAGE) {
+    if (!sessionId || !isManagedIn(tags)) {
       // A gone channel has no tags: whatever was recorded about it no longer matters.
       await clearNoInput(channelId);
       return { outcome: "ignored", reason: "not a session channel of this stage (or gone)" };
