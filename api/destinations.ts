@@ -140,8 +140,10 @@ export function destinationView(d: Destination) {
     version: _v,
     ...rest
   } = d;
+  const { runs: _runs, ...metrics } = d.metrics;
   return {
     ...rest,
+    metrics,
     streamKeySet: true,
     backupStreamKeySet: backupKey !== undefined,
     ...(operation ? { executionArn: operation.executionArn, operationStartedAt: operation.startedAt } : {}),

@@ -288,7 +288,7 @@ const adminRoutes: typeof routes = [
   {
     method: "GET",
     pattern: /^\/admin\/reconcile\/runs$/,
-    route: async () => json(200, await listReconcileRuns()),
+    route: async (event) => json(200, await listReconcileRuns(event.queryStringParameters ?? {})),
   },
   {
     method: "GET",

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
 import { config } from "#lib/config.ts";
-import { listDestinations } from "#lib/destinations/store.ts";
+import { listDestinations, listSources } from "#lib/destinations/store.ts";
 import { costReport } from "#lib/reconcile/cost.ts";
 import { getRun, listRuns, type ReconcileRun } from "#lib/reconcile/store.ts";
 import { scanSessions } from "#lib/sessions/store.ts";
@@ -44,8 +44,26 @@ const summary = ({ findings, version: _v, expiresAt: _e, ...run }: ReconcileRun)
   repaired: findings.filter((f) => f.action === "repaired").length,
 });
 
-export async function listReconcileRuns() {
-  return { runs: (await listRuns()).map(summary) };
+/**
+ * GET /admin/reconcile/runs?limit=N&nextToken=T: the newest runs first, `limit` (1-100, default
+ * 50) a page, and `nextToken` while older runs remain.
+ */
+export async function listReconcileRuns(query: Record<string, string | undefined>) {
+  const rawLimit = query.limit ?? "50";
+  const limit = Number(rawLimit);
+  if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > 100)
+    throw fieldError("limit", "must be a whole number from 1 to 100");
+  let after: string | undefined;
+  if (query.nextToken !== undefined) {
+    after = Buffer.from(query.nextToken, "base64url").toString("utf8");
+    if (!/^RUN#[\w:.#-]{1,200}$/.test(after))
+      throw fieldError("nextToken", "is not a token this list gave");
+  }
+  const { runs, next } = await listRuns(limit, after);
+  return {
+    runs: runs.map(summary),
+    ...(next ? { nextToken: Buffer.from(next, "utf8").toString("base64url") } : {}),
+  };
 }
 
 export async function getReconcileRun(runId: string) {
@@ -62,6 +80,10 @@ export async function costView(query: Record<string, string | undefined>) {
   const days = Number(raw);
   if (!/^\d+$/.test(raw) || days < 1 || days > 90)
     throw fieldError("days", "must be a whole number of days from 1 to 90");
-  const [sessions, destinations] = await Promise.all([scanSessions(), listDestinations()]);
-  return costReport({ sessions, destinations, days });
+  const [sessions, destinations, sources] = await Promise.all([
+    scanSessions(),
+    listDestinations(),
+    listSources(),
+  ]);
+  return costReport({ sessions, destinations, sources, days });
 }

@@ -39,6 +39,7 @@ import {
 import { errorName, isNotFound } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { managedTags, Tags } from "#lib/sessions/model.ts";
+import { secondsBetween } from "#lib/usage.ts";
 import { sharedChannelApply } from "#state-machines/destinations/shared-channel-apply/lifecycle.ts";
 import type { Caller } from "./auth.ts";
 import {
@@ -249,10 +250,22 @@ export async function createSharedSource(body: CreateSourceBody): Promise<Create
   }
 }
 
+/** The flow's users (how many) and billed time as the API shows them (its runs are in GET /admin/cost). */
+export function flowFields(s: Source) {
+  const { activeSince, activeSeconds } = s.flowUsage;
+  return {
+    flowUsers: Object.keys(s.flowUsers).length,
+    flowUsage: {
+      activeSeconds: Math.round(activeSeconds + (activeSince ? secondsBetween(activeSince, new Date()) : 0)),
+      ...(activeSince ? { activeSince } : {}),
+    },
+  };
+}
+
 /** A shared source as the API shows it (the same fields as any source, with its ingest). */
 export function sharedSourceView(s: Source) {
-  const { flowUsers, flowPhase: _p, flowPhaseAt: _a, version: _v, executionCounters: _c, ...rest } = s;
-  return { ...rest, ingest: sharedIngest(s), flowUsers: Object.keys(flowUsers).length };
+  const { flowPhase: _p, flowPhaseAt: _a, version: _v, executionCounters: _c, ...rest } = s;
+  return { ...rest, ...flowFields(s), ingest: sharedIngest(s) };
 }
 
 /**

@@ -30,7 +30,13 @@ import { logger } from "#lib/logger.ts";
 import { managedTags } from "#lib/sessions/model.ts";
 import { FLOW_OUTPUT_LIMIT } from "./destinations.ts";
 import { ApiError, conflict, fieldError, notFound } from "./http.ts";
-import { createSharedSource, deleteSharedSource, sharedIngest, sharedSourceStatus } from "./shared.ts";
+import {
+  createSharedSource,
+  deleteSharedSource,
+  flowFields,
+  sharedIngest,
+  sharedSourceStatus,
+} from "./shared.ts";
 import { Id } from "./validation.ts";
 
 const Cidr = z
@@ -109,11 +115,11 @@ function ingest(source: Source) {
 }
 
 export function sourceView(s: Source) {
-  const { flowUsers, flowPhase: _p, flowPhaseAt: _a, version: _v, ...rest } = s;
+  const { flowPhase: _p, flowPhaseAt: _a, version: _v, ...rest } = s;
   return {
     ...rest,
+    ...flowFields(s),
     ingest: s.protocol === "rtmp-push" ? sharedIngest(s) : ingest(s),
-    flowUsers: Object.keys(flowUsers).length,
   };
 }
 

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { secondsBetween, UsageRun, withRun } from "#lib/usage.ts";
 import { PLATFORMS, PRESETS } from "./platforms.ts";
 
 const Failure = z.object({ code: z.string(), message: z.string() });
@@ -88,6 +89,17 @@ export const Source = z.object({
   flowPhaseAt: z.string().optional(),
   /** Who decided the current `flowPhase` (the flow user whose release decided to stop it). */
   flowPhaseBy: z.string().optional(),
+  /**
+   * The flow's billed time: since when it is ACTIVE (set when a destination starts it, cleared
+   * when the last one stops it), seconds and runs already closed.
+   */
+  flowUsage: z
+    .object({
+      activeSince: z.string().optional(),
+      activeSeconds: z.number().nonnegative().default(0),
+      runs: z.array(UsageRun).optional(),
+    })
+    .default({ activeSeconds: 0 }),
   /** Shared-channel mode only (rtmp-push, or `deliveryMode: "shared"`): see `SharedChannelRecord`. */
   shared: SharedChannelRecord.optional(),
   executionCounters: z.record(z.string(), z.number().int().nonnegative()).optional(),
@@ -176,6 +188,8 @@ export const Destination = z.object({
     runningSeconds: z.number().nonnegative(),
     /** Since when the current run is billed (set on start, cleared on stop). */
     runningSince: z.string().optional(),
+    /** The completed runs of the cost report's window (see `withRun`). */
+    runs: z.array(UsageRun).optional(),
     lastError: Failure.optional(),
     /** Times a platform took the stream back on its own after refusing it (an output alert cleared while running). */
     reconnects: z.number().int().nonnegative().default(0),
@@ -224,5 +238,22 @@ export const DestinationTags = {
 /** Seconds of the current run not yet added to `metrics.runningSeconds`. */
 export function uncountedRunningSeconds(d: Destination, now: Date): number {
   const since = d.metrics.runningSince;
-  return since ? Math.max(0, now.getTime() - Date.parse(since)) / 1000 : 0;
+  return since ? secondsBetween(since, now) : 0;
+}
+
+/**
+ * The update that ends the destination's current run at `now`: its seconds added to the total,
+ * the run kept for the cost report. Nothing when no run is open. For a write conditioned on the
+ * record as read (`d`), so a retried write cannot count the run twice.
+ */
+export function closeRun(d: Destination, now: Date): { set: Record<string, unknown>; remove: string[] } {
+  const since = d.metrics.runningSince;
+  if (!since) return { set: {}, remove: [] };
+  return {
+    set: {
+      "metrics.runningSeconds": d.metrics.runningSeconds + uncountedRunningSeconds(d, now),
+      "metrics.runs": withRun(d.metrics.runs, since, now.toISOString()),
+    },
+    remove: ["metrics.runningSince"],
+  };
 }

@@ -3,6 +3,7 @@ import { dynamo } from "#lib/aws/clients.ts";
 import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
+import { secondsBetween, withRun } from "#lib/usage.ts";
 import {
   DESTINATION_PARTITION,
   Destination,
@@ -57,6 +58,44 @@ export const listSources = async () => (await listPartition(SOURCE_PARTITION)).m
 export async function updateSource(sourceId: string, update: ConditionalUpdate): Promise<Source | undefined> {
   const item = await conditionalUpdate(sourceKey(sourceId), update);
   return item ? Source.parse(item) : undefined;
+}
+
+/**
+ * Opens the billed run of the source's flow at `at` (a destination started it, or found it
+ * ACTIVE), unless one is open already: the second destination on a running flow changes nothing.
+ */
+export async function openFlowRun(sourceId: string, at: string): Promise<void> {
+  const opened = await updateSource(sourceId, {
+    set: { "flowUsage.activeSince": at },
+    condition: {
+      expression: "attribute_exists(#flowUsage) AND attribute_not_exists(#flowUsage.#activeSince)",
+    },
+  });
+  if (opened) return;
+  // A record written before flows were metered has no `flowUsage` map yet.
+  await updateSource(sourceId, {
+    set: { flowUsage: { activeSeconds: 0, activeSince: at } },
+    condition: { expression: "attribute_not_exists(#flowUsage)" },
+  });
+}
+
+/**
+ * Closes the flow's open run at `at` (its last user stopped it): its seconds added and the run
+ * kept for the cost report, on the condition that the run read is still the open one, so a
+ * repeated close counts it once.
+ */
+export async function closeFlowRun(sourceId: string, at: Date): Promise<void> {
+  const source = await getSource(sourceId);
+  const since = source?.flowUsage.activeSince;
+  if (!source || !since) return;
+  await updateSource(sourceId, {
+    set: {
+      "flowUsage.activeSeconds": source.flowUsage.activeSeconds + secondsBetween(since, at),
+      "flowUsage.runs": withRun(source.flowUsage.runs, since, at.toISOString()),
+    },
+    remove: ["flowUsage.activeSince"],
+    condition: { expression: "#flowUsage.#activeSince = :since", values: { ":since": since } },
+  });
 }
 
 // ---------- destinations ----------

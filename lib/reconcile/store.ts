@@ -125,8 +125,14 @@ export async function updateRun(
   return item ? ReconcileRun.parse(item) : undefined;
 }
 
-/** The newest runs first, at most `limit` (one Query page: runs sort by start time). */
-export async function listRuns(limit = 50): Promise<ReconcileRun[]> {
+/**
+ * The newest runs first, one Query page of at most `limit` (runs sort by start time), and the
+ * sort key to go on from (`after`) when older runs remain.
+ */
+export async function listRuns(
+  limit = 50,
+  after?: string,
+): Promise<{ runs: ReconcileRun[]; next: string | undefined }> {
   const res = await dynamo().send(
     new QueryCommand({
       TableName: config().TABLE_NAME,
@@ -135,7 +141,12 @@ export async function listRuns(limit = 50): Promise<ReconcileRun[]> {
       ScanIndexForward: false,
       Limit: limit,
       ConsistentRead: true,
+      ...(after ? { ExclusiveStartKey: { pk: RECONCILE_PARTITION, sk: after } } : {}),
     }),
   );
-  return (res.Items ?? []).map((item) => ReconcileRun.parse(strip(item)));
+  const next = res.LastEvaluatedKey?.sk;
+  return {
+    runs: (res.Items ?? []).map((item) => ReconcileRun.parse(strip(item))),
+    next: typeof next === "string" ? next : undefined,
+  };
 }

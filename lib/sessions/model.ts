@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { config } from "#lib/config.ts";
+import { secondsBetween, UsageRun, withRun } from "#lib/usage.ts";
 
 /** `streaming.status` of a session: the go-live and stop-streaming lifecycles move it. */
 export const StreamingStatus = z.enum(["idle", "starting", "live", "stopping", "error"]);
@@ -80,6 +81,8 @@ export const Session = z.object({
     playbackUrl: z.string().optional(),
     /** Seconds streamed by completed broadcasts (added when a stop completes). */
     totalStreamedSeconds: z.number().nonnegative().default(0),
+    /** The completed broadcasts of the cost report's window (see `withRun`). */
+    runs: z.array(UsageRun).optional(),
     error: Failure.optional(),
   }),
   /**
@@ -152,5 +155,21 @@ export const nowIso = () => new Date().toISOString();
 export function uncountedBroadcastSeconds(s: Session, now: Date): number {
   const { startedAt, stoppedAt } = s.streaming;
   if (!startedAt || (stoppedAt && stoppedAt >= startedAt)) return 0;
-  return Math.max(0, now.getTime() - Date.parse(startedAt)) / 1000;
+  return secondsBetween(startedAt, now);
+}
+
+/**
+ * The update that ends the session's current broadcast at `now` (its channel stopped): stopped
+ * then, its seconds added to the total and the run kept for the cost report. For a write
+ * conditioned on the record as read (`s`); a broadcast already counted is not counted again.
+ */
+export function closeBroadcast(s: Session, now: Date): Record<string, unknown> {
+  const stoppedAt = now.toISOString();
+  const { startedAt } = s.streaming;
+  if (!startedAt || uncountedBroadcastSeconds(s, now) === 0) return { "streaming.stoppedAt": stoppedAt };
+  return {
+    "streaming.stoppedAt": stoppedAt,
+    "streaming.totalStreamedSeconds": s.streaming.totalStreamedSeconds + uncountedBroadcastSeconds(s, now),
+    "streaming.runs": withRun(s.streaming.runs, startedAt, stoppedAt),
+  };
 }

@@ -1,6 +1,6 @@
 import { flowStatus, startFlow } from "#lib/aws/mediaconnect.ts";
 import { config } from "#lib/config.ts";
-import { getSource, updateSource } from "#lib/destinations/store.ts";
+import { getSource, openFlowRun, updateSource } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
@@ -46,8 +46,11 @@ export async function awaitFlowActive(
   return { state: status };
 }
 
+/** The flow is ACTIVE for its users: its phase says so, and its billed run is open. */
 async function markActive(sourceId: string): Promise<void> {
-  await updateSource(sourceId, { set: { flowPhase: "active", flowPhaseAt: new Date().toISOString() } });
+  const now = new Date().toISOString();
+  await updateSource(sourceId, { set: { flowPhase: "active", flowPhaseAt: now } });
+  await openFlowRun(sourceId, now);
 }
 
 /** The task, declared once: input, grants and handler. */

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { channelState, liveInput } from "#lib/aws/medialive.ts";
-import { DestinationLifecycleName, uncountedRunningSeconds } from "#lib/destinations/model.ts";
+import { closeRun, DestinationLifecycleName } from "#lib/destinations/model.ts";
 import { getDestination, heldBy, updateDestination } from "#lib/destinations/store.ts";
 import { errorName, publicErrorMessage } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
@@ -50,9 +50,10 @@ export async function recordDestinationFailure(
     });
     channelRuns = d.metrics.runningSince !== undefined;
   }
-  if (!channelRuns && d.metrics.runningSince) {
-    set["metrics.runningSeconds"] = d.metrics.runningSeconds + uncountedRunningSeconds(d, new Date());
-    remove.push("metrics.runningSince");
+  if (!channelRuns) {
+    const closed = closeRun(d, new Date());
+    Object.assign(set, closed.set);
+    remove.push(...closed.remove);
   }
   let message = publicErrorMessage(input.error.Error, input.error.Cause);
   if (input.cleanupError) {

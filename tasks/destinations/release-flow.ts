@@ -1,5 +1,5 @@
 import { flowStatus, stopFlow } from "#lib/aws/mediaconnect.ts";
-import { getSource, updateSource } from "#lib/destinations/store.ts";
+import { closeFlowRun, getSource, updateSource } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
@@ -51,6 +51,7 @@ export async function releaseFlow(input: FlowUserInput, { signal }: TaskContext)
     );
   }
   await stopFlow(flowArn, signal);
+  await closeFlowRun(input.sourceId, new Date());
   logger.info("Stopped flow: no destination uses it", { sourceId: input.sourceId });
   return { stopped: true };
 }

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { uncountedRunningSeconds } from "#lib/destinations/model.ts";
+import { closeRun } from "#lib/destinations/model.ts";
 import { getDestination, heldBy, updateDestination } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask } from "#tasks/define.ts";
@@ -43,9 +43,10 @@ export async function settleDestination(input: SettleDestinationInput): Promise<
     set["metrics.runningSince"] = at;
     set["metrics.starts"] = d.metrics.starts + 1;
   }
-  if (to !== "running" && d.metrics.runningSince) {
-    set["metrics.runningSeconds"] = d.metrics.runningSeconds + uncountedRunningSeconds(d, now);
-    remove.push("metrics.runningSince");
+  if (to !== "running") {
+    const closed = closeRun(d, now);
+    Object.assign(set, closed.set);
+    remove.push(...closed.remove);
   }
   if (to === "deleted") {
     set.deletedAt = at;

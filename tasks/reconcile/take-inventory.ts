@@ -101,7 +101,7 @@ export const task = defineTask({
     // A finding is repaired only once a run at least the grace period older saw it too: a
     // resource made a moment before its record (or a record written a moment before its
     // execution shows) is never raced.
-    const earlier = (await listRuns(20)).find(
+    const earlier = (await listRuns(20)).runs.find(
       (r) => r.runId !== runId && Date.parse(r.startedAt) <= now.getTime() - graceSeconds * 1000,
     );
     // The same finding with the same repair: a channel stopped as idle spend one run and kept past

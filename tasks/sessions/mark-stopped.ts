@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { allOf, atVersion } from "#lib/conditional-update.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
-import { uncountedBroadcastSeconds } from "#lib/sessions/model.ts";
+import { closeBroadcast } from "#lib/sessions/model.ts";
 import { getSession, ownedByStop, updateSession } from "#lib/sessions/store.ts";
 import { defineTask } from "#tasks/define.ts";
 
@@ -38,9 +38,7 @@ export async function markStopped(input: MarkStoppedInput): Promise<MarkStoppedO
       set: {
         "streaming.status": "idle",
         "streaming.isLive": false,
-        "streaming.stoppedAt": now.toISOString(),
-        "streaming.totalStreamedSeconds":
-          current.streaming.totalStreamedSeconds + uncountedBroadcastSeconds(current, now),
+        ...closeBroadcast(current, now),
       },
       remove: ["streaming.error", "streaming.playbackUrl"],
       condition: allOf(owned, atVersion(current.version)),

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { publicErrorMessage, TaskError, TaskErrors } from "#lib/errors.ts";
-import type { CleanupResult } from "#lib/sessions/model.ts";
+import { type CleanupResult, closeBroadcast } from "#lib/sessions/model.ts";
 import { getSession, updateSession } from "#lib/sessions/store.ts";
 import { defineTask } from "#tasks/define.ts";
 
@@ -70,7 +70,9 @@ export async function recordSessionEnded(input: RecordSessionEndedInput): Promis
       "end.endedAt": new Date().toISOString(),
       "end.cleanupResults": results,
       // Not streaming any more, unless the MediaLive part failed: then its channel may still run.
-      ...(results.mediaLive?.success ? { "streaming.status": "idle", "streaming.isLive": false } : {}),
+      ...(results.mediaLive?.success
+        ? { "streaming.status": "idle", "streaming.isLive": false, ...closeBroadcast(session, new Date()) }
+        : {}),
     },
     remove,
     condition: {

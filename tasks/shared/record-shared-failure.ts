@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { channelState } from "#lib/aws/medialive.ts";
 import { allOf, atVersion } from "#lib/conditional-update.ts";
-import { uncountedRunningSeconds } from "#lib/destinations/model.ts";
+import { closeRun } from "#lib/destinations/model.ts";
 import { failedDestinations } from "#lib/destinations/shared-plan.ts";
 import { holdsSharedChannel } from "#lib/destinations/shared-store.ts";
 import { getSource, listDestinations, updateDestination, updateSource } from "#lib/destinations/store.ts";
@@ -70,11 +70,9 @@ export async function recordSharedFailure(
         error,
         "metrics.lastError": error,
       };
-      const remove: string[] = [];
-      if (d.metrics.runningSince) {
-        set["metrics.runningSeconds"] = d.metrics.runningSeconds + uncountedRunningSeconds(d, now);
-        remove.push("metrics.runningSince");
-      }
+      const closed = closeRun(d, now);
+      Object.assign(set, closed.set);
+      const remove = closed.remove;
       if (await updateDestination(destinationId, { set, remove, condition: atVersion(d.version) }))
         recorded++;
     }

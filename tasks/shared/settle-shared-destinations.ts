@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { deleteStreamKey } from "#lib/aws/stream-keys.ts";
-import { type DestinationStatus, uncountedRunningSeconds } from "#lib/destinations/model.ts";
+import { closeRun, type DestinationStatus } from "#lib/destinations/model.ts";
 import { getHeldSource, holdsSharedChannel } from "#lib/destinations/shared-store.ts";
 import { getDestination, updateDestination, updateSource } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
@@ -85,9 +85,10 @@ export async function settleSharedDestinations(
         set["metrics.runningSince"] = now.toISOString();
         set["metrics.starts"] = d.metrics.starts + 1;
       }
-    } else if (d.metrics.runningSince) {
-      set["metrics.runningSeconds"] = d.metrics.runningSeconds + uncountedRunningSeconds(d, now);
-      remove.push("metrics.runningSince");
+    } else {
+      const closed = closeRun(d, now);
+      Object.assign(set, closed.set);
+      remove.push(...closed.remove);
     }
     if (item.to === "deleted") {
       set.deletedAt = now.toISOString();

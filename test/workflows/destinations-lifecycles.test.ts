@@ -476,6 +476,23 @@ describe("metrics and source status", () => {
     await new Promise((r) => setTimeout(r, 1_100));
     const later = await t.api("GET", `/destinations/${destinationId}/metrics`, { user });
     expect(later.body.runningSeconds).toBe(res.body.runningSeconds);
+
+    // The flow ran as long as the destination needed it: its billed time is closed on the source.
+    const flowUsage = (await t.api("GET", `/admin/sources/${src.sourceId}`, ADMIN)).body.flowUsage;
+    expect(flowUsage.activeSince).toBeUndefined();
+    expect(flowUsage.activeSeconds).toBeGreaterThanOrEqual(1);
+    // GET /admin/cost: the destination's run and the flow's, on today's line of the daily figures.
+    const cost = await t.api("GET", "/admin/cost?days=1", ADMIN);
+    expect(cost.status).toBe(200);
+    expect(cost.body.destinations).toContainEqual(
+      expect.objectContaining({ destinationId, estimatedCostUsd: Number(minimum.toFixed(2)) }),
+    );
+    expect(cost.body.sources).toContainEqual(
+      expect.objectContaining({ sourceId: src.sourceId, flow: expect.objectContaining({ activeHours: expect.any(Number) }) }),
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    const todayCost = cost.body.daily.find((d: { date: string }) => d.date === today).estimatedCostUsd;
+    expect(todayCost).toBeGreaterThanOrEqual(Number(minimum.toFixed(2)));
   });
 
   it("GET /sources/{id}/status shows the flow, outputs used of 50 and the running destinations", async () => {

@@ -228,6 +228,20 @@ describe("reconcile", () => {
     expect(list.status).toBe(200);
     const ids = (list.body.runs as { runId: string }[]).map((r) => r.runId);
     expect(ids.indexOf(b.runId)).toBeLessThan(ids.indexOf(a.runId));
+    // One run a page: the newest, then the one before it through nextToken.
+    const first = await t.api("GET", "/admin/reconcile/runs?limit=1", ADMIN);
+    expect(first.body.runs.map((r: { runId: string }) => r.runId)).toEqual([ids[0]]);
+    const second = await t.api(
+      "GET",
+      `/admin/reconcile/runs?limit=1&nextToken=${encodeURIComponent(first.body.nextToken)}`,
+      ADMIN,
+    );
+    expect(second.body.runs.map((r: { runId: string }) => r.runId)).toEqual([ids[1]]);
+    for (const query of ["limit=0", "limit=101", "nextToken=bm9wZQ"]) {
+      const res = await t.api("GET", `/admin/reconcile/runs?${query}`, ADMIN);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain(query.split("=")[0]);
+    }
     expect((await t.api("GET", "/admin/reconcile/runs/r-nope", ADMIN)).status).toBe(404);
     expect((await t.api("POST", "/admin/reconcile", { user: "host-1", body: {} })).status).toBe(403);
     const bad = await t.api("POST", "/admin/reconcile", { ...ADMIN, body: { dryRun: "yes" } });

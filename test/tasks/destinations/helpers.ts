@@ -40,6 +40,7 @@ export function makeSource(overrides: Partial<Source> = {}): Source {
     preferredSource: "primary",
     flowUsers: {},
     flowPhase: "active",
+    flowUsage: { activeSeconds: 0 },
     createdAt: "2026-01-01T00:00:00.000Z",
     updatedAt: "2026-01-01T00:00:00.000Z",
     version: 1,
