@@ -391,6 +391,7 @@ function idleFlow(ctx: Ctx, src: Source, f: InventoryFlow): Finding[] {
     action: "release-flow",
     sourceId: src.sourceId,
     users: users.length > 0 ? users : ["reconcile"],
+    ...(users.length > 0 ? { usersSince: src.flowUsers } : {}),
   };
   return [finding("idle-spend", resource, reason, repair, RATES.mediaConnectFlowPerHour)];
 }

@@ -51,6 +51,11 @@ export const Repair = z.discriminatedUnion("action", [
     action: z.literal("release-flow"),
     sourceId: z.string(),
     users: z.array(z.string()).min(1),
+    /**
+     * When each user acquired the flow, as the inventory read it: a user that acquired it again
+     * since (a new start) is not released.
+     */
+    usersSince: z.record(z.string(), z.string()).optional(),
   }),
   /**
    * Take a session's stopped channel and push input off it, conditionally on the record being the

@@ -6,6 +6,7 @@ import { deleteFlow, stopFlow } from "#lib/aws/mediaconnect.ts";
 import { releaseChannel } from "#lib/channels/store.ts";
 import { allOf, atVersion } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
+import { updateSource } from "#lib/destinations/store.ts";
 import { Repair } from "#lib/reconcile/model.ts";
 import { getSession, updateSession } from "#lib/sessions/store.ts";
 import { destinationAdd } from "#state-machines/destinations/destination-add/lifecycle.ts";
@@ -131,10 +132,15 @@ export const task = defineTask({
         await deleteFlow(repair.flowArn, signal);
         return { done: "deleting" };
       case "release-flow": {
-        // As each user's destination-stop would: the last one out stops the flow.
+        // As each user's destination-stop would: the last one out stops the flow. A user is taken
+        // off only if it is still the acquisition the inventory saw (a destination starting again
+        // since has acquired the flow anew and keeps it).
         let stopped = false;
-        for (const destinationId of repair.users)
+        for (const destinationId of repair.users) {
+          const since = repair.usersSince?.[destinationId];
+          if (since && !(await removeFlowUser(repair.sourceId, destinationId, since))) continue;
           stopped = (await releaseFlow({ sourceId: repair.sourceId, destinationId }, { signal })).stopped;
+        }
         return { done: stopped ? "released; the flow is stopping" : "released; the flow is kept" };
       }
       case "retire-session-resources":
@@ -154,3 +160,19 @@ export const task = defineTask({
 });
 
 export const handler = task.handler;
+
+/**
+ * Takes `destinationId` off the flow's users if it acquired the flow at `since` (or is off them
+ * already: a retried repair goes on to release); false when it acquired the flow again since.
+ */
+async function removeFlowUser(sourceId: string, destinationId: string, since: string): Promise<boolean> {
+  const saved = await updateSource(sourceId, {
+    remove: [`flowUsers.${destinationId}`],
+    condition: {
+      expression: "#flowUsers.#user = :since OR attribute_not_exists(#flowUsers.#user)",
+      names: { "#flowUsers": "flowUsers", "#user": destinationId },
+      values: { ":since": since },
+    },
+  });
+  return saved !== undefined;
+}

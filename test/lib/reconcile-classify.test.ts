@@ -953,7 +953,12 @@ describe("MediaConnect flows", () => {
       resource: { type: "mediaconnect-flow", id: FLOW_ARN },
       reason:
         "MediaConnect flow castflow-source-src1 of source src1 is ACTIVE (billed) but its users (d1) no longer need it",
-      repair: { action: "release-flow", sourceId: "src1", users: ["d1"] },
+      repair: {
+        action: "release-flow",
+        sourceId: "src1",
+        users: ["d1"],
+        usersSince: { d1: "2026-01-01T00:00:00.000Z" },
+      },
       costPerHourUsd: RATES.mediaConnectFlowPerHour,
     });
   });

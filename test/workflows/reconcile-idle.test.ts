@@ -201,7 +201,12 @@ describe("reconcile: idle spend", () => {
       expect.objectContaining({
         class: "idle-spend",
         reason: `MediaConnect flow castflow-source-${sourceId} of source ${sourceId} is ACTIVE (billed) but its users (${destinationId}) no longer need it`,
-        repair: { action: "release-flow", sourceId, users: [destinationId] },
+        repair: {
+          action: "release-flow",
+          sourceId,
+          users: [destinationId],
+          usersSince: { [destinationId]: expect.any(String) },
+        },
       }),
     ]);
     expect(about(dry, ghostArn)).toEqual([

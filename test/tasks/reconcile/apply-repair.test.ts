@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -44,5 +45,25 @@ describe("apply-repair", () => {
     ddb.on(GetCommand).resolves({ Item: item({ ...s, version: s.version + 1 }) });
     expect(await applyRepair.run({ repair }, taskContext())).toEqual({ done: "the session changed" });
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it("does not release a flow user that acquired the flow again since the inventory", async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: "condition", $metadata: {} }));
+    const repair = {
+      action: "release-flow" as const,
+      sourceId: "src1",
+      users: ["d1"],
+      usersSince: { d1: "2026-01-01T00:00:00.000Z" },
+    };
+    expect(await applyRepair.run({ repair }, taskContext())).toEqual({ done: "released; the flow is kept" });
+    // One conditional removal, on the acquisition the inventory saw; release-flow never ran.
+    const calls = ddb.commandCalls(UpdateCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]?.args[0].input;
+    expect(input?.ExpressionAttributeValues?.[":since"]).toBe("2026-01-01T00:00:00.000Z");
+    expect(input?.ConditionExpression).toContain("attribute_not_exists(#flowUsers.#user)");
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 });
