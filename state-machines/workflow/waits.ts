@@ -61,6 +61,25 @@ export const WAIT_INPUT_DETACHED: WaitSpec = {
   maxPolls: 84,
 };
 
+/** A shared channel's RTMP_PUSH input, detached from the channel before it is deleted. */
+export const WAIT_PUSH_INPUT_DETACHED: WaitSpec = {
+  ...WAIT_INPUT_DETACHED,
+  title: "Wait For Push Input Detached",
+};
+
+/**
+ * A channel after UpdateChannel (its settings or inputs written): UPDATING until IDLE again,
+ * with WAIT_CHANNEL_READY's budget. Only IDLE will do: the next step starts or leaves it.
+ */
+export const WAIT_CHANNEL_UPDATED: WaitSpec = {
+  ...WAIT_CHANNEL_READY,
+  title: "Wait For Channel Updated",
+  success: ["IDLE"],
+};
+
+/** A shared channel written by shared-channel-apply (created or updated): as WAIT_CHANNEL_UPDATED. */
+export const WAIT_CHANNEL_WRITTEN: WaitSpec = { ...WAIT_CHANNEL_UPDATED, title: "Wait For Channel Written" };
+
 /** A new input: CREATING until MediaLive made it (and, for MEDIACONNECT, its flow output). */
 export const WAIT_INPUT_READY: WaitSpec = {
   title: "Wait For Input Ready",

@@ -5,7 +5,7 @@ import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_CHANNEL_READY, WAIT_CHANNEL_STOPPED } from "#state-machines/workflow/waits.ts";
+import { WAIT_CHANNEL_STOPPED, WAIT_CHANNEL_UPDATED } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
@@ -47,7 +47,7 @@ export const destinationUpdateMachine = defineMachine(destinationUpdate, (scope,
     extraRetries: [CHANNEL_NOT_READY_RETRY],
   });
   const waitUpdated = new WaitForState(scope, "WaitUpdated", {
-    spec: { ...WAIT_CHANNEL_READY, title: "Wait For Channel Updated", success: ["IDLE"] },
+    spec: WAIT_CHANNEL_UPDATED,
     fns,
     awaited: { describe: describeChannel.task, channelId },
   });

@@ -14,9 +14,10 @@ import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
 import { polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
   WAIT_CHANNEL_READY,
+  WAIT_CHANNEL_WRITTEN,
   WAIT_FLOW_ACTIVE,
-  WAIT_INPUT_DETACHED,
   WAIT_INPUT_READY,
+  WAIT_PUSH_INPUT_DETACHED,
 } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
@@ -140,7 +141,7 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     prefix: "Delete: ",
   });
   const waitPushInputFree = new WaitForState(scope, "WaitPushInput", {
-    spec: { ...WAIT_INPUT_DETACHED, title: "Wait For Push Input Detached" },
+    spec: WAIT_PUSH_INPUT_DETACHED,
     fns,
     awaited: { describe: describeInput.task, inputId: s.at("plan.teardown.detachInputId") },
   });
@@ -178,7 +179,7 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     extraRetries: [CHANNEL_NOT_READY_RETRY],
   });
   const waitWritten = new WaitForState(scope, "WaitWritten", {
-    spec: { ...WAIT_CHANNEL_READY, title: "Wait For Channel Written", success: ["IDLE"] },
+    spec: WAIT_CHANNEL_WRITTEN,
     fns,
     awaited: { describe: describeChannel.task, channelId },
   });
