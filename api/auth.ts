@@ -10,6 +10,72 @@ export interface Caller {
 export const ADMIN_GROUP = "admin";
 
 /**
+ * Routes anyone may call, without a token: the stack gives each a route of its own without the
+ * JWT authorizer, the local API server skips the token check for them, and the handler asks for
+ * no caller.
+ */
+export const PUBLIC_ROUTES = [{ method: "GET", path: "/health" }] as const;
+
+/** Whether `method path` is a public route (a trailing slash ignored, as the router does). */
+export function isPublicRoute(method: string, path: string): boolean {
+  const normalized = path.replace(/\/+$/, "") || "/";
+  return PUBLIC_ROUTES.some((r) => r.method === method.toUpperCase() && r.path === normalized);
+}
+
+/**
+ * Why a request was not authenticated. In AWS, API Gateway's JWT authorizer refuses a request
+ * before the API's function runs, with 401 `{"message":"Unauthorized"}` and the reason in its
+ * `www-authenticate` header (`error_description`); the local API server answers the same
+ * reasons in its body. `no_subject` is the API's own (a verified token without `sub`).
+ */
+export type TokenRejection =
+  | "missing_header"
+  | "not_bearer"
+  | "malformed"
+  | "bad_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "wrong_issuer"
+  | "wrong_audience"
+  | "no_subject"
+  | "invalid";
+
+/** A token refused, with one sentence saying why (what the 401 answers). */
+export class TokenRejectedError extends Error {
+  override readonly name = "TokenRejectedError";
+  constructor(
+    readonly reason: TokenRejection,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BEARER_HINT = "send Authorization: Bearer <token>";
+
+/**
+ * The bearer token of an Authorization header value, or the reason there is none usable: the
+ * local API server's first check, as API Gateway's authorizer makes it.
+ */
+export function bearerToken(header: string | undefined): string {
+  if (header === undefined || header.trim() === "") {
+    throw new TokenRejectedError("missing_header", `The Authorization header is missing; ${BEARER_HINT}.`);
+  }
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  if (!token) {
+    throw new TokenRejectedError(
+      "not_bearer",
+      `The Authorization header is not a Bearer token; ${BEARER_HINT}.`,
+    );
+  }
+  return token;
+}
+
+/** The 401 the API answers for a refused token: `{"error": {"code": "unauthorized", "message", "details": {"reason"}}}`. */
+export const unauthorized = (rejection: TokenRejectedError) =>
+  new ApiError(401, "unauthorized", rejection.message, { reason: rejection.reason });
+
+/**
  * API Gateway's HTTP API flattens array claims to strings like "[admin editors]"; local tokens
  * pass real arrays. Both are accepted.
  */
@@ -29,7 +95,9 @@ export function callerOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller
   const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
   const sub = claims.sub;
   if (typeof sub !== "string" || sub.length === 0) {
-    throw new ApiError(401, "unauthorized", "A valid bearer token with a subject is required");
+    throw unauthorized(
+      new TokenRejectedError("no_subject", "The token has no subject (sub claim) to act as."),
+    );
   }
   const groups = [...groupsOf(claims["cognito:groups"]), ...groupsOf(claims.groups)];
   return { userId: sub, isAdmin: groups.includes(ADMIN_GROUP) };

@@ -23,7 +23,7 @@ import { logger } from "#lib/logger.ts";
 import { nowIso } from "#lib/sessions/model.ts";
 import { getSession } from "#lib/sessions/store.ts";
 import type { Caller } from "./auth.ts";
-import { ApiError, conflict, notFound } from "./http.ts";
+import { ApiError, conflict, fieldError, notFound } from "./http.ts";
 import { Id } from "./validation.ts";
 
 export const CreateChannelBody = z.strictObject({
@@ -169,9 +169,7 @@ export async function setChannelState(channelId: string, body: z.infer<typeof Ch
   let updated: PersistentChannel | undefined;
   if (newState === "LIVE") {
     if (!sessionId) {
-      throw new ApiError(400, "bad_request", "sessionId: is required when newState is LIVE", {
-        fields: [{ field: "sessionId", reason: "is required when newState is LIVE" }],
-      });
+      throw fieldError("sessionId", "is required when newState is LIVE");
     }
     const session = await getSession(sessionId);
     if (session?.status !== "active" || session.ivs.persistentChannelId !== channelId) {

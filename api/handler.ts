@@ -5,8 +5,7 @@ import { ConfigurationError, config } from "#lib/config.ts";
 import { listDestinations } from "#lib/destinations/store.ts";
 import { errorName, isNetworkError, TaskErrors } from "#lib/errors.ts";
 import { logger, withInvocationLogger } from "#lib/logger.ts";
-import { describeIssues } from "#tasks/define.ts";
-import { type Caller, callerOf } from "./auth.ts";
+import { type Caller, callerOf, isPublicRoute } from "./auth.ts";
 import {
   AssignChannelBody,
   assignChannel,
@@ -35,14 +34,22 @@ import {
   UpdateDestinationBody,
   updateDestinationSettings,
 } from "./destinations.ts";
-import { describeExecution } from "./executions.ts";
-import { ApiError, badRequest, errorResponse, json, notFound } from "./http.ts";
+import {
+  describeExecution,
+  type ExecutionView,
+  executionArnFor,
+  executionHistory,
+  explainExecution,
+} from "./executions.ts";
+import { ApiError, badRequest, errorResponse, fieldError, json, notFound, validationError } from "./http.ts";
 import { costView, getReconcileRun, listReconcileRuns, ReconcileBody, startReconcile } from "./reconcile.ts";
 import {
   CreateSessionBody,
   createSession,
   endSession,
+  listSessionsFor,
   sessionFor,
+  sessionView,
   startStreaming,
   stopStreaming,
 } from "./sessions.ts";
@@ -105,27 +112,68 @@ function parseBody<S extends z.ZodType>(event: Event, schema: S): z.infer<S> {
   try {
     data = raw.length > 0 ? JSON.parse(raw) : {};
   } catch {
-    throw badRequest("body: is not valid JSON");
+    throw fieldError("body", "is not valid JSON");
   }
   const parsed = schema.safeParse(data);
-  if (!parsed.success) {
-    throw badRequest(describeIssues(parsed.error), {
-      fields: parsed.error.issues.map((i) => ({ field: i.path.join(".") || "body", reason: i.message })),
-    });
-  }
+  if (!parsed.success) throw validationError(parsed.error, data);
   return parsed.data;
 }
 
-/** The state machines this API starts; an execution ARN of any other is not ours to show. */
-function ownExecution(executionArn: string): boolean {
-  return Object.values(config().STATE_MACHINE_ARNS).some((m) =>
-    executionArn.startsWith(`${m.replace(":stateMachine:", ":execution:")}:`),
-  );
+/**
+ * The execution a path segment names (a URL-encoded ARN or an execution name), with the record it
+ * works on, if the caller may see it: that session's or destination's, or for a shared channel's
+ * executions, an admin or an owner of a destination on its source. Anything else, unknown or
+ * not the caller's, is the same 404 `Execution not found`.
+ */
+async function visibleExecution(
+  caller: Caller,
+  encoded: string | undefined,
+): Promise<{ execution: Omit<ExecutionView, "input">; owner: Record<string, string> }> {
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded ?? "");
+  } catch {
+    throw badRequest("executionArn: is not a valid URL-encoded ARN");
+  }
+  const found = await describeExecution(executionArnFor(id));
+  if (!found) throw notFound("Execution");
+  const { input, ...execution } = found;
+  const { sessionId, destinationId, sourceId } = input;
+  const hidden = (err: unknown) => {
+    throw err instanceof ApiError && err.status === 404 ? notFound("Execution") : err;
+  };
+  if (typeof sessionId === "string") {
+    await sessionFor(caller, sessionId).catch(hidden);
+    return { execution, owner: { sessionId } };
+  }
+  if (typeof destinationId === "string") {
+    await destinationFor(caller, destinationId).catch(hidden);
+    return { execution, owner: { destinationId } };
+  }
+  if (typeof sourceId === "string") {
+    const mine =
+      caller.isAdmin ||
+      (await listDestinations({ sourceId, ownerUserId: caller.userId })).some((d) => d.status !== "deleted");
+    if (mine) return { execution, owner: { sourceId } };
+  }
+  throw notFound("Execution");
 }
 
 type Route = (event: Event, caller: Caller, params: string[]) => Promise<APIGatewayProxyResultV2>;
 
 const routes: { method: string; pattern: RegExp; route: Route }[] = [
+  {
+    // Public (auth.ts PUBLIC_ROUTES): no authorizer in the stack, no caller here.
+    method: "GET",
+    pattern: /^\/health$/,
+    route: async () => json(200, { status: "ok" }),
+  },
+  {
+    method: "GET",
+    pattern: /^\/sessions$/,
+    route: async (event, caller) =>
+      json(200, await listSessionsFor(caller, event.queryStringParameters ?? {})),
+  },
   {
     method: "POST",
     pattern: /^\/sessions$/,
@@ -135,7 +183,7 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
   {
     method: "GET",
     pattern: /^\/sessions\/([^/]+)$/,
-    route: async (_e, caller, [id]) => json(200, await sessionFor(caller, id ?? "")),
+    route: async (_e, caller, [id]) => json(200, sessionView(await sessionFor(caller, id ?? ""))),
   },
   {
     method: "DELETE",
@@ -164,41 +212,18 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
   {
     method: "GET",
     pattern: /^\/executions\/([^/]+)$/,
-    route: async (_e, caller, [encoded]) => {
-      let executionArn: string;
-      try {
-        executionArn = decodeURIComponent(encoded ?? "");
-      } catch {
-        throw badRequest("executionArn: is not a valid URL-encoded ARN");
-      }
-      if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
-        throw badRequest("executionArn: must be a URL-encoded Step Functions execution ARN");
-      }
-      if (!ownExecution(executionArn)) throw notFound("Execution");
-      const execution = await describeExecution(executionArn);
-      const { sessionId, destinationId, sourceId } = execution?.input ?? {};
-      if (execution && typeof sessionId === "string") {
-        await sessionFor(caller, sessionId); // 404 unless the caller may see the session
-        const { input: _input, ...rest } = execution;
-        return json(200, { ...rest, sessionId });
-      }
-      if (execution && typeof destinationId === "string") {
-        await destinationFor(caller, destinationId); // 404 unless the caller may see the destination
-        const { input: _input, ...rest } = execution;
-        return json(200, { ...rest, destinationId });
-      }
-      // A shared channel's executions: for admins and the owners of destinations on its source.
-      if (execution && typeof sourceId === "string") {
-        const mine =
-          caller.isAdmin ||
-          (await listDestinations({ sourceId, ownerUserId: caller.userId })).some(
-            (d) => d.status !== "deleted",
-          );
-        if (!mine) throw notFound("Execution");
-        const { input: _input, ...rest } = execution;
-        return json(200, { ...rest, sourceId });
-      }
-      throw notFound("Execution");
+    route: async (_e, caller, [id]) => {
+      const { execution, owner } = await visibleExecution(caller, id);
+      return json(200, { ...(await explainExecution(execution)), ...owner });
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/executions\/([^/]+)\/history$/,
+    route: async (event, caller, [id]) => {
+      const { execution } = await visibleExecution(caller, id);
+      const { nextToken, limit } = event.queryStringParameters ?? {};
+      return json(200, await executionHistory(execution.executionArn, { nextToken, limit }));
     },
   },
   {
@@ -382,7 +407,8 @@ export async function route(event: Event): Promise<APIGatewayProxyResultV2> {
         allowed: matches.map((r) => r.method),
       });
     }
-    const caller = callerOf(event);
+    // A public route's request carries no claims (the stack gives it no authorizer).
+    const caller: Caller = isPublicRoute(method, path) ? { userId: "", isAdmin: false } : callerOf(event);
     const params = (match.pattern.exec(path) ?? []).slice(1);
     return await match.route(event, caller, params);
   } catch (err) {

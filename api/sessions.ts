@@ -11,27 +11,61 @@ import {
 import { config } from "#lib/config.ts";
 import { errorName } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
-import { type NewSession, nowIso, Session, Tags } from "#lib/sessions/model.ts";
-import { getSession, putNewSession, updateSession } from "#lib/sessions/store.ts";
+import { type NewSession, nowIso, Session, SessionStatus, Tags } from "#lib/sessions/model.ts";
+import {
+  getSession,
+  InvalidNextTokenError,
+  listSessions,
+  putNewSession,
+  type SessionPage,
+  updateSession,
+} from "#lib/sessions/store.ts";
 import { endSession as endSessionLifecycle } from "#state-machines/sessions/end-session/lifecycle.ts";
 import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
 import { stopStreaming as stopStreamingLifecycle } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import type { Caller } from "./auth.ts";
 import { isRunning, startLifecycle } from "./executions.ts";
-import { ApiError, conflict, notFound } from "./http.ts";
+import { ApiError, conflict, fieldError, notFound, validationError } from "./http.ts";
 import { Id } from "./validation.ts";
 
 export const CreateSessionBody = z.strictObject({ showId: Id, episodeId: Id.optional() });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
 
-/** The seed's messages for the channel registry, answered as they are. */
+/**
+ * The seed's messages for the channel registry, answered as they are; a channel in use also
+ * names the caller's session that holds it (`inUseBy`).
+ */
 export const ChannelMessages = {
   noChannel: "No channel assigned to your account. Please contact support.",
   inUse: "Channel is currently in use. Please try again later.",
   offline: "Channel is temporarily unavailable. Please contact support.",
   misconfigured: "Channel configuration error. Please contact support.",
 } as const;
+
+/** What holds a channel, as the 409 `channel_in_use` says it (`details`). */
+export interface ChannelHolder {
+  readonly sessionId: string;
+  /** The session is streaming (`streaming.status` is `live`). */
+  readonly live: boolean;
+  /** `active`, `ending`, `ended`, or null while the session is still being created. */
+  readonly sessionStatus: string | null;
+  /** `idle`, `starting`, `live`, `stopping`, `error`, or null while the session is still being created. */
+  readonly streamingStatus: string | null;
+}
+
+/** The 409's message: which session holds the channel, whether it is live, and what frees it. */
+export function inUseBy(h: ChannelHolder): string {
+  const by = `Channel is currently in use by session ${h.sessionId}`;
+  const end = `DELETE /sessions/${h.sessionId}`;
+  if (h.sessionStatus === null) return `${by}, which is still being created. Please try again later.`;
+  if (h.sessionStatus === "ending")
+    return `${by}, which is ending; the channel is free once its end completes.`;
+  if (h.sessionStatus === "ended")
+    return `${by}, which ended without releasing the channel; end it again (${end}) to release it.`;
+  if (h.live) return `${by}, which is live; end it (${end}) before creating another session.`;
+  return `${by}, which is not live (streaming ${h.streamingStatus}); end it (${end}) to free the channel.`;
+}
 
 function newSession(
   caller: Caller,
@@ -137,6 +171,17 @@ async function claimAfterRefusal(channelId: string, sessionId: string, hostUserI
       logger.warn("Took over an abandoned channel claim", { channelId, staleHolder: holder });
       return;
     }
+    // Named only to its own host: a channel moved between hosts may still be held by another's.
+    if (!held || held.hostUserId === hostUserId) {
+      const status = held?.streaming.status;
+      const h: ChannelHolder = {
+        sessionId: holder,
+        live: status === "live",
+        sessionStatus: held?.status ?? null,
+        streamingStatus: status ?? null,
+      };
+      throw new ApiError(409, "channel_in_use", inUseBy(h), h);
+    }
   }
   throw new ApiError(409, "channel_in_use", ChannelMessages.inUse);
 }
@@ -162,6 +207,59 @@ async function createLegacySession(caller: Caller, body: CreateSessionBody): Pro
     throw err;
   }
   return session;
+}
+
+/** GET /sessions query parameters (all optional; others are ignored). */
+export const ListSessionsQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number from 1 to 100")
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 100, "must be a whole number from 1 to 100")
+    .optional(),
+  nextToken: z.string().min(1, "must not be empty").max(4096, "is not a token of this listing").optional(),
+  hostUserId: Id.optional(),
+  status: z
+    .enum(SessionStatus.options, { error: `must be one of ${SessionStatus.options.join(", ")}` })
+    .optional(),
+});
+
+export const DEFAULT_SESSION_PAGE = 20;
+
+/**
+ * GET /sessions: the caller's sessions, newest first, `limit` (default 20, at most 100) a page,
+ * `nextToken` for the next. Admins list every host's, or one host's (`?hostUserId=`); anyone may
+ * filter by `?status=` (`active`, `ending`, `ended`). A host asking for another host's gets 403.
+ */
+export async function listSessionsFor(
+  caller: Caller,
+  params: Readonly<Record<string, string | undefined>>,
+): Promise<Omit<SessionPage, "sessions"> & { sessions: ReturnType<typeof sessionView>[] }> {
+  const parsed = ListSessionsQuery.safeParse(params);
+  if (!parsed.success) throw validationError(parsed.error, params, "query");
+  const q = parsed.data;
+  if (!caller.isAdmin && q.hostUserId !== undefined && q.hostUserId !== caller.userId)
+    throw new ApiError(403, "forbidden", "Only admins may list another host's sessions");
+  const hostUserId = caller.isAdmin ? q.hostUserId : caller.userId;
+  try {
+    const page = await listSessions({
+      limit: q.limit ?? DEFAULT_SESSION_PAGE,
+      ...(hostUserId !== undefined ? { hostUserId } : {}),
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.nextToken ? { nextToken: q.nextToken } : {}),
+    });
+    return { ...page, sessions: page.sessions.map(sessionView) };
+  } catch (err) {
+    if (err instanceof InvalidNextTokenError)
+      throw fieldError("nextToken", "is not a token of this listing; list again without it");
+    throw err;
+  }
+}
+
+/** A session as the API shows it: its broadcasts' runs stay in the cost report (GET /admin/cost). */
+export function sessionView(s: Session) {
+  const { runs: _runs, ...streaming } = s.streaming;
+  return { ...s, streaming };
 }
 
 /** The session, if the caller may see it: its host or an admin. Others get 404, not 403. */

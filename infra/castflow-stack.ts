@@ -11,8 +11,10 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as schedulerTargets from "aws-cdk-lib/aws-scheduler-targets";
 import type { Construct } from "constructs";
+import { PUBLIC_ROUTES } from "#api/auth.ts";
 import { API_GRANTS } from "#api/grants.ts";
 import { Tags } from "#lib/sessions/model.ts";
+import { SESSION_INDEXES } from "#lib/sessions/store.ts";
 import type { Reaction } from "#reactions/define.ts";
 import { REACTIONS } from "#reactions/registry.ts";
 import { MACHINES } from "#state-machines/registry.ts";
@@ -76,6 +78,15 @@ export class CastflowStack extends Stack {
       // Reconcile reports expire on their own (`expiresAt`, epoch seconds).
       timeToLiveAttribute: "expiresAt",
       removalPolicy: RemovalPolicy.RETAIN,
+      // GET /sessions: a host's sessions, and all of one status, newest first (lib/sessions/store.ts).
+      globalSecondaryIndexes: Object.values(SESSION_INDEXES).map((index) => ({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        ...(index.nonKeyAttributes.length > 0
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.nonKeyAttributes] }
+          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
+      })),
     });
 
     const recordings = new s3.Bucket(this, "Recordings", {
@@ -362,11 +373,21 @@ export class CastflowStack extends Stack {
     ]);
     for (const m of machines.values()) m.stateMachine.grantStartExecution(apiFn);
 
+    const integration = new HttpLambdaIntegration("ApiIntegration", apiFn);
     this.api = new apigw.HttpApi(this, "HttpApi", {
       apiName: `${prefix}-api`,
       defaultAuthorizer: new HttpJwtAuthorizer("Jwt", props.jwtIssuer, { jwtAudience: [props.jwtAudience] }),
-      defaultIntegration: new HttpLambdaIntegration("ApiIntegration", apiFn),
+      defaultIntegration: integration,
     });
+    // Routes anyone may call (GET /health): their own route, without the authorizer.
+    for (const { method, path } of PUBLIC_ROUTES) {
+      this.api.addRoutes({
+        path,
+        methods: [method as apigw.HttpMethod],
+        integration,
+        authorizer: new apigw.HttpNoneAuthorizer(),
+      });
+    }
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
     for (const [name, m] of machines) {
       new CfnOutput(this, `${pascal(name)}StateMachineArn`, { value: m.stateMachine.stateMachineArn });

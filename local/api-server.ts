@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { bearerToken, isPublicRoute, TokenRejectedError, unauthorized } from "#api/auth.ts";
 import { route } from "#api/handler.ts";
 import type { ClaimsVerifier } from "./dev-issuer.ts";
 import { type Principal, runAs } from "./iam.ts";
@@ -118,32 +119,49 @@ function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
 }
 
 /**
+ * The `www-authenticate` header of a 401, in the form API Gateway's JWT authorizer answers it
+ * (`Bearer scope="" error="invalid_token" error_description="..."`); a request without a
+ * token gets a bare `Bearer` challenge (RFC 6750).
+ */
+function challenge(rejection: TokenRejectedError): string {
+  if (rejection.reason === "missing_header") return "Bearer";
+  const description = rejection.message.replace(/["\\]/g, "'");
+  return `Bearer scope="" error="invalid_token" error_description="${description}"`;
+}
+
+/**
  * Serves the castflow HTTP API locally: the same handler API Gateway invokes, behind a JWT check
  * equivalent to API Gateway's JWT authorizer (401 without a valid bearer token, before the
- * handler runs), turning each request into an HTTP API (payload 2.0) event. With a principal, the
- * handler's AWS calls are limited to what the API function is granted in the stack.
+ * handler runs; public routes such as GET /health skip it, as their stack routes have no
+ * authorizer), turning each request into an HTTP API (payload 2.0) event. Where API Gateway
+ * answers only `{"message":"Unauthorized"}` and a `www-authenticate` header, the 401 body here
+ * says why in one sentence, with `details.reason`. With a principal, the handler's AWS calls are
+ * limited to what the API function is granted in the stack.
  */
 export function createApiServer(verify: ClaimsVerifier, principal?: Principal): Server {
   return createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
-      const auth = req.headers.authorization ?? "";
-      const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
-      let claims: Record<string, unknown>;
-      try {
-        if (!token) throw new Error("missing");
-        claims = await verify(token);
-      } catch {
-        refuse(
-          req,
-          res,
-          401,
-          { error: { code: "unauthorized", message: "A valid bearer token is required" } },
-          {
-            "www-authenticate": "Bearer",
-          },
-        );
-        return;
+      // Public routes (GET /health) have no authorizer in the stack: no token is read.
+      let claims: Record<string, unknown> | undefined;
+      if (!isPublicRoute(req.method ?? "GET", url.pathname)) {
+        try {
+          claims = await verify(bearerToken(req.headers.authorization));
+        } catch (err) {
+          const rejection =
+            err instanceof TokenRejectedError
+              ? err
+              : new TokenRejectedError("invalid", "The bearer token is not valid.");
+          const { code, message, details } = unauthorized(rejection);
+          refuse(
+            req,
+            res,
+            401,
+            { error: { code, message, details } },
+            { "www-authenticate": challenge(rejection) },
+          );
+          return;
+        }
       }
       const body = await readBody(req);
       if (body === "too-large") {
@@ -180,7 +198,9 @@ export function createApiServer(verify: ClaimsVerifier, principal?: Principal): 
           stage: "$default",
           time: now.toISOString(),
           timeEpoch: now.getTime(),
-          authorizer: { principalId: "", integrationLatency: 0, jwt: { claims, scopes: [] } },
+          ...(claims
+            ? { authorizer: { principalId: "", integrationLatency: 0, jwt: { claims, scopes: [] } } }
+            : {}),
         },
         body: body.length > 0 ? body.toString("utf8") : undefined,
         isBase64Encoded: false,

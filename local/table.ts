@@ -1,30 +1,69 @@
 import {
+  type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   ResourceNotFoundException,
+  UpdateTableCommand,
 } from "@aws-sdk/client-dynamodb";
+import { SESSION_INDEXES } from "#lib/sessions/store.ts";
 
-/** Creates the castflow table (same keys as the stack's) unless it exists. */
+const INDEXES = Object.values(SESSION_INDEXES);
+
+const attributeDefinitions = (names: readonly string[]): AttributeDefinition[] =>
+  names.map((AttributeName) => ({ AttributeName, AttributeType: "S" }));
+
+const indexDefinition = (index: (typeof INDEXES)[number]): GlobalSecondaryIndex => ({
+  IndexName: index.indexName,
+  KeySchema: [
+    { AttributeName: index.partitionKey, KeyType: "HASH" },
+    { AttributeName: index.sortKey, KeyType: "RANGE" },
+  ],
+  Projection:
+    index.nonKeyAttributes.length > 0
+      ? { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.nonKeyAttributes] }
+      : { ProjectionType: "KEYS_ONLY" },
+});
+
+/**
+ * Creates the castflow table (same keys and indexes as the stack's) unless it exists; a table
+ * kept in `.castflow/` from before an index existed gets the index added (DynamoDB Local fills
+ * it from the items already there).
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  let existing: string[] | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    existing = (Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName ?? "");
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  if (existing === undefined) {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: attributeDefinitions([
+          ...new Set(["pk", "sk", ...INDEXES.flatMap((i) => [i.partitionKey, i.sortKey])]),
+        ]),
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: INDEXES.map(indexDefinition),
+      }),
+    );
+    return;
+  }
+  // UpdateTable creates one index per call.
+  for (const index of INDEXES.filter((i) => !existing.includes(i.indexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: attributeDefinitions([index.partitionKey, index.sortKey]),
+        GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+      }),
+    );
+  }
 }

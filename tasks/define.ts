@@ -73,9 +73,127 @@ export type TaskInput<T> = T extends TaskDefinition<infer S, unknown> ? z.input<
 /** What the task returns into the state. */
 export type TaskOutput<T> = T extends TaskDefinition<z.ZodType, infer O> ? O : never;
 
-/** Formats zod issues as "path: reason" so a failed state names the field. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(input)"}: ${i.message}`).join("; ");
+/** One field that failed validation and why, as the API's `details.fields` lists it. */
+export interface FieldIssue {
+  readonly field: string;
+  /** What is wrong with it, as the predicate of a sentence about the field ("is required"). */
+  readonly reason: string;
+}
+
+/** The value at `path` in `input`, or undefined. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  bigint: "a whole number",
+  boolean: "true or false",
+  object: "an object",
+  array: "a list",
+  date: "a date",
+};
+
+/**
+ * Why zod refused a value, as a predicate ("is required", "must be at most 64 characters").
+ * Schemas' own messages are already predicates (they start in lower case: "must not be empty")
+ * and are kept; zod's default messages ("Invalid input: expected string, received undefined")
+ * are replaced from the issue's data.
+ */
+function reasonOf(issue: z.core.$ZodIssue, missing: boolean): string {
+  const own = /^[a-z]/.test(issue.message) ? issue.message : undefined;
+  if (missing && ["invalid_type", "invalid_value", "invalid_union"].includes(issue.code))
+    return "is required";
+  if (own) return own;
+  switch (issue.code) {
+    case "invalid_type":
+      if (/received undefined$/.test(issue.message)) return "is required";
+      return `must be ${TYPE_NAMES[issue.expected] ?? `of type ${issue.expected}`}`;
+    case "too_small":
+    case "too_big": {
+      const small = issue.code === "too_small";
+      const bound = small ? issue.minimum : issue.maximum;
+      const inclusive = issue.inclusive !== false;
+      if (issue.origin === "string") {
+        if (small && Number(bound) === 1) return "must not be empty";
+        return `must be ${small ? "at least" : "at most"} ${bound} characters`;
+      }
+      if (issue.origin === "array" || issue.origin === "set")
+        return `must have ${small ? "at least" : "at most"} ${bound} items`;
+      if (inclusive) return `must be ${small ? "at least" : "at most"} ${bound}`;
+      return `must be ${small ? "greater" : "less"} than ${bound}`;
+    }
+    case "invalid_format":
+      if (issue.format === "regex") return "has an invalid format";
+      if (issue.format === "url") return "must be a URL";
+      if (issue.format === "email") return "must be an email address";
+      return `must be a valid ${issue.format}`;
+    case "invalid_value":
+      return issue.values.length === 1
+        ? `must be ${JSON.stringify(issue.values[0])}`
+        : `must be one of ${issue.values.map((v) => String(v)).join(", ")}`;
+    case "not_multiple_of":
+      return `must be a multiple of ${issue.divisor}`;
+    case "invalid_key":
+      return "has an invalid key";
+    case "invalid_element":
+      return "has an invalid item";
+    default:
+      return "is not valid";
+  }
+}
+
+/**
+ * The fields a zod error names, one reason each (the first zod reports), with unknown keys as
+ * fields of their own ("x is not a known field"). `root` names the value itself (`body`,
+ * `input`); with `input`, a field that is absent reads "is required" whatever the schema says.
+ */
+export function issueFields(
+  error: z.ZodError,
+  options: { readonly root?: string; readonly input?: unknown } = {},
+): FieldIssue[] {
+  const root = options.root ?? "input";
+  const fields = new Map<string, string>();
+  const add = (path: readonly PropertyKey[], reason: string) => {
+    const field = path.length ? path.map(String).join(".") : root;
+    if (!fields.has(field)) fields.set(field, reason);
+  };
+  for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) add([...issue.path, key], "is not a known field");
+      continue;
+    }
+    const missing =
+      "input" in options && issue.path.length > 0 && valueAt(options.input, issue.path) === undefined;
+    add(issue.path, reasonOf(issue, missing));
+  }
+  return [...fields].map(([field, reason]) => ({ field, reason }));
+}
+
+/** A predicate reads after the field ("showId is required"); any other reason follows a colon. */
+const PREDICATE =
+  /^(is|are|was|must|may|might|can|cannot|should|needs?|has|have|does|do|names|applies|contains|matches|exceeds|refers|points|belongs)\b/;
+
+/** One field's problem as a sentence: "showId is required", "name must be at most 64 characters". */
+export const fieldSentence = ({ field, reason }: FieldIssue) =>
+  PREDICATE.test(reason) ? `${field} ${reason}` : `${field}: ${reason}`;
+
+/**
+ * Zod issues as sentences naming each field, one reason per field, joined by "; " (what a failed
+ * state and a 400 say): "showId is required; name must be at most 64 characters".
+ */
+export function describeIssues(
+  error: z.ZodError,
+  options: { readonly root?: string; readonly input?: unknown } = {},
+): string {
+  return issueFields(error, options).map(fieldSentence).join("; ");
 }
 
 /**

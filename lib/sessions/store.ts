@@ -1,8 +1,10 @@
-import { GetCommand, PutCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { setTimeout as sleep } from "node:timers/promises";
+import { BatchGetCommand, GetCommand, PutCommand, paginateScan, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod";
 import { dynamo } from "#lib/aws/clients.ts";
 import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
-import { Session, sessionKey } from "./model.ts";
+import { Session, SessionStatus, sessionKey } from "./model.ts";
 
 export type { Condition, ConditionalUpdate };
 
@@ -72,4 +74,247 @@ export async function scanSessions(): Promise<Session[]> {
   for await (const page of pages)
     for (const { pk: _pk, sk: _sk, ...doc } of page.Items ?? []) out.push(Session.parse(doc));
   return out;
+}
+
+/**
+ * The table's global secondary indexes that list sessions newest first, keyed on attributes every
+ * session record already has (so records written before the indexes existed are listed too). The
+ * stack's table and the local one declare them from here.
+ *
+ * - `byHost` (`hostUserId`, `createdAt`): a host's sessions, one Query. Channel records carry
+ *   `hostUserId` and `createdAt` as well (one per host), so reads keep only `sk = SESSION`;
+ *   `status` is projected so a host's list filters on it without reading the records.
+ * - `byStatus` (`status`, `createdAt`): every session of one status (the admins' list). Sources
+ *   and destinations have a `status` and a `createdAt` too but never `active`, `ending` or
+ *   `ended`; keys only, so their frequent writes cost the index little. A session stored before
+ *   sessions had a `status` has none, and shows only in its host's list.
+ */
+export const SESSION_INDEXES = {
+  byHost: {
+    indexName: "byHost",
+    partitionKey: "hostUserId",
+    sortKey: "createdAt",
+    nonKeyAttributes: ["status"],
+  },
+  byStatus: { indexName: "byStatus", partitionKey: "status", sortKey: "createdAt", nonKeyAttributes: [] },
+} as const satisfies Record<
+  string,
+  {
+    readonly indexName: string;
+    readonly partitionKey: string;
+    readonly sortKey: string;
+    /** Projected besides the keys (none: KEYS_ONLY). */
+    readonly nonKeyAttributes: readonly string[];
+  }
+>;
+
+export interface SessionListQuery {
+  /** Only this host's sessions (a Query of `byHost`). */
+  readonly hostUserId?: string;
+  readonly status?: SessionStatus;
+  /** Sessions per page, 1-100. */
+  readonly limit: number;
+  /** Where the previous page ended (its `nextToken`). */
+  readonly nextToken?: string;
+}
+
+export interface SessionPage {
+  /** Newest first (by `createdAt`). */
+  readonly sessions: Session[];
+  /** Absent on the last page. */
+  readonly nextToken?: string;
+}
+
+/** A `nextToken` that is not one this listing handed out (another filter, another host, or altered). */
+export class InvalidNextTokenError extends Error {
+  override readonly name = "InvalidNextTokenError";
+  constructor() {
+    super("nextToken is not a token of this listing");
+  }
+}
+
+/** Where a partition's reading resumes: after this index entry, from its start, or nowhere (read to its end). */
+const Position = z.object({ pk: z.string(), sk: z.string(), createdAt: z.string() });
+type Position = z.infer<typeof Position>;
+type Resume = Position | "start" | "end";
+const Token = z.object({
+  v: z.literal(1),
+  p: z.record(z.string(), z.union([Position, z.literal("start"), z.literal("end")])),
+});
+
+interface Partition {
+  /** Names the partition in a token, so a token is only good for the listing that made it. */
+  readonly id: string;
+  readonly index: (typeof SESSION_INDEXES)[keyof typeof SESSION_INDEXES];
+  readonly value: string;
+  readonly status?: SessionStatus;
+}
+
+/** Index pages read per partition for one answer: a host's list filtered on a rare status stays bounded. */
+const MAX_PAGES_PER_PARTITION = 5;
+
+function partitionsOf(q: SessionListQuery): Partition[] {
+  if (q.hostUserId !== undefined) {
+    return [
+      {
+        id: `host:${q.hostUserId}${q.status ? `:${q.status}` : ""}`,
+        index: SESSION_INDEXES.byHost,
+        value: q.hostUserId,
+        ...(q.status ? { status: q.status } : {}),
+      },
+    ];
+  }
+  const statuses = q.status ? [q.status] : SessionStatus.options;
+  return statuses.map((status) => ({
+    id: `status:${status}`,
+    index: SESSION_INDEXES.byStatus,
+    value: status,
+  }));
+}
+
+function decodeToken(token: string, partitions: readonly Partition[]): Map<string, Resume> {
+  let parsed: z.infer<typeof Token>;
+  try {
+    parsed = Token.parse(JSON.parse(Buffer.from(token, "base64url").toString("utf8")));
+  } catch {
+    throw new InvalidNextTokenError();
+  }
+  const ids = Object.keys(parsed.p);
+  if (ids.length !== partitions.length || partitions.some((p) => !(p.id in parsed.p)))
+    throw new InvalidNextTokenError();
+  return new Map(Object.entries(parsed.p));
+}
+
+/** An index entry of a session (or of another record that shares the index's keys). */
+type Entry = Position & Record<string, unknown>;
+
+/**
+ * Reads a partition from `after` until it has `want` sessions, reaches its end or has read
+ * MAX_PAGES_PER_PARTITION pages. `resume` is where reading goes on once every entry returned is used.
+ */
+async function readPartition(
+  p: Partition,
+  after: Position | undefined,
+  want: number,
+): Promise<{ entries: Entry[]; resume: Position | "end" }> {
+  const { index } = p;
+  const entries: Entry[] = [];
+  let start: Record<string, unknown> | undefined = after && {
+    ...after,
+    [index.partitionKey]: p.value,
+  };
+  for (let page = 0; page < MAX_PAGES_PER_PARTITION; page++) {
+    const res = await dynamo().send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        IndexName: index.indexName,
+        KeyConditionExpression: "#p = :p",
+        FilterExpression: p.status ? "sk = :sk AND #status = :status" : "sk = :sk",
+        ExpressionAttributeNames: { "#p": index.partitionKey, ...(p.status ? { "#status": "status" } : {}) },
+        ExpressionAttributeValues: {
+          ":p": p.value,
+          ":sk": "SESSION",
+          ...(p.status ? { ":status": p.status } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: want,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of res.Items ?? []) {
+      entries.push(item as Entry);
+      // Enough: the next read starts after the last entry kept, not after the page.
+      if (entries.length === want) return { entries, resume: positionOf(item as Entry) };
+    }
+    if (!res.LastEvaluatedKey) return { entries, resume: "end" };
+    start = res.LastEvaluatedKey;
+  }
+  return { entries, resume: start ? positionOf(start as Entry) : "end" };
+}
+
+const positionOf = (e: Record<string, unknown>): Position => ({
+  pk: String(e.pk),
+  sk: String(e.sk),
+  createdAt: String(e.createdAt),
+});
+
+/**
+ * One page of sessions, newest first: a Query of `byHost` for one host (never a Scan), or of
+ * `byStatus` for each status asked for, merged by creation time. The index holds keys (and the
+ * status); the documents are read with one BatchGet. A session whose status changed since the
+ * index was written may show on two pages or none of a listing by status, as with any
+ * DynamoDB pagination under writes.
+ */
+export async function listSessions(q: SessionListQuery): Promise<SessionPage> {
+  const partitions = partitionsOf(q);
+  const cursor = q.nextToken ? decodeToken(q.nextToken, partitions) : new Map<string, Resume>();
+  // One more than a page: a partition that has it is not at its end, so the last page has no token.
+  const reads = await Promise.all(
+    partitions.map(async (p) => {
+      const at = cursor.get(p.id) ?? "start";
+      if (at === "end") return { entries: [] as Entry[], resume: "end" as const, at };
+      return { ...(await readPartition(p, at === "start" ? undefined : at, q.limit + 1)), at };
+    }),
+  );
+  // Merge newest first; each partition gives up a prefix of its entries.
+  const taken: Entry[] = [];
+  const used = reads.map(() => 0);
+  while (taken.length < q.limit) {
+    let best = -1;
+    reads.forEach((r, i) => {
+      const head = r.entries[used[i] ?? 0];
+      const bestHead = best >= 0 ? reads[best]?.entries[used[best] ?? 0] : undefined;
+      if (head && (!bestHead || head.createdAt > bestHead.createdAt)) best = i;
+    });
+    if (best < 0) break;
+    const entry = reads[best]?.entries[used[best] ?? 0];
+    if (!entry) break;
+    taken.push(entry);
+    used[best] = (used[best] ?? 0) + 1;
+  }
+  const next: Record<string, Resume> = {};
+  partitions.forEach((p, i) => {
+    const r = reads[i];
+    const n = used[i] ?? 0;
+    if (!r) return;
+    const last = r.entries[n - 1];
+    // All used: go on where the read stopped; some: after the last used; none: where this page began.
+    next[p.id] = n === r.entries.length ? r.resume : last ? positionOf(last) : r.at;
+  });
+  const more = Object.values(next).some((v) => v !== "end");
+  const sessions = (await getSessions(taken)).filter(
+    (s) =>
+      (q.hostUserId === undefined || s.hostUserId === q.hostUserId) &&
+      (q.status === undefined || s.status === q.status),
+  );
+  return {
+    sessions,
+    ...(more ? { nextToken: Buffer.from(JSON.stringify({ v: 1, p: next })).toString("base64url") } : {}),
+  };
+}
+
+/**
+ * The sessions of these index entries, in their order: one strongly consistent BatchGet (the
+ * index itself is eventually consistent); a session deleted meanwhile is left out.
+ */
+async function getSessions(entries: readonly Entry[]): Promise<Session[]> {
+  if (entries.length === 0) return [];
+  const table = config().TABLE_NAME;
+  const found = new Map<string, Session>();
+  let keys: Record<string, unknown>[] = entries.map((e) => ({ pk: e.pk, sk: e.sk }));
+  for (let attempt = 0; keys.length > 0; attempt++) {
+    // Keys left unprocessed are throttled reads: the API answers 503 (retry shortly), as for any throttling.
+    if (attempt === 8)
+      throw Object.assign(new Error("BatchGetItem left sessions unprocessed after 8 attempts"), {
+        name: "ProvisionedThroughputExceededException",
+      });
+    if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 1_000));
+    const res = await dynamo().send(
+      new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+    );
+    for (const { pk, sk: _sk, ...doc } of res.Responses?.[table] ?? [])
+      found.set(String(pk), Session.parse(doc));
+    keys = (res.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+  }
+  return entries.flatMap((e) => found.get(e.pk) ?? []);
 }

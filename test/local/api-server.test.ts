@@ -1,8 +1,20 @@
+import { mkdtempSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { importJWK, SignJWT } from "jose";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApiServer } from "#local/api-server.ts";
+import {
+  type ClaimsVerifier,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  devTokenVerifier,
+  issueDevToken,
+  loadOrCreateIssuerKeys,
+} from "#local/dev-issuer.ts";
 
 const TOKEN = "good-token";
 const verify = async (token: string) => {
@@ -13,8 +25,8 @@ const verify = async (token: string) => {
 let server: Server | undefined;
 
 /** A server of its own per test, so each test's fetch starts with an empty connection pool. */
-async function start(): Promise<string> {
-  server = createApiServer(verify);
+async function start(verifier: ClaimsVerifier = verify): Promise<string> {
+  server = createApiServer(verifier);
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return `http://127.0.0.1:${port}`;
@@ -140,4 +152,116 @@ describe("local API server on a keep-alive connection", () => {
       expect(received.toLowerCase()).toContain("connection: close");
     },
   );
+});
+
+describe("local API server: a 401 says why", () => {
+  const keysPath = join(mkdtempSync(join(tmpdir(), "castflow-issuer-")), "dev-issuer.json");
+  let verifier: ClaimsVerifier;
+  /** A token signed with the local issuer's own key, with these claims. */
+  const signed = async (claims: { iss?: string; aud?: string; exp?: number; nbf?: number }) => {
+    const keys = await loadOrCreateIssuerKeys(keysPath);
+    const jwt = new SignJWT({ groups: [] })
+      .setProtectedHeader({ alg: "ES256", kid: keys.kid })
+      .setSubject("host-1");
+    jwt.setIssuer(claims.iss ?? DEV_ISSUER).setAudience(claims.aud ?? DEV_AUDIENCE);
+    jwt.setExpirationTime(claims.exp ?? "1h");
+    if (claims.nbf !== undefined) jwt.setNotBefore(claims.nbf);
+    return await jwt.sign(await importJWK(keys.privateJwk, "ES256"));
+  };
+  const past = Math.floor(Date.UTC(2025, 0, 1, 12) / 1000);
+  const future = Math.floor(Date.UTC(2099, 0, 1, 12) / 1000);
+
+  beforeAll(async () => {
+    verifier = await devTokenVerifier(keysPath);
+  });
+
+  it.each([
+    {
+      title: "no Authorization header",
+      authorization: async () => undefined,
+      reason: "missing_header",
+      message: "The Authorization header is missing; send Authorization: Bearer <token>.",
+    },
+    {
+      title: "not a Bearer token",
+      authorization: async () => "Basic dXNlcjpwYXNz",
+      reason: "not_bearer",
+      message: "The Authorization header is not a Bearer token; send Authorization: Bearer <token>.",
+    },
+    {
+      title: "not a JWT",
+      authorization: async () => "Bearer abc",
+      reason: "malformed",
+      message: "The bearer token is not a well-formed JWT.",
+    },
+    {
+      title: "a bad signature (another issuer's key)",
+      authorization: async () => {
+        const otherKeys = join(mkdtempSync(join(tmpdir(), "castflow-other-")), "dev-issuer.json");
+        return `Bearer ${await issueDevToken(otherKeys, "host-1")}`;
+      },
+      reason: "bad_signature",
+      message: "The token's signature does not verify with the issuer's key.",
+    },
+    {
+      title: "an expired token",
+      authorization: async () => `Bearer ${await signed({ exp: past })}`,
+      reason: "expired",
+      message: "The token expired at 2025-01-01T12:00:00.000Z; get a new one with npm run dev-token.",
+    },
+    {
+      title: "a token not valid yet",
+      authorization: async () => `Bearer ${await signed({ nbf: future, exp: future + 3600 })}`,
+      reason: "not_yet_valid",
+      message: "The token is not valid before 2099-01-01T12:00:00.000Z.",
+    },
+    {
+      title: "a token of another issuer",
+      authorization: async () => `Bearer ${await signed({ iss: "https://idp.example.com" })}`,
+      reason: "wrong_issuer",
+      message: 'The token\'s issuer is "https://idp.example.com", not "https://castflow.local/dev-issuer".',
+    },
+    {
+      title: "a token for another audience",
+      authorization: async () => `Bearer ${await signed({ aud: "someone-else" })}`,
+      reason: "wrong_audience",
+      message: 'The token\'s audience is "someone-else", not "castflow-api".',
+    },
+  ])("answers 401 for $title, saying why", async ({ authorization, reason, message }) => {
+    const base = await start(verifier);
+    const header = await authorization();
+
+    const res = await fetch(`${base}/sessions`, header ? { headers: { authorization: header } } : {});
+
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: { code: "unauthorized", message, details: { reason } } });
+    // API Gateway's JWT authorizer gives the reason in this header (RFC 6750's form, AWS's spacing).
+    expect(res.headers.get("www-authenticate")).toBe(
+      reason === "missing_header"
+        ? "Bearer"
+        : `Bearer scope="" error="invalid_token" error_description="${message.replaceAll('"', "'")}"`,
+    );
+  });
+
+  it("lets a valid dev token through to the API", async () => {
+    const base = await start(verifier);
+    const res = await fetch(`${base}/no-such-route`, {
+      headers: { authorization: `Bearer ${await issueDevToken(keysPath, "host-1")}` },
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it("answers GET /health without a token, and only GET", async () => {
+    const base = await start(verifier);
+
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+
+    const post = await fetch(`${base}/health`, { method: "POST" });
+    expect(post.status).toBe(401);
+    expect(((await post.json()) as { error: { details: unknown } }).error.details).toEqual({
+      reason: "missing_header",
+    });
+  });
 });

@@ -71,10 +71,14 @@ describe("sessions on persistent host channels", () => {
 
     const host = newHost();
     const channel = await t.persistentChannel(host);
-    await t.createSession(host);
+    const holder = await t.createSession(host);
     const inUse = await t.api("POST", "/sessions", { user: host, body: { showId: "s" } });
     expect(inUse.status).toBe(409);
-    expect(inUse.body.error.message).toBe("Channel is currently in use. Please try again later.");
+    // It names the session that holds the channel, and whether it is live.
+    expect(inUse.body.error.message).toBe(
+      `Channel is currently in use by session ${holder}, which is not live (streaming idle); end it (DELETE /sessions/${holder}) to free the channel.`,
+    );
+    expect(inUse.body.error.details).toMatchObject({ sessionId: holder, live: false });
 
     const offlineHost = newHost();
     const offlineChannel = await t.persistentChannel(offlineHost);
