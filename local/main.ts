@@ -2,29 +2,72 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { STATE_DIR } from "./paths.ts";
-import { DEFAULT_TIME_SCALE, startLocalRuntime } from "./runtime.ts";
+import type { PortInUseError } from "./runtime.ts";
 
 /**
- * `npm start`: the embedded local runtime. Options:
- *   --clean                    start from empty state (deletes .castflow/)
- *   --api-port N               API port (default 4566); --sfn-port, --simulator-port, --dynamodb-port likewise
- *   --demo-host ID             host given a persistent channel at start, if it has none (default host-1;
- *                              --demo-host "" for none)
- *   --legacy-program-channels  hosts without a channel get a program channel per session (default: off,
- *                              as in the deployed stack, where they get 403)
- * Environment: CASTFLOW_TIME_SCALE (default 0.05), POWERTOOLS_LOG_LEVEL (task logs; default INFO).
+ * `npm start`: the embedded local runtime. Its options and environment are USAGE's (what
+ * `npm start -- --help` prints); an unknown option is refused with it and exit code 2.
  */
-const { values } = parseArgs({
-  options: {
-    clean: { type: "boolean", default: false },
-    "api-port": { type: "string", default: "4566" },
-    "sfn-port": { type: "string", default: "4567" },
-    "simulator-port": { type: "string", default: "4568" },
-    "dynamodb-port": { type: "string", default: "4569" },
-    "demo-host": { type: "string", default: "host-1" },
-    "legacy-program-channels": { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: npm start -- [options]
+
+Runs castflow on the embedded local runtime (DynamoDB Local, the AWS simulator, Step Functions,
+the HTTP API and the console) on 127.0.0.1, with its state in .castflow/.
+
+Options:
+  --clean                    start from empty state (deletes .castflow/)
+  --api-port N               API port (default 4566); --sfn-port (4567), --simulator-port (4568),
+                             --dynamodb-port (4569) likewise
+  --console-port N           the console's port (default 4570)
+  --demo-host ID             host given a persistent channel at start, if it has none (default host-1;
+                             --demo-host "" for none)
+  --legacy-program-channels  hosts without a channel get a program channel per session (default: off,
+                             as in the deployed stack, where they get 403)
+  --help                     print this and exit
+
+Environment: CASTFLOW_TIME_SCALE (default 0.05), CASTFLOW_RECONCILE_MINUTES (reconcile's rate,
+0 for none), POWERTOOLS_LOG_LEVEL (task logs; default INFO).`;
+
+/** The option that moves each port (what a port in use asks to change). */
+const PORT_OPTIONS: Record<PortInUseError["service"], string> = {
+  api: "--api-port",
+  sfn: "--sfn-port",
+  simulator: "--simulator-port",
+  dynamodb: "--dynamodb-port",
+  console: "--console-port",
+};
+
+function usageError(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const parseOptions = () =>
+  parseArgs({
+    options: {
+      clean: { type: "boolean", default: false },
+      "api-port": { type: "string", default: "4566" },
+      "sfn-port": { type: "string", default: "4567" },
+      "simulator-port": { type: "string", default: "4568" },
+      "dynamodb-port": { type: "string", default: "4569" },
+      "console-port": { type: "string", default: "4570" },
+      "demo-host": { type: "string", default: "host-1" },
+      "legacy-program-channels": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+let values: ReturnType<typeof parseOptions>["values"];
+try {
+  ({ values } = parseOptions());
+} catch (err) {
+  // node names the option ("Unknown option '--api-prot'. To specify..."): its first sentence.
+  usageError(err instanceof Error ? (err.message.split(". ")[0] ?? err.message) : String(err));
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// Loaded once the options are known: the runtime's modules (the CDK stack among them) take seconds.
+const { DEFAULT_TIME_SCALE, PortInUseError: PortInUse, startLocalRuntime } = await import("./runtime.ts");
 
 const port = (name: string, raw: string | undefined) => {
   const n = Number(raw);
@@ -40,6 +83,8 @@ if (values.clean) rmSync(STATE_DIR, { recursive: true, force: true });
 const runtime = await startLocalRuntime({
   stateDir: STATE_DIR,
   legacyProgramChannels: values["legacy-program-channels"],
+  // One line per execution started, succeeded or failed.
+  executionLog: true,
   // The deployed stack's schedules (reconcile every 5 minutes), at the time scale.
   schedules:
     process.env.CASTFLOW_RECONCILE_MINUTES === undefined
@@ -50,9 +95,16 @@ const runtime = await startLocalRuntime({
     sfn: port("sfn-port", values["sfn-port"]),
     simulator: port("simulator-port", values["simulator-port"]),
     dynamodb: port("dynamodb-port", values["dynamodb-port"]),
+    console: port("console-port", values["console-port"]),
   },
+}).catch((err: unknown) => {
+  if (!(err instanceof PortInUse)) throw err;
+  console.error(
+    `port ${err.port} is in use: pass ${PORT_OPTIONS[err.service]} N (or stop what listens there: another castflow?)`,
+  );
+  process.exit(1);
 });
-const { api, sfn, simulator, dynamodb } = runtime.endpoints;
+const { api, sfn, simulator, dynamodb, console: consoleUrl } = runtime.endpoints;
 
 /**
  * The demo host gets a persistent channel through the admin API, as an operator would give one
@@ -88,6 +140,7 @@ console.log(`castflow local runtime is up (time scale ${scale}${scale === DEFAUL
   Step Functions ${sfn}
   Simulator    ${simulator}   (MediaLive, IVS, MediaConnect, SSM; GET /_sim/resources)
   DynamoDB     ${dynamodb}
+  Console      ${consoleUrl}   (sessions, executions drawn on their state machines, faults)
   State        ${STATE_DIR}  (endpoints in ${join(STATE_DIR, "local.json")})
 
 Demo host    ${demoLine}
@@ -98,6 +151,7 @@ Try this (in another terminal):
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/start -H "authorization: Bearer $TOKEN"
   curl -s ${api}/executions/<url-encoded executionArn> -H "authorization: Bearer $TOKEN"
   curl -s ${api}/sessions/<sessionId> -H "authorization: Bearer $TOKEN"
+  curl -s ${api}/sessions -H "authorization: Bearer $TOKEN"
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/stop -H "authorization: Bearer $TOKEN"
   curl -s -X DELETE ${api}/sessions/<sessionId> -H "authorization: Bearer $TOKEN"
   curl -s ${simulator}/_sim/resources
@@ -112,7 +166,7 @@ Restream destinations (an admin registers a source, a host adds a destination on
   AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
     aws stepfunctions list-executions --endpoint-url ${sfn} --state-machine-arn ${runtime.stateMachineArns["go-live"]}
 
-Ctrl-C stops everything.`);
+Executions print one line each below as they start and end. Ctrl-C stops everything.`);
 
 let stopping = false;
 const shutdown = async () => {

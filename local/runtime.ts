@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
@@ -9,15 +10,17 @@ import { resetConfig } from "#lib/config.ts";
 import { errorName } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { MACHINES } from "#state-machines/registry.ts";
+import { executionName } from "#state-machines/workflow/lifecycle.ts";
 import type { AnyTask } from "#tasks/define.ts";
 import { createApiServer } from "./api-server.ts";
+import { startConsole } from "./console/server.ts";
 import { type LocalRule, stackDefinitions } from "./definitions.ts";
 import { devTokenVerifier, issueDevToken } from "./dev-issuer.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb.ts";
 import { createLocalEventBridge, type LocalEventBridge } from "./events/bus.ts";
 import { grantedActions, installIamEnforcement, type Principal, runAs } from "./iam.ts";
 import { type Settled, settleAborted } from "./settle.ts";
-import { createSfnService, type SfnService } from "./sfn/index.ts";
+import { createSfnService, type ExecutionEvent, type SfnService } from "./sfn/index.ts";
 import {
   type DurationOverrides,
   type Simulator,
@@ -66,11 +69,20 @@ export interface LocalRuntimeOptions {
    * The state retries it, so every task must be idempotent under re-execution.
    */
   readonly taskCrashRate?: number;
+  /**
+   * One line per execution started, succeeded or failed (`12:03:04 go-live-<id>-1 started`, see
+   * `executionLine`): `true` prints them on stdout, a function receives them. Runs the schedules
+   * start (reconcile) show only when they fail. Default: off (tests); `npm start` turns it on.
+   */
+  readonly executionLog?: boolean | ((line: string) => void);
+  /** Ports to listen on; each must be free (PortInUseError otherwise). Default: free ones. */
   readonly ports?: {
     readonly api?: number;
     readonly sfn?: number;
     readonly simulator?: number;
     readonly dynamodb?: number;
+    /** The console (local/console/); 0 or absent = a free port. */
+    readonly console?: number;
   };
 }
 
@@ -79,6 +91,8 @@ export interface LocalEndpoints {
   readonly sfn: string;
   readonly simulator: string;
   readonly dynamodb: string;
+  /** The console: sessions, executions drawn on their state machines, the simulated account. */
+  readonly console: string;
 }
 
 export interface LocalRuntime {
@@ -141,6 +155,52 @@ async function taskCrash(taskName: string, timeScale: number): Promise<Error> {
   );
 }
 
+/** A port the runtime was asked to listen on is taken by another process. */
+export class PortInUseError extends Error {
+  override readonly name = "PortInUseError";
+  constructor(
+    readonly service: keyof NonNullable<LocalRuntimeOptions["ports"]>,
+    readonly port: number,
+  ) {
+    super(`port ${port} is in use (${service})`);
+  }
+}
+
+/** Fails with PortInUseError when `port` cannot be bound on `host` (a port of 0 is always free). */
+async function ensurePortFree(
+  service: keyof NonNullable<LocalRuntimeOptions["ports"]>,
+  port: number | undefined,
+  host: string,
+): Promise<void> {
+  if (!port) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? new PortInUseError(service, port) : err),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const clock = (epochMs: number) => new Date(epochMs).toTimeString().slice(0, 8);
+
+/**
+ * The runtime terminal's line for an execution event, at the event's local time:
+ * `12:03:04 go-live-abc-1 started`, `... succeeded in 41.2 s`,
+ * `... FAILED in 12.0 s at "Wait For Channel Running: Timed Out": ChannelWaitTimeout`, and
+ * likewise `TIMED OUT` and `ABORTED` with the state it was in.
+ */
+export function executionLine(event: ExecutionEvent): string {
+  if (event.type === "started") return `${clock(event.startDate)} ${event.name} started`;
+  const took = seconds(event.stopDate - event.startDate);
+  const head = `${clock(event.stopDate)} ${event.name}`;
+  if (event.status === "SUCCEEDED") return `${head} succeeded in ${took}`;
+  const word = { FAILED: "FAILED", TIMED_OUT: "TIMED OUT", ABORTED: "ABORTED" }[event.status];
+  const at = event.state === undefined ? "" : ` at ${JSON.stringify(event.state)}`;
+  return `${head} ${word} in ${took}${at}${event.error ? `: ${event.error}` : ""}`;
+}
+
 async function listen(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -173,6 +233,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 
   try {
+    // A port taken by another process (often a castflow already running) fails before anything starts.
+    await ensurePortFree("api", options.ports?.api, host);
+    await ensurePortFree("sfn", options.ports?.sfn, host);
+    await ensurePortFree("simulator", options.ports?.simulator, host);
+    await ensurePortFree("console", options.ports?.console, host);
+    // DynamoDB Local listens on every interface.
+    if (!options.dynamodbEndpoint) await ensurePortFree("dynamodb", options.ports?.dynamodb, "0.0.0.0");
     let dynamodbEndpoint = options.dynamodbEndpoint;
     if (!dynamodbEndpoint) {
       const ddb: DynamoDbLocal = await startDynamoDbLocal({
@@ -240,6 +307,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     });
     stops.push(() => sfn.close());
+    // Names of the runs the schedules start: shown only when they fail (they run every few seconds).
+    const quiet = new Set<string>();
+    const print = options.executionLog === true ? (line: string) => console.log(line) : options.executionLog;
+    if (print) {
+      const unsubscribe = sfn.onExecution((event) => {
+        const routine = quiet.has(event.name);
+        if (event.type === "closed") quiet.delete(event.name);
+        if (routine && (event.type === "started" || event.status === "SUCCEEDED")) return;
+        print(executionLine(event));
+      });
+      stops.push(async () => unsubscribe());
+    }
     const events = createLocalEventBridge({
       rules,
       timeScale,
@@ -311,7 +390,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (!schedule || !everyMinutes) continue;
       const timer = setInterval(
         () => {
-          startLifecycle(lifecycle, 1, () => schedule.input(randomUUID()) as never).catch((err: unknown) =>
+          const input = schedule.input(randomUUID());
+          const parsed = lifecycle.input.safeParse(input);
+          if (parsed.success) quiet.add(executionName(lifecycle, lifecycle.key(parsed.data), 1));
+          startLifecycle(lifecycle, 1, () => input as never).catch((err: unknown) =>
             logger.error("Could not start a scheduled run", {
               lifecycle: lifecycle.name,
               error: errorName(err),
@@ -323,11 +405,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stops.push(async () => clearInterval(timer));
     }
 
+    const consoleServer = await startConsole({
+      host,
+      port: options.ports?.console ?? 0,
+      sfnEndpoint: sfnListening.url,
+      simulatorUrl: simulator.url,
+      stateMachineArns,
+    });
+    stops.push(() => consoleServer.close());
+
     const endpoints: LocalEndpoints = {
       api,
       sfn: sfnListening.url,
       simulator: simulator.url,
       dynamodb: dynamodbEndpoint,
+      console: consoleServer.url,
     };
     if (stateDir) writeFileSync(join(stateDir, "local.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
     // Executions the last run left RUNNING were aborted on load: settle their records now.

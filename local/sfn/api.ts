@@ -114,12 +114,8 @@ function isValidExecutionName(name: string): boolean {
   return true;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The execution input: at most 256 KiB of JSON text holding an object. */
-function parseExecutionInput(inputText: string): Record<string, unknown> {
+/** The execution input: at most 256 KiB of any JSON text (an object, an array, a string, ...), as AWS takes. */
+function parseExecutionInput(inputText: string): unknown {
   if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
     throw new SfnApiError(
       "InvalidExecutionInput",
@@ -131,9 +127,6 @@ function parseExecutionInput(inputText: string): Record<string, unknown> {
     input = JSON.parse(inputText);
   } catch {
     throw new SfnApiError("InvalidExecutionInput", `Invalid State Machine Execution Input: '${inputText}'`);
-  }
-  if (!isPlainObject(input)) {
-    throw new SfnApiError("InvalidExecutionInput", "Execution input must be a JSON object");
   }
   return input;
 }

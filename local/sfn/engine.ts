@@ -24,7 +24,13 @@ import {
   TaskFailure,
   WaitForExecutionTimeoutError,
 } from "./errors.ts";
-import { type EngineEvent, type HistoryEventRecord, HistoryRecorder, jsonText } from "./history.ts";
+import {
+  currentStateName,
+  type EngineEvent,
+  type HistoryEventRecord,
+  HistoryRecorder,
+  jsonText,
+} from "./history.ts";
 import { type ExecutionRecord, type ExecutionStatus, ExecutionStore, loadExecutions } from "./store.ts";
 
 /** Invokes the code behind a Task state's resource (e.g. a Lambda ARN). Throw an Error whose `name` is the error name to fail the task (Retry/Catch match on it). */
@@ -70,6 +76,37 @@ export interface AbortedExecution {
   readonly input: string;
 }
 
+/** An execution started, or closed (succeeded, failed, timed out or was aborted). */
+export type ExecutionEvent =
+  | ({ readonly type: "started" } & ExecutionEventBase)
+  | ({
+      readonly type: "closed";
+      readonly status: Exclude<ExecutionStatus, "RUNNING">;
+      /** Epoch milliseconds. */
+      readonly stopDate: number;
+      readonly error?: string;
+      readonly cause?: string;
+      /**
+       * FAILED: the state whose failure failed the execution (the first state that failed with
+       * the execution's error and was not retried, e.g. "Wait For Channel Running: Timed Out",
+       * not the Parallel around it nor the Fail state after the compensation); TIMED_OUT and
+       * ABORTED: the state it was in.
+       */
+      readonly state?: string;
+    } & ExecutionEventBase);
+
+interface ExecutionEventBase {
+  readonly executionArn: string;
+  /** The execution name. */
+  readonly name: string;
+  readonly stateMachineName: string;
+  /** Epoch milliseconds. */
+  readonly startDate: number;
+}
+
+/** Told of every execution started and closed, synchronously; what it throws is logged and ignored. */
+export type ExecutionListener = (event: ExecutionEvent) => void;
+
 /** A configured state machine, ready to run. */
 export interface MachineEntry {
   readonly name: string;
@@ -93,6 +130,13 @@ interface Invocation {
   timedOut: boolean;
 }
 
+/** A state that failed and has not been retried (yet): what the execution's failure is traced to. */
+interface StateFailure {
+  readonly state: string;
+  readonly type: string;
+  readonly error: string;
+}
+
 /** Runtime side of a RUNNING execution. */
 interface ActiveExecution {
   readonly record: ExecutionRecord;
@@ -101,6 +145,8 @@ interface ActiveExecution {
   /** Set once the execution closed (stopped, timed out, finished): no more events, no more tasks. */
   closed: boolean;
   readonly invocations: Invocation[];
+  /** States that failed and were not retried, in order. */
+  readonly failures: StateFailure[];
   /** Cancels local waits (rewritten Wait states); the engine has its own abort. */
   readonly abortController: AbortController;
   abortEngine: () => void;
@@ -141,6 +187,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The state an execution's failure comes from: the first state that failed with the execution's
+ * error and was not retried (a Parallel or Map only passes its branch's failure on), else the
+ * last state that failed.
+ */
+function failedState(failures: readonly StateFailure[], error: string): string | undefined {
+  const own = failures.filter((f) => f.type !== "Parallel" && f.type !== "Map");
+  return (own.find((f) => f.error === error) ?? own.at(-1) ?? failures.at(-1))?.state;
+}
+
 export class ExecutionEngine {
   readonly region: string;
   readonly accountId: string;
@@ -154,6 +210,7 @@ export class ExecutionEngine {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly active = new Map<string, ActiveExecution>();
   private readonly closeListeners = new Map<string, Set<() => void>>();
+  private readonly executionListeners = new Set<ExecutionListener>();
   private readonly store: ExecutionStore | undefined;
   private nextSeq = 1;
 
@@ -216,13 +273,8 @@ export class ExecutionEngine {
     return [...this.executions.values()];
   }
 
-  /** Starts a new execution; the caller has checked the name is free and the input is a JSON object. */
-  start(
-    machine: MachineEntry,
-    name: string,
-    inputText: string,
-    input: Record<string, unknown>,
-  ): ExecutionView {
+  /** Starts a new execution; the caller has checked the name is free and the input is JSON text. */
+  start(machine: MachineEntry, name: string, inputText: string, input: unknown): ExecutionView {
     const executionArn = this.executionArn(machine.name, name);
     if (this.executions.has(executionArn)) throw new Error(`Execution ${executionArn} already exists`);
     const record: ExecutionRecord = {
@@ -238,6 +290,7 @@ export class ExecutionEngine {
     this.executions.set(executionArn, record);
     this.launch(machine, record, input);
     this.changed();
+    this.emit({ type: "started", ...this.eventBase(record) });
     return record;
   }
 
@@ -263,6 +316,32 @@ export class ExecutionEngine {
       };
       listeners.add(onClose);
     });
+  }
+
+  /** Tells `listener` of every execution started and closed from now on; returns the unsubscribe. */
+  onExecution(listener: ExecutionListener): () => void {
+    this.executionListeners.add(listener);
+    return () => this.executionListeners.delete(listener);
+  }
+
+  private emit(event: ExecutionEvent): void {
+    for (const listener of this.executionListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error("[local-sfn] an execution listener failed:", error);
+      }
+    }
+  }
+
+  private eventBase(record: ExecutionRecord): ExecutionEventBase {
+    const { executionArn, name, stateMachineArn, startDate } = record;
+    return {
+      executionArn,
+      name,
+      stateMachineName: stateMachineArn.slice(stateMachineArn.lastIndexOf(":") + 1),
+      startDate,
+    };
   }
 
   /** Aborts running executions (recorded as ABORTED, castflow.LocalRuntimeStopped) and saves. */
@@ -314,6 +393,7 @@ export class ExecutionEngine {
     record: ExecutionRecord,
     status: Exclude<ExecutionStatus, "RUNNING">,
     result: { output?: string; error?: string; cause?: string },
+    state?: string,
   ): void {
     record.status = status;
     record.stopDate = Date.now();
@@ -325,9 +405,18 @@ export class ExecutionEngine {
     this.closeListeners.delete(record.executionArn);
     for (const listener of listeners ?? []) listener();
     this.changed();
+    this.emit({
+      type: "closed",
+      ...this.eventBase(record),
+      status,
+      stopDate: record.stopDate,
+      ...(record.error === undefined ? {} : { error: record.error }),
+      ...(record.cause === undefined ? {} : { cause: record.cause }),
+      ...(state === undefined ? {} : { state }),
+    });
   }
 
-  private launch(machine: MachineEntry, record: ExecutionRecord, input: Record<string, unknown>): void {
+  private launch(machine: MachineEntry, record: ExecutionRecord, input: unknown): void {
     const recorder = new HistoryRecorder(record.history, machine.prepared.states, this.region, () =>
       this.changed(),
     );
@@ -348,6 +437,7 @@ export class ExecutionEngine {
       recorder,
       closed: false,
       invocations: [],
+      failures: [],
       abortController: new AbortController(),
       abortEngine: () => {},
     };
@@ -395,6 +485,13 @@ export class ExecutionEngine {
         if (event.type === "StateFailed" && event.state.type === "Task" && event.Error === "States.Timeout") {
           this.recordTaskTimeout(active, event.state.name, event.Cause);
         }
+        if (event.type === "StateFailed") {
+          const type = active.machine.prepared.states.get(event.state.name)?.type ?? event.state.type;
+          active.failures.push({ state: event.state.name, type, error: String(event.Error) });
+        } else if (event.type === "StateRetried") {
+          const i = active.failures.findLastIndex((f) => f.state === event.state.name);
+          if (i >= 0) active.failures.splice(i, 1);
+        }
         active.recorder.onEngineEvent(event);
       }
     } catch (error) {
@@ -414,7 +511,7 @@ export class ExecutionEngine {
     } else if (result.error instanceof ExecutionTimeoutError) {
       const error = "States.Timeout";
       const cause = `The execution exceeded its TimeoutSeconds of ${String(active.machine.prepared.original.TimeoutSeconds)} seconds.`;
-      this.closeRecord(record, "TIMED_OUT", { error, cause });
+      this.closeRecord(record, "TIMED_OUT", { error, cause }, currentStateName(record.history));
       recorder.append("ExecutionTimedOut", { executionTimedOutEventDetails: { error, cause } });
     } else if (result.error instanceof ExecutionAbortedError) {
       // Only reachable if the engine aborted on its own; stops go through abort().
@@ -424,7 +521,7 @@ export class ExecutionEngine {
       const inner = result.error instanceof ExecutionError ? result.error.cause : result.error;
       const error = inner instanceof Error ? inner.name : "States.Runtime";
       const cause = inner instanceof Error ? inner.message : String(inner);
-      this.closeRecord(record, "FAILED", { error, cause });
+      this.closeRecord(record, "FAILED", { error, cause }, failedState(active.failures, error));
       recorder.append("ExecutionFailed", { executionFailedEventDetails: { error, cause } });
     }
   }
@@ -511,10 +608,15 @@ export class ExecutionEngine {
 
   private abort(active: ActiveExecution, error: string | undefined, cause: string | undefined): void {
     active.closed = true;
-    this.closeRecord(active.record, "ABORTED", {
-      ...(error === undefined ? {} : { error }),
-      ...(cause === undefined ? {} : { cause }),
-    });
+    this.closeRecord(
+      active.record,
+      "ABORTED",
+      {
+        ...(error === undefined ? {} : { error }),
+        ...(cause === undefined ? {} : { cause }),
+      },
+      currentStateName(active.record.history),
+    );
     active.recorder.append("ExecutionAborted", {
       executionAbortedEventDetails: {
         ...(error === undefined ? {} : { error }),

@@ -16,6 +16,8 @@ export {
   type AbortedExecution,
   createSfnService,
   type ExecutionDescription,
+  type ExecutionEvent,
+  type ExecutionListener,
   type LocalStateMachine,
   type SfnService,
   type SfnServiceOptions,

@@ -6,12 +6,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSfnOperations } from "./api.ts";
-import { type AbortedExecution, type EngineOptions, ExecutionEngine } from "./engine.ts";
+import {
+  type AbortedExecution,
+  type EngineOptions,
+  ExecutionEngine,
+  type ExecutionListener,
+} from "./engine.ts";
 import { SfnApiError } from "./errors.ts";
 import { createJsonProtocolHandler } from "./protocol.ts";
 import type { ExecutionStatus } from "./store.ts";
 
-export type { AbortedExecution, LocalStateMachine, TaskInvoker } from "./engine.ts";
+export type {
+  AbortedExecution,
+  ExecutionEvent,
+  ExecutionListener,
+  LocalStateMachine,
+  TaskInvoker,
+} from "./engine.ts";
 
 export interface SfnServiceOptions extends EngineOptions {}
 
@@ -40,6 +51,11 @@ export interface SfnService {
   /** Resolves when the execution is no longer RUNNING; returns DescribeExecution-shaped data. */
   waitForExecution(executionArn: string, timeoutMs?: number): Promise<ExecutionDescription>;
   /**
+   * Tells `listener` of every execution started and closed from now on (the local runtime's
+   * terminal lines), as it happens: no polling. Returns the unsubscribe.
+   */
+  onExecution(listener: ExecutionListener): () => void;
+  /**
    * Executions that were RUNNING in the state file (`statePath`) when the service started: the
    * process that ran them ended first, so they were recorded as ABORTED with the error
    * castflow.LocalRuntimeRestarted. In the file's (creation) order; empty without a state file.
@@ -65,6 +81,10 @@ class LocalSfnService implements SfnService {
 
   stateMachineArn(name: string): string {
     return this.engine.stateMachineArn(name);
+  }
+
+  onExecution(listener: ExecutionListener): () => void {
+    return this.engine.onExecution(listener);
   }
 
   async listen(port = 0, host = "127.0.0.1"): Promise<{ url: string; port: number }> {
