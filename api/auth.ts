@@ -16,10 +16,9 @@ export const ADMIN_GROUP = "admin";
  */
 export const PUBLIC_ROUTES = [{ method: "GET", path: "/health" }] as const;
 
-/** Whether `method path` is a public route (a trailing slash ignored, as the router does). */
+/** Whether `method path` is a public route: exactly its path, as API Gateway matches a route. */
 export function isPublicRoute(method: string, path: string): boolean {
-  const normalized = path.replace(/\/+$/, "") || "/";
-  return PUBLIC_ROUTES.some((r) => r.method === method.toUpperCase() && r.path === normalized);
+  return PUBLIC_ROUTES.some((r) => r.method === method.toUpperCase() && r.path === path);
 }
 
 /**

@@ -542,7 +542,8 @@ export const HISTORY_MAX_LIMIT = 100;
  * can only mislabel the caller's own page.
  */
 const Cursor = z.object({
-  t: z.string().min(1).max(8192),
+  // GetExecutionHistory's own nextToken: at most 1024 characters.
+  t: z.string().min(1).max(1024),
   o: z.array(z.string().min(1).max(MAX_EXECUTION_NAME)).max(32),
 });
 type Cursor = z.infer<typeof Cursor>;
@@ -612,7 +613,8 @@ export async function executionHistory(
   try {
     page = await historyPage(executionArn, { reverse: false, maxResults: limit, nextToken: cursor?.t });
   } catch (err) {
-    if (errorName(err) === "InvalidToken") throw fieldError("nextToken", "is not valid for this page size");
+    if (errorName(err) === "InvalidToken" || errorName(err) === "ValidationException")
+      throw fieldError("nextToken", "is not a token of this execution's history; read it again without one");
     throw err;
   }
   const open = [...(cursor?.o ?? [])];

@@ -56,8 +56,7 @@ export async function listReconcileRuns(query: Record<string, string | undefined
   let after: string | undefined;
   if (query.nextToken !== undefined) {
     after = Buffer.from(query.nextToken, "base64url").toString("utf8");
-    if (!/^RUN#[\w:.#-]{1,200}$/.test(after))
-      throw fieldError("nextToken", "is not a token this list gave");
+    if (!/^RUN#[\w:.#-]{1,200}$/.test(after)) throw fieldError("nextToken", "is not a token this list gave");
   }
   const { runs, next } = await listRuns(limit, after);
   return {

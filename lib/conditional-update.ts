@@ -64,9 +64,11 @@ export async function conditionalUpdate(
         TableName: config().TABLE_NAME,
         Key: key,
         UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-        ConditionExpression: ["attribute_exists(pk)", update.condition?.expression]
-          .filter(Boolean)
-          .join(" AND "),
+        // The caller's condition in parentheses: AND binds tighter than OR, and `a OR b` must not
+        // let an update create an item that does not exist.
+        ConditionExpression: update.condition
+          ? `attribute_exists(pk) AND (${update.condition.expression})`
+          : "attribute_exists(pk)",
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: "ALL_NEW",

@@ -16,10 +16,29 @@ export const MAX_USAGE_RUNS = 1000;
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/** `runs` with the run `from`-`to` added, and those older than the report's window dropped. */
-export function withRun(runs: readonly UsageRun[] | undefined, from: string, to: string): UsageRun[] {
+/**
+ * A record written before runs were kept has a total and no runs: its total becomes one run,
+ * ending at its last update (or before `by`, the start of a run being closed now).
+ */
+function legacyRun(before: { totalSeconds: number; updatedAt: string }, by?: string): UsageRun[] {
+  if (before.totalSeconds <= 0) return [];
+  const to = Math.min(Date.parse(before.updatedAt), by ? Date.parse(by) : Number.POSITIVE_INFINITY);
+  return [{ from: new Date(to - before.totalSeconds * 1000).toISOString(), to: new Date(to).toISOString() }];
+}
+
+/**
+ * The record's runs with the run `from`-`to` added, and those older than the report's window
+ * dropped. `before` is the record as read: its runs, and its total before this run (a record
+ * that kept no runs yet turns that total into one, so the report does not lose it).
+ */
+export function withRun(
+  before: { runs?: readonly UsageRun[] | undefined; totalSeconds: number; updatedAt: string },
+  from: string,
+  to: string,
+): UsageRun[] {
   const oldest = Date.parse(to) - USAGE_WINDOW_DAYS * DAY_MS;
-  return [...(runs ?? []), { from, to }].filter((r) => Date.parse(r.to) >= oldest).slice(-MAX_USAGE_RUNS);
+  const runs = before.runs ?? legacyRun(before, from);
+  return [...runs, { from, to }].filter((r) => Date.parse(r.to) >= oldest).slice(-MAX_USAGE_RUNS);
 }
 
 /** Seconds between two ISO times (0 when `to` is before `from`). */
@@ -38,11 +57,7 @@ export function runsOf(record: {
   updatedAt: string;
   now: Date;
 }): UsageRun[] {
-  const runs = [...(record.runs ?? [])];
-  if (runs.length === 0 && record.totalSeconds > 0) {
-    const to = Date.parse(record.updatedAt);
-    runs.push({ from: new Date(to - record.totalSeconds * 1000).toISOString(), to: record.updatedAt });
-  }
+  const runs = [...(record.runs ?? legacyRun(record))];
   if (record.since) runs.push({ from: record.since, to: record.now.toISOString() });
   return runs;
 }

@@ -252,7 +252,11 @@ export function closeRun(d: Destination, now: Date): { set: Record<string, unkno
   return {
     set: {
       "metrics.runningSeconds": d.metrics.runningSeconds + uncountedRunningSeconds(d, now),
-      "metrics.runs": withRun(d.metrics.runs, since, now.toISOString()),
+      "metrics.runs": withRun(
+        { runs: d.metrics.runs, totalSeconds: d.metrics.runningSeconds, updatedAt: d.updatedAt },
+        since,
+        now.toISOString(),
+      ),
     },
     remove: ["metrics.runningSince"],
   };

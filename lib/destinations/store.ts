@@ -91,7 +91,15 @@ export async function closeFlowRun(sourceId: string, at: Date): Promise<void> {
   await updateSource(sourceId, {
     set: {
       "flowUsage.activeSeconds": source.flowUsage.activeSeconds + secondsBetween(since, at),
-      "flowUsage.runs": withRun(source.flowUsage.runs, since, at.toISOString()),
+      "flowUsage.runs": withRun(
+        {
+          runs: source.flowUsage.runs,
+          totalSeconds: source.flowUsage.activeSeconds,
+          updatedAt: source.updatedAt,
+        },
+        since,
+        at.toISOString(),
+      ),
     },
     remove: ["flowUsage.activeSince"],
     condition: { expression: "#flowUsage.#activeSince = :since", values: { ":since": since } },

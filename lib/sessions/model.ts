@@ -160,16 +160,21 @@ export function uncountedBroadcastSeconds(s: Session, now: Date): number {
 
 /**
  * The update that ends the session's current broadcast at `now` (its channel stopped): stopped
- * then, its seconds added to the total and the run kept for the cost report. For a write
- * conditioned on the record as read (`s`); a broadcast already counted is not counted again.
+ * then, its seconds added to the total and the run kept for the cost report; nothing when no
+ * broadcast is open. For a write conditioned on the record as read (`s`): a broadcast already
+ * counted is not counted again.
  */
 export function closeBroadcast(s: Session, now: Date): Record<string, unknown> {
   const stoppedAt = now.toISOString();
   const { startedAt } = s.streaming;
-  if (!startedAt || uncountedBroadcastSeconds(s, now) === 0) return { "streaming.stoppedAt": stoppedAt };
+  if (!startedAt || uncountedBroadcastSeconds(s, now) === 0) return {};
   return {
     "streaming.stoppedAt": stoppedAt,
     "streaming.totalStreamedSeconds": s.streaming.totalStreamedSeconds + uncountedBroadcastSeconds(s, now),
-    "streaming.runs": withRun(s.streaming.runs, startedAt, stoppedAt),
+    "streaming.runs": withRun(
+      { runs: s.streaming.runs, totalSeconds: s.streaming.totalStreamedSeconds, updatedAt: s.updatedAt },
+      startedAt,
+      stoppedAt,
+    ),
   };
 }

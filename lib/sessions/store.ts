@@ -134,7 +134,7 @@ export class InvalidNextTokenError extends Error {
 }
 
 /** Where a partition's reading resumes: after this index entry, from its start, or nowhere (read to its end). */
-const Position = z.object({ pk: z.string(), sk: z.string(), createdAt: z.string() });
+const Position = z.object({ pk: z.string().min(1), sk: z.string().min(1), createdAt: z.string().min(1) });
 type Position = z.infer<typeof Position>;
 type Resume = Position | "start" | "end";
 const Token = z.object({

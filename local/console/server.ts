@@ -271,6 +271,13 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       return sendJson(res, 200, accountView(body));
     }
     if (path === "/api/faults" && ["GET", "POST", "DELETE"].includes(method)) {
+      // JSON only: a page of another origin cannot send it without a CORS preflight, which this
+      // server never answers, so no other site the developer opens can inject faults.
+      if (
+        method === "POST" &&
+        (req.headers["content-type"] ?? "").split(";")[0]?.trim() !== "application/json"
+      )
+        throw new HttpError(415, "send the faults as JSON (content-type: application/json)");
       const answer = await simulator(
         method,
         "/_sim/faults",

@@ -17,11 +17,25 @@ export interface ReleaseFlowOutput {
  * sees it stopping and starts it again once it is STANDBY: never a channel started on a flow
  * that is being stopped under it. Safe to repeat.
  */
-export async function releaseFlow(input: FlowUserInput, { signal }: TaskContext): Promise<ReleaseFlowOutput> {
+export async function releaseFlow(input: FlowUserInput, context: TaskContext): Promise<ReleaseFlowOutput> {
+  const source = await getSource(input.sourceId);
+  if (!source?.flow?.flowArn) return { stopped: false };
+  await updateSource(input.sourceId, { remove: [`flowUsers.${input.destinationId}`] });
+  return await stopFlowIfUnused(input, context);
+}
+
+/**
+ * The second half of releaseFlow, for a caller that took the destination off the flow's users
+ * itself (reconcile does, conditionally): if nobody uses the flow, this destination decides to
+ * stop it and stops it.
+ */
+export async function stopFlowIfUnused(
+  input: FlowUserInput,
+  { signal }: TaskContext,
+): Promise<ReleaseFlowOutput> {
   const source = await getSource(input.sourceId);
   const flowArn = source?.flow?.flowArn;
   if (!source || !flowArn) return { stopped: false };
-  await updateSource(input.sourceId, { remove: [`flowUsers.${input.destinationId}`] });
   const now = new Date().toISOString();
   const decided = await updateSource(input.sourceId, {
     set: { flowPhase: "stopping", flowPhaseAt: now, flowPhaseBy: input.destinationId },

@@ -20,7 +20,7 @@ import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
 import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import { defineTask } from "#tasks/define.ts";
-import { releaseFlow } from "#tasks/destinations/release-flow.ts";
+import { releaseFlow, stopFlowIfUnused } from "#tasks/destinations/release-flow.ts";
 
 /**
  * The lifecycles whose executions own records (and so can leave one stuck), by name. The registry
@@ -139,7 +139,10 @@ export const task = defineTask({
         for (const destinationId of repair.users) {
           const since = repair.usersSince?.[destinationId];
           if (since && !(await removeFlowUser(repair.sourceId, destinationId, since))) continue;
-          stopped = (await releaseFlow({ sourceId: repair.sourceId, destinationId }, { signal })).stopped;
+          const user = { sourceId: repair.sourceId, destinationId };
+          // Taken off conditionally above: release-flow's own removal would not be.
+          stopped = (since ? await stopFlowIfUnused(user, { signal }) : await releaseFlow(user, { signal }))
+            .stopped;
         }
         return { done: stopped ? "released; the flow is stopping" : "released; the flow is kept" };
       }

@@ -38,6 +38,7 @@ export async function markStopped(input: MarkStoppedInput): Promise<MarkStoppedO
       set: {
         "streaming.status": "idle",
         "streaming.isLive": false,
+        "streaming.stoppedAt": now.toISOString(),
         ...closeBroadcast(current, now),
       },
       remove: ["streaming.error", "streaming.playbackUrl"],

@@ -488,7 +488,10 @@ describe("metrics and source status", () => {
       expect.objectContaining({ destinationId, estimatedCostUsd: Number(minimum.toFixed(2)) }),
     );
     expect(cost.body.sources).toContainEqual(
-      expect.objectContaining({ sourceId: src.sourceId, flow: expect.objectContaining({ activeHours: expect.any(Number) }) }),
+      expect.objectContaining({
+        sourceId: src.sourceId,
+        flow: expect.objectContaining({ activeHours: expect.any(Number) }),
+      }),
     );
     const today = new Date().toISOString().slice(0, 10);
     const todayCost = cost.body.daily.find((d: { date: string }) => d.date === today).estimatedCostUsd;

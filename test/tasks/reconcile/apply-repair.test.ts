@@ -4,6 +4,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { MACHINES } from "#state-machines/registry.ts";
 import { task as applyRepair, OWNING_LIFECYCLES } from "#tasks/reconcile/apply-repair.ts";
+import { makeSource, sourceItem } from "#test/tasks/destinations/helpers.ts";
 import { decodeUpdates, item, makeSession, taskContext, useTestEnv } from "#test/tasks/helpers.ts";
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -65,5 +66,28 @@ describe("apply-repair", () => {
     expect(input?.ExpressionAttributeValues?.[":since"]).toBe("2026-01-01T00:00:00.000Z");
     expect(input?.ConditionExpression).toContain("attribute_not_exists(#flowUsers.#user)");
     expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it("takes a flow user off only conditionally: release-flow's own removal is not made again", async () => {
+    // Another destination uses the flow: the decision to stop it fails, and nothing else is removed.
+    const source = makeSource({ flowUsers: { d2: "2026-01-02T00:00:00.000Z" }, flowPhase: "active" });
+    ddb.on(GetCommand).resolves({ Item: sourceItem(source) });
+    ddb
+      .on(UpdateCommand)
+      .resolvesOnce({ Attributes: sourceItem(source) })
+      .rejects(new ConditionalCheckFailedException({ message: "condition", $metadata: {} }));
+    const repair = {
+      action: "release-flow" as const,
+      sourceId: "src1",
+      users: ["d1"],
+      usersSince: { d1: "2026-01-01T00:00:00.000Z" },
+    };
+    expect(await applyRepair.run({ repair }, taskContext())).toEqual({ done: "released; the flow is kept" });
+    const removals = ddb
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => /REMOVE/.test(i.UpdateExpression ?? ""));
+    expect(removals).toHaveLength(1);
+    expect(removals[0]?.ExpressionAttributeValues?.[":since"]).toBe("2026-01-01T00:00:00.000Z");
   });
 });
