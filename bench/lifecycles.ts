@@ -7,11 +7,8 @@
  * the engine's own overhead: polling granularity plus task execution. Then each task bundle's size.
  */
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { build } from "esbuild";
 import { apiCaller } from "#bench/api.ts";
-import { PROJECT_ROOT } from "#infra/task-function.ts";
 import { stackDefinitions } from "#local/definitions.ts";
 import { startLocalRuntime } from "#local/runtime.ts";
 import { BASE_SECONDS } from "#local/simulator/index.ts";
@@ -198,28 +195,4 @@ target("destination-delete", 10);
 console.log(
   `\nsession create (API, persistent channel: claim + relay IVS channel + record): median ${median(createMs)} ms over ${createMs.length}`,
 );
-
-// Bundles as CastflowFunction builds them (ESM, minified, node22; the AWS SDK v3 comes with the runtime).
-console.log("\nTask bundle sizes (minified ESM, @aws-sdk/* provided by the Lambda runtime)\n");
-const sizes: [string, number][] = [];
-const entries: [string, string][] = [
-  ...[...stackDefinitions().functions.values()].map((t): [string, string] => [t.name, t.entry]),
-  ["api", join(PROJECT_ROOT, "api/handler.ts")],
-];
-for (const [name, entry] of entries) {
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    minify: true,
-    external: ["@aws-sdk/*"],
-    mainFields: ["module", "main"],
-    logLevel: "silent",
-  });
-  sizes.push([name, out.outputFiles.reduce((n, f) => n + f.contents.length, 0)]);
-}
-for (const [name, bytes] of sizes)
-  console.log(`${name.padEnd(26)}${(bytes / 1024).toFixed(1).padStart(8)} KB`);
+// Each function's bundle size, as deployed, is in bench/cold-start.ts's table.

@@ -1,7 +1,22 @@
 import { App } from "aws-cdk-lib";
+import { SESSION_INDEXES } from "#lib/sessions/store.ts";
 import { MACHINES } from "#state-machines/registry.ts";
 import { scheduleContextKey } from "#state-machines/workflow/lifecycle.ts";
 import { CastflowStack } from "./castflow-stack.ts";
+
+/** `castflow:sessionIndexes`: names of SESSION_INDEXES, comma-separated, refused at synth when unknown. */
+function sessionIndexes(raw: string): (keyof typeof SESSION_INDEXES)[] {
+  const names = raw
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const n of names)
+    if (!(n in SESSION_INDEXES))
+      throw new Error(
+        `castflow:sessionIndexes names no index ${JSON.stringify(n)} (known: ${Object.keys(SESSION_INDEXES).join(", ")})`,
+      );
+  return names as (keyof typeof SESSION_INDEXES)[];
+}
 
 /**
  * Builds the CDK app. Settings come from cdk.json context (override with `-c castflow:stage=prod`
@@ -24,6 +39,7 @@ export function buildApp(app = new App()): { app: App; stack: CastflowStack } {
     jwtIssuer: ctx("jwtIssuer", "https://auth.example.com/"),
     jwtAudience: ctx("jwtAudience", "castflow-api"),
     legacyProgramChannels: ctx("legacyProgramChannels", "false") === "true",
+    sessionIndexes: sessionIndexes(ctx("sessionIndexes", Object.keys(SESSION_INDEXES).join(","))),
     // `castflow:reconcileMinutes=N` and the like: every scheduled lifecycle's minutes.
     scheduleMinutes: Object.fromEntries(
       MACHINES.flatMap(({ lifecycle: { name, schedule } }) =>

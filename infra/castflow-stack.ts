@@ -36,6 +36,12 @@ export interface CastflowStackProps extends StackProps {
   readonly jwtAudience: string;
   /** Sessions of hosts without a persistent channel get a program channel of their own. Default: false (403). */
   readonly legacyProgramChannels?: boolean;
+  /**
+   * The session indexes to build (default: all of SESSION_INDEXES). CloudFormation creates one
+   * global secondary index per stack update: a stack deployed before them is upgraded with
+   * `-c castflow:sessionIndexes=byHost` first, then a deploy without it.
+   */
+  readonly sessionIndexes?: readonly (keyof typeof SESSION_INDEXES)[];
   /** Minutes between the runs of each scheduled lifecycle, by name (default: its declaration's `everyMinutes`). */
   readonly scheduleMinutes?: Readonly<Record<string, number>>;
   /**
@@ -79,14 +85,19 @@ export class CastflowStack extends Stack {
       timeToLiveAttribute: "expiresAt",
       removalPolicy: RemovalPolicy.RETAIN,
       // GET /sessions: a host's sessions, and all of one status, newest first (lib/sessions/store.ts).
-      globalSecondaryIndexes: Object.values(SESSION_INDEXES).map((index) => ({
-        indexName: index.indexName,
-        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
-        ...(index.nonKeyAttributes.length > 0
-          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.nonKeyAttributes] }
-          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
-      })),
+      globalSecondaryIndexes: (props.sessionIndexes ?? Object.keys(SESSION_INDEXES))
+        .map((name) => SESSION_INDEXES[name as keyof typeof SESSION_INDEXES])
+        .map((index) => ({
+          indexName: index.indexName,
+          partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          ...(index.nonKeyAttributes.length > 0
+            ? {
+                projectionType: dynamodb.ProjectionType.INCLUDE,
+                nonKeyAttributes: [...index.nonKeyAttributes],
+              }
+            : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
+        })),
     });
 
     const recordings = new s3.Bucket(this, "Recordings", {

@@ -23,8 +23,38 @@ export interface CastflowFunctionProps {
 }
 
 /**
- * Every castflow Lambda: Node.js 22 on arm64, bundled as minified ESM with source maps, X-Ray
- * tracing, JSON logs kept for a month. The settings live here once (Powertools habit).
+ * How every castflow function is bundled: one minified CommonJS file with the AWS SDK inside it.
+ * `npm run bench` (bench/cold-start.ts) measures these settings against the alternatives; the
+ * README ("Tests and benchmark") has the figures.
+ *
+ * - The SDK is bundled (`bundleAwsSDK`), not left to the Lambda runtime (NodejsFunction's
+ *   default): a function then runs the SDK versions package-lock.json pins, which the tests ran,
+ *   and its cold start loads only the tree-shaken parts it uses instead of whole clients.
+ * - `module` first in `mainFields`: esbuild tree-shakes the SDK's ES module build much better than
+ *   its CommonJS one (a third less code).
+ * - CommonJS output: the runtime require()s it, which loads Node's built-in modules (http, https,
+ *   crypto...) without the ES-module facades an ESM bundle's imports build. Tasks name their entry
+ *   with `import.meta.url`, which CommonJS lacks: `define` gives it the bundle's own URL, what an
+ *   ESM bundle would have.
+ * - Source maps are shipped without their sources (the code is in git) but not enabled:
+ *   `--enable-source-maps` costs every cold start. Set `NODE_OPTIONS=--enable-source-maps` on a
+ *   function only while reading its stack traces.
+ */
+export const BUNDLING = {
+  format: nodejs.OutputFormat.CJS,
+  target: "node22",
+  minify: true,
+  bundleAwsSDK: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ["module", "main"],
+  define: { "import.meta.url": "__cfImportMetaUrl" },
+  banner: "const __cfImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+} as const satisfies nodejs.BundlingOptions;
+
+/**
+ * Every castflow Lambda: Node.js 22 on arm64, bundled as `BUNDLING` says, X-Ray tracing, JSON
+ * logs kept for a month. The settings live here once (Powertools habit).
  */
 export class CastflowFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: CastflowFunctionProps) {
@@ -42,17 +72,9 @@ export class CastflowFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
-      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        mainFields: ["module", "main"],
-        // Some dependencies still call require(); give the ESM bundle one.
-        banner:
-          "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);",
-      },
+      // No NODE_OPTIONS: source maps stay off at run time (see BUNDLING).
+      environment: { ...props.environment },
+      bundling: { ...BUNDLING, mainFields: [...BUNDLING.mainFields], define: { ...BUNDLING.define } },
     });
   }
 }

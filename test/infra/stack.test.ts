@@ -1,9 +1,14 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { App, type CfnElement } from "aws-cdk-lib";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, type CfnElement, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "#infra/build-app.ts";
 import type { CastflowStack } from "#infra/castflow-stack.ts";
+import { CastflowFunction, PROJECT_ROOT } from "#infra/task-function.ts";
 import { stackDefinitions } from "#local/definitions.ts";
 import { REACTIONS } from "#reactions/registry.ts";
 import { MACHINES } from "#state-machines/registry.ts";
@@ -172,6 +177,17 @@ describe("stack", () => {
           }),
         },
       });
+    }
+  });
+
+  it("runs no function with source maps enabled: --enable-source-maps costs every cold start", () => {
+    const fns = Object.values(template.findResources("AWS::Lambda::Function")).filter((f) =>
+      (f.Properties as { Runtime?: string }).Runtime?.startsWith("nodejs"),
+    );
+    expect(fns.length).toBeGreaterThan(40);
+    for (const fn of fns) {
+      const env = (fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment;
+      expect(String(env?.Variables?.NODE_OPTIONS ?? "")).not.toContain("--enable-source-maps");
     }
   });
 
@@ -345,6 +361,39 @@ describe("stack", () => {
     });
   });
 
+  it("routes GET /health past the authorizer, and every other request through it", () => {
+    const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")).map(
+      (r) => r.Properties as { RouteKey: string; AuthorizationType?: string },
+    );
+    expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+      ["$default", "JWT"],
+      ["GET /health", "NONE"],
+    ]);
+  });
+
+  it("indexes sessions by host and by status, newest first, for GET /sessions", () => {
+    template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        {
+          IndexName: "byHost",
+          KeySchema: [
+            { AttributeName: "hostUserId", KeyType: "HASH" },
+            { AttributeName: "createdAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["status"] },
+        },
+        {
+          IndexName: "byStatus",
+          KeySchema: [
+            { AttributeName: "status", KeyType: "HASH" },
+            { AttributeName: "createdAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "KEYS_ONLY" },
+        },
+      ]),
+    });
+  });
+
   it("grants MediaLive actions only to the tasks that call them", () => {
     const policies = template.findResources("AWS::IAM::Policy");
     const allowing = (action: string) =>
@@ -425,5 +474,60 @@ describe("scheduled lifecycles", () => {
     });
     const bad = new App({ context: { "aws:cdk:bundling-stacks": [], "castflow:reconcileMinutes": "0" } });
     expect(() => buildApp(bad)).toThrow("castflow:reconcileMinutes must be a whole number, at least 1");
+  });
+});
+
+describe("session indexes", () => {
+  it("can be built one per deploy (CloudFormation creates one index per update); an unknown name is refused", () => {
+    const app = new App({
+      context: { "aws:cdk:bundling-stacks": [], "castflow:sessionIndexes": "byHost", "castflow:stage": "up" },
+    });
+    const tables = Template.fromStack(buildApp(app).stack).findResources("AWS::DynamoDB::GlobalTable");
+    const indexes = Object.values(tables).flatMap((t) =>
+      (t.Properties.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName),
+    );
+    expect(indexes).toEqual(["byHost"]);
+    const bad = new App({
+      context: { "aws:cdk:bundling-stacks": [], "castflow:sessionIndexes": "byColour" },
+    });
+    expect(() => buildApp(bad)).toThrow('castflow:sessionIndexes names no index "byColour"');
+  });
+});
+
+describe("function bundle", () => {
+  it("is one minified CommonJS file with the pinned AWS SDK inside, that loads without node_modules", () => {
+    // Prepare: one function, bundled by NodejsFunction itself (local esbuild) into a directory
+    // with no node_modules above it, as Lambda's /var/task has only the runtime's own SDK.
+    const outdir = mkdtempSync(join(tmpdir(), "castflow-bundle-"));
+    try {
+      const app = new App({ outdir });
+      new CastflowFunction(new Stack(app, "BundleProbe"), "Probe", { entry: deleteIvsChannel.task.entry });
+      // Act
+      app.synth();
+      // Assess
+      const assets = readdirSync(outdir).filter((d) => existsSync(join(outdir, d, "index.js")));
+      expect(assets).toHaveLength(1);
+      const file = join(outdir, assets[0] as string, "index.js");
+      const code = readFileSync(file, "utf8");
+      // The SDK is inside, at the version package.json pins, and nothing asks for it at run time
+      // (but the optional CRT signer, which the SDK looks for in a try/catch).
+      const pinned = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")).dependencies;
+      expect(code).toContain(`name:"@aws-sdk/client-ivs",version:"${pinned["@aws-sdk/client-ivs"]}"`);
+      const required = [...code.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1]);
+      expect(required.filter((m) => m !== "@aws-sdk/signature-v4-crt")).toEqual([]);
+      // Minified, with a map that leaves the sources out, and nothing enabling it.
+      expect(code).not.toMatch(/^\/\/ node_modules\//m); // esbuild names each module only when not minifying
+      expect(JSON.parse(readFileSync(`${file}.map`, "utf8")).sourcesContent).toBeUndefined();
+      // The runtime require()s index.js; the task's handler is there.
+      const loaded = spawnSync(
+        process.execPath,
+        ["-e", 'process.exit(typeof require(process.argv[1]).handler === "function" ? 0 : 3)', file],
+        { cwd: outdir, env: { PATH: process.env.PATH ?? "", AWS_REGION: "us-east-1" }, encoding: "utf8" },
+      );
+      expect(loaded.stderr).toBe("");
+      expect(loaded.status).toBe(0);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
