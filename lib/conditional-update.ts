@@ -64,10 +64,8 @@ export async function conditionalUpdate(
         TableName: config().TABLE_NAME,
         Key: key,
         UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-        // The caller's condition in parentheses: AND binds tighter than OR, and `a OR b` must not
-        // let an update create an item that does not exist.
         ConditionExpression: update.condition
-          ? `attribute_exists(pk) AND (${update.condition.expression})`
+          ? `attribute_exists(pk) AND ${grouped(update.condition.expression)}`
           : "attribute_exists(pk)",
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -80,6 +78,23 @@ export async function conditionalUpdate(
     if (err instanceof ConditionalCheckFailedException) return undefined;
     throw err;
   }
+}
+
+/**
+ * `expression` as one operand of an AND: in parentheses when it has an OR outside any (AND binds
+ * tighter, so `a OR b` would let an update create an item that does not exist), and as it is
+ * otherwise, since DynamoDB refuses redundant parentheses.
+ */
+export function grouped(expression: string): string {
+  let depth = 0;
+  let topLevelOr = false;
+  const tokens = expression.split(/(\(|\)|\bOR\b)/i);
+  for (const t of tokens) {
+    if (t === "(") depth++;
+    else if (t === ")") depth--;
+    else if (/^OR$/i.test(t) && depth === 0) topLevelOr = true;
+  }
+  return topLevelOr ? `(${expression})` : expression;
 }
 
 /**

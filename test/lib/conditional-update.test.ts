@@ -3,7 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { dynamo } from "#lib/aws/clients.ts";
-import { conditionalUpdate } from "#lib/conditional-update.ts";
+import { conditionalUpdate, grouped } from "#lib/conditional-update.ts";
 import { resetConfig } from "#lib/config.ts";
 import { ensureTable } from "#local/table.ts";
 import { useTestEnv } from "#test/tasks/helpers.ts";
@@ -56,5 +56,17 @@ describe("conditionalUpdate against DynamoDB Local", () => {
       },
     });
     expect(saved).toMatchObject({ flowUsers: {}, version: 1 });
+  });
+});
+
+describe("grouped", () => {
+  it("wraps an expression with an OR outside parentheses, and nothing else (DynamoDB refuses redundant ones)", () => {
+    expect(grouped("#a = :a OR attribute_not_exists(#a)")).toBe("(#a = :a OR attribute_not_exists(#a))");
+    expect(grouped("(#a = :a OR #b = :b)")).toBe("(#a = :a OR #b = :b)");
+    expect(grouped("(#a = :a) AND (#b = :b OR #c = :c)")).toBe("(#a = :a) AND (#b = :b OR #c = :c)");
+    expect(grouped("#state = :idle AND #hostUserId = :host")).toBe("#state = :idle AND #hostUserId = :host");
+    expect(grouped("attribute_not_exists(#version) OR #version = :readVersion")).toBe(
+      "(attribute_not_exists(#version) OR #version = :readVersion)",
+    );
   });
 });
