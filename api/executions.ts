@@ -10,8 +10,17 @@ import { sfn } from "#lib/aws/clients.ts";
 import { executionIsClosed } from "#lib/aws/executions.ts";
 import { config, stateMachineArn as stateMachineArnOf } from "#lib/config.ts";
 import { errorName, publicErrorMessage } from "#lib/errors.ts";
+import {
+  CLOSED_BADLY,
+  DECLARED_WAITS,
+  STATE_ENTERED,
+  STATE_EXITED,
+  TASK_ATTEMPT_FAILED,
+  TASK_EVENT,
+  TASK_SCHEDULED,
+} from "#state-machines/workflow/history-events.ts";
 import { executionName, type Lifecycle } from "#state-machines/workflow/lifecycle.ts";
-import * as waits from "#state-machines/workflow/waits.ts";
+import type { WaitSpec } from "#state-machines/workflow/waits.ts";
 import { ApiError, badRequest, fieldError, notFound } from "./http.ts";
 
 export interface StartedExecution {
@@ -107,17 +116,6 @@ export function executionArnFor(id: string): string {
 
 // --- reading the history ---
 
-const ENTERED = /StateEntered$/;
-const EXITED = /StateExited$/;
-/** A task attempt begins (one per attempt: a retry schedules the task again). */
-const SCHEDULED = /^(Task|LambdaFunction|Activity)Scheduled$/;
-/** A task attempt ends in an error (the state's Retry may schedule it again). */
-const ATTEMPT_FAILED =
-  /^(Task|LambdaFunction|Activity)(Failed|TimedOut|StartFailed|SubmitFailed|ScheduleFailed)$/;
-/** Events of a task attempt, which belong to the task state open when they happen. */
-const TASK_EVENT =
-  /^(Task|LambdaFunction|Activity)(Scheduled|Started|Submitted|Succeeded|Failed|TimedOut|StartFailed|SubmitFailed|ScheduleFailed)$/;
-
 /** Newest events read to find an execution's current state: one page, never the whole history. */
 export const CURRENT_STATE_PAGE = 100;
 /**
@@ -140,9 +138,9 @@ function detailsOf(e: HistoryEvent): Details[] {
 }
 
 const enteredName = (e: HistoryEvent) =>
-  ENTERED.test(e.type ?? "") ? e.stateEnteredEventDetails?.name : undefined;
+  STATE_ENTERED.test(e.type ?? "") ? e.stateEnteredEventDetails?.name : undefined;
 const exitedName = (e: HistoryEvent) =>
-  EXITED.test(e.type ?? "") ? e.stateExitedEventDetails?.name : undefined;
+  STATE_EXITED.test(e.type ?? "") ? e.stateExitedEventDetails?.name : undefined;
 
 /** The error an event reports (a failed attempt, a failed, aborted or timed-out execution), if any. */
 function errorOf(
@@ -183,13 +181,9 @@ async function historyPage(
 /**
  * The state an execution is in, from its newest events first (GetExecutionHistory with
  * `reverseOrder`): the most recently entered state that has not exited since (the innermost
- * one, inside a Parallel). Undefined when none is open in these events.
+ * one, inside a Parallel), and the index of its entry in `newestFirst`; undefined when none is
+ * open in these events. `exited` is left as the scan found it.
  */
-export function currentState(newestFirst: readonly HistoryEvent[]): string | undefined {
-  return openState(newestFirst)?.name;
-}
-
-/** The current state and the index of its entry in `newestFirst`; `exited` is left as the scan found it. */
 function openState(
   newestFirst: readonly HistoryEvent[],
   exited = new Map<string, number>(),
@@ -209,16 +203,6 @@ function openState(
 
 // --- budgets ---
 
-/** The waits castflow's machines poll with (`WaitForState`), from their declarations in waits.ts. */
-const WAIT_SPECS: readonly waits.WaitSpec[] = Object.values(waits).filter(
-  (v): v is waits.WaitSpec =>
-    typeof v === "object" &&
-    v !== null &&
-    typeof (v as Partial<waits.WaitSpec>).title === "string" &&
-    typeof (v as Partial<waits.WaitSpec>).delaySeconds === "number" &&
-    typeof (v as Partial<waits.WaitSpec>).maxPolls === "number",
-);
-
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export interface PollingLoop {
@@ -235,8 +219,8 @@ export interface PollingLoop {
  * spec that waits.ts does not declare under that title (its bound is not known here).
  */
 export function pollingLoop(state: string): PollingLoop | undefined {
-  let found: { spec: waits.WaitSpec; entry: string } | undefined;
-  for (const spec of WAIT_SPECS) {
+  let found: { spec: WaitSpec; entry: string } | undefined;
+  for (const spec of DECLARED_WAITS) {
     const match = new RegExp(`^((?:.*: )?)${escapeRegExp(spec.title)}(?:: .+)?$`).exec(state);
     if (match && (!found || spec.title.length > found.spec.title.length)) {
       found = { spec, entry: `${match[1] ?? ""}${spec.title}` };
@@ -276,7 +260,7 @@ export function runningView(newestFirst: readonly HistoryEvent[], now: number): 
   const current = openState(newestFirst, exited);
   if (!current) return { complete: false };
   const entry = newestFirst[current.index] as HistoryEvent;
-  const attempts = newestFirst.slice(0, current.index).filter((e) => SCHEDULED.test(e.type ?? ""));
+  const attempts = newestFirst.slice(0, current.index).filter((e) => TASK_SCHEDULED.test(e.type ?? ""));
   const retries = Math.max(0, attempts.length - 1);
   const base = { currentState: current.name, ...(attempts.length > 0 ? { retries } : {}) };
   const loop = pollingLoop(current.name);
@@ -386,13 +370,13 @@ export function failureView(
   for (const e of oldestFirst) {
     const type = e.type ?? "";
     const innermost = open.at(-1) ?? null;
-    if (SCHEDULED.test(type) && pending && pending.state === innermost) {
+    if (TASK_SCHEDULED.test(type) && pending && pending.state === innermost) {
       if (innermost !== null) retries.set(innermost, (retries.get(innermost) ?? 0) + 1);
       pending = undefined;
       continue;
     }
     settle();
-    const error = ATTEMPT_FAILED.test(type) ? errorOf(e) : undefined;
+    const error = TASK_ATTEMPT_FAILED.test(type) ? errorOf(e) : undefined;
     if (error) {
       pending = { state: innermost, error: error.error, cause: publicErrorMessage(error.error, error.cause) };
       continue;
@@ -486,8 +470,6 @@ export async function describeExecution(executionArn: string): Promise<Execution
     input: input && typeof input === "object" ? (input as Record<string, unknown>) : {},
   };
 }
-
-const CLOSED_BADLY = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
 
 /**
  * What the history says about an execution: while it runs, its current state, that state's

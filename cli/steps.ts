@@ -1,4 +1,10 @@
-import * as waits from "#state-machines/workflow/waits.ts";
+import {
+  DECLARED_WAITS,
+  STATE_ENTERED,
+  STATE_EXITED,
+  TASK_ATTEMPT_FAILED,
+  TASK_SCHEDULED,
+} from "#state-machines/workflow/history-events.ts";
 
 /** One event of `GET /executions/{id}/history` (api/executions.ts CompactEvent). */
 export interface HistoryEvent {
@@ -35,19 +41,10 @@ export type StepEvent =
       readonly cause?: string;
     };
 
-const ENTERED = /^(\w+?)StateEntered$/;
-const EXITED = /^(\w+?)StateExited$/;
-const SCHEDULED = /^(Task|LambdaFunction|Activity)Scheduled$/;
-const ATTEMPT_FAILED =
-  /^(Task|LambdaFunction|Activity)(Failed|TimedOut|StartFailed|SubmitFailed|ScheduleFailed)$/;
 const CONTAINERS = new Set(["Parallel", "Map"]);
 
 /** The titles of castflow's polling loops (waits.ts), which name the loop's states. */
-const LOOP_TITLES: readonly string[] = Object.values(waits).flatMap((v) =>
-  typeof v === "object" && v !== null && typeof (v as { title?: unknown }).title === "string"
-    ? [(v as { title: string }).title]
-    : [],
-);
+const LOOP_TITLES: readonly string[] = DECLARED_WAITS.map((w) => w.title);
 /** A loop's entry: a Pass named after the wait, behind a fragment prefix (`Repoint: `) if any. */
 const isLoopEntry = (name: string) => LOOP_TITLES.some((t) => name === t || name.endsWith(`: ${t}`));
 /** The state a loop ends in when its wait succeeds (WaitForState's `endStates`). */
@@ -96,7 +93,7 @@ export class StepTracker {
         const { state, error, cause } = this.pending;
         const failedAt = this.pending.at;
         this.pending = undefined;
-        if (SCHEDULED.test(e.type) && e.state === state) {
+        if (TASK_SCHEDULED.test(e.type) && e.state === state) {
           const attempt = (this.retries.get(state) ?? 0) + 1;
           this.retries.set(state, attempt);
           out.push({ kind: "retry", state, attempt, error, ...(cause ? { cause } : {}) });
@@ -106,7 +103,7 @@ export class StepTracker {
           ...this.end(this.open(this.stepOf(state)), failedAt, { error, ...(cause ? { cause } : {}) }),
         );
       }
-      if (ATTEMPT_FAILED.test(e.type) && e.state && e.error) {
+      if (TASK_ATTEMPT_FAILED.test(e.type) && e.state && e.error) {
         this.pending = { state: e.state, error: e.error, ...(e.cause ? { cause: e.cause } : {}), at };
         continue;
       }
@@ -116,8 +113,8 @@ export class StepTracker {
         if (container) container.failed = { error: "a branch failed" };
         continue;
       }
-      const entered = ENTERED.exec(e.type)?.[1];
-      const exited = EXITED.exec(e.type)?.[1];
+      const entered = STATE_ENTERED.exec(e.type)?.[1];
+      const exited = STATE_EXITED.exec(e.type)?.[1];
       if (!e.state || entered === "Choice" || exited === "Choice") continue;
       const stepName = this.stepOf(e.state);
       if (stepName !== e.state) {

@@ -1,3 +1,4 @@
+import { CLOSED_BADLY } from "#state-machines/workflow/history-events.ts";
 import { seg } from "../client.ts";
 import { type Context, type ExecutionView, printJson } from "../context.ts";
 import { ApiFailure, CliError, EXIT, type ExitCode } from "../errors.ts";
@@ -5,8 +6,6 @@ import { compensationOf, HistoryReader, tookSeconds } from "../follow.ts";
 import { at, fields, str } from "../format.ts";
 import { clock, StepTracker } from "../steps.ts";
 import { sessionExecutions } from "./sessions.ts";
-
-const CLOSED_BADLY = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
 
 /** A record the id names (a session or a destination), with the executions it remembers. */
 interface Subject {

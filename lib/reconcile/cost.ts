@@ -1,6 +1,6 @@
 import type { Destination, Source } from "#lib/destinations/model.ts";
 import { RATES } from "#lib/destinations/rates.ts";
-import type { Session } from "#lib/sessions/model.ts";
+import { type Session, uncountedBroadcastSeconds } from "#lib/sessions/model.ts";
 import { type Metered, mergeRuns, meter, runsOf, type UsageRun } from "#lib/usage.ts";
 
 const HOUR = 3600;
@@ -67,8 +67,7 @@ export function costReport(input: {
   const lines: Line[] = [];
 
   const sessions = input.sessions.flatMap((s) => {
-    const open =
-      s.streaming.startedAt && !(s.streaming.stoppedAt && s.streaming.stoppedAt >= s.streaming.startedAt);
+    const open = uncountedBroadcastSeconds(s, nowDate) > 0;
     const line = channel(
       runsOf({
         runs: s.streaming.runs,
@@ -119,8 +118,12 @@ export function costReport(input: {
     ),
     perHour: RATES.mediaConnectFlowPerHour,
   });
+  const flows = new Map(
+    [...sourceRecords.values()].flatMap((src) => (src.flow ? [[src.sourceId, flowLine(src)] as const] : [])),
+  );
   for (const src of sourceRecords.values()) {
-    if (!bySource.has(src.sourceId) && inWindow(src, flowLine(src))) bySource.set(src.sourceId, []);
+    const flow = flows.get(src.sourceId);
+    if (!bySource.has(src.sourceId) && flow && inWindow(src, flow)) bySource.set(src.sourceId, []);
   }
   const sources = [...bySource].map(([sourceId, ds]) => {
     const own = destinations.filter((d) => d.sourceId === sourceId);
@@ -134,7 +137,7 @@ export function costReport(input: {
       : undefined;
     if (sharedUsage) lines.push(sharedLine);
     const src = sourceRecords.get(sourceId);
-    const flow = src?.flow ? flowLine(src) : undefined;
+    const flow = flows.get(sourceId);
     const flowUsage =
       src && flow ? usage(flow, hoursIn(src.createdAt, undefined, windowStart, now)) : undefined;
     if (flow) lines.push(flow);

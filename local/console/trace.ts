@@ -4,6 +4,11 @@
  * state that failed with its error. Only names, errors and causes are read from the history,
  * never inputs, outputs or parameters (those hold whatever a state passed on).
  */
+import {
+  TASK_ATTEMPT_FAILED,
+  TASK_SCHEDULED,
+  TASK_SUCCEEDED,
+} from "#state-machines/workflow/history-events.ts";
 import { END, type GraphEdge, type GraphNode, START, type StateGraph } from "./graph.ts";
 
 /** One history event as the console shows it: no payloads. */
@@ -56,22 +61,6 @@ export interface ExecutionTrace {
 }
 
 const MAX_CAUSE = 4_000;
-const SCHEDULED = new Set(["LambdaFunctionScheduled", "TaskScheduled", "ActivityScheduled"]);
-const TASK_FAILURES = new Set([
-  "LambdaFunctionFailed",
-  "LambdaFunctionStartFailed",
-  "LambdaFunctionScheduleFailed",
-  "LambdaFunctionTimedOut",
-  "TaskFailed",
-  "TaskStartFailed",
-  "TaskSubmitFailed",
-  "TaskTimedOut",
-  "ActivityFailed",
-  "ActivityScheduleFailed",
-  "ActivityTimedOut",
-]);
-const TASK_SUCCESSES = new Set(["LambdaFunctionSucceeded", "TaskSucceeded", "ActivitySucceeded"]);
-
 const text = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 function isoTime(v: HistoryEventInput["timestamp"]): string | undefined {
@@ -229,7 +218,7 @@ export function traceExecution(
       const [state, ...nested] = open.splice(index);
       for (const n of nested.reverse()) close(n, "nested");
       if (state) close(state, "exited");
-    } else if (SCHEDULED.has(type)) {
+    } else if (TASK_SCHEDULED.test(type)) {
       const state = innermost(["Task"], event.resource);
       if (!state) continue;
       state.attempts += 1;
@@ -240,7 +229,7 @@ export function traceExecution(
         r.retries += 1;
         retries += 1;
       }
-    } else if (TASK_FAILURES.has(type)) {
+    } else if (TASK_ATTEMPT_FAILED.test(type)) {
       const state = innermost(["Task"], event.resource);
       if (!state) continue;
       state.failed = true;
@@ -252,7 +241,7 @@ export function traceExecution(
         },
         event.id,
       );
-    } else if (TASK_SUCCESSES.has(type)) {
+    } else if (TASK_SUCCEEDED.test(type)) {
       const state = innermost(["Task"], event.resource);
       if (state) state.failed = false;
     } else if (type === "ParallelStateFailed" || type === "MapStateFailed") {
