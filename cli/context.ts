@@ -1,3 +1,4 @@
+import type { ExecutionView as ApiExecutionView } from "#api/executions.ts";
 import type { ApiClient } from "./client.ts";
 import type { Io } from "./io.ts";
 
@@ -13,31 +14,12 @@ export interface Context {
   readonly signal?: AbortSignal;
 }
 
-/** `GET /executions/{arn-or-name}` (api/executions.ts ExecutionView, as the route answers it). */
-export interface ExecutionView {
-  readonly executionArn: string;
-  readonly name: string;
-  readonly status: string;
-  readonly startDate: string;
-  readonly stopDate?: string;
-  readonly currentState?: string;
-  readonly progress?: {
-    readonly state: string;
-    readonly elapsedSeconds: number;
-    readonly budgetSeconds: number | null;
-  };
-  readonly retries?: number;
-  readonly failure?: {
-    readonly state: string | null;
-    readonly error: string | null;
-    readonly cause: string | null;
-  };
-  readonly output?: unknown;
-  readonly error?: { readonly code: string; readonly message: string };
+/** `GET /executions/{arn-or-name}`: the API's view, without the input, with the record it is about. */
+export type ExecutionView = Omit<ApiExecutionView, "input"> & {
   readonly sessionId?: string;
   readonly destinationId?: string;
   readonly sourceId?: string;
-}
+};
 
 export function printJson(ctx: Context, value: unknown): void {
   ctx.io.out(JSON.stringify(value, null, 2));

@@ -1,3 +1,4 @@
+import type { CompactEvent } from "#api/executions.ts";
 import {
   DECLARED_WAITS,
   STATE_ENTERED,
@@ -6,15 +7,8 @@ import {
   TASK_SCHEDULED,
 } from "#state-machines/workflow/history-events.ts";
 
-/** One event of `GET /executions/{id}/history` (api/executions.ts CompactEvent). */
-export interface HistoryEvent {
-  readonly id: number;
-  readonly timestamp: string;
-  readonly type: string;
-  readonly state?: string;
-  readonly error?: string;
-  readonly cause?: string;
-}
+/** One event of `GET /executions/{id}/history`. */
+export type HistoryEvent = CompactEvent;
 
 /** A state the execution entered, as the CLI shows it: one line each, a polling loop being one. */
 export interface Step {
