@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { ApiError } from "./http.ts";
+import { TokenRejectedError, type TokenRejection } from "./token-rejection.ts";
 
 export interface Caller {
   readonly userId: string;
@@ -21,34 +22,7 @@ export function isPublicRoute(method: string, path: string): boolean {
   return PUBLIC_ROUTES.some((r) => r.method === method.toUpperCase() && r.path === path);
 }
 
-/**
- * Why a request was not authenticated. In AWS, API Gateway's JWT authorizer refuses a request
- * before the API's function runs, with 401 `{"message":"Unauthorized"}` and the reason in its
- * `www-authenticate` header (`error_description`); the local API server answers the same
- * reasons in its body. `no_subject` is the API's own (a verified token without `sub`).
- */
-export type TokenRejection =
-  | "missing_header"
-  | "not_bearer"
-  | "malformed"
-  | "bad_signature"
-  | "expired"
-  | "not_yet_valid"
-  | "wrong_issuer"
-  | "wrong_audience"
-  | "no_subject"
-  | "invalid";
-
-/** A token refused, with one sentence saying why (what the 401 answers). */
-export class TokenRejectedError extends Error {
-  override readonly name = "TokenRejectedError";
-  constructor(
-    readonly reason: TokenRejection,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { TokenRejectedError, type TokenRejection };
 
 const BEARER_HINT = "send Authorization: Bearer <token>";
 

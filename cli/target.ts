@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { stateDir } from "#local/paths.ts";
 import { UnreachableError, UsageError } from "./errors.ts";
 
 /** Where the CLI sends its requests, and the bearer token it sends. */
@@ -26,16 +26,8 @@ export interface TargetOptions {
 export const DEFAULT_LOCAL_API = "http://127.0.0.1:4566";
 export const DEFAULT_USER = "host-1";
 
-const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-
-/**
- * The local runtime's state folder, as local/paths.ts defines STATE_DIR (CASTFLOW_STATE_DIR, else
- * `.castflow/` in the project). Not imported from there: local/paths.ts loads aws-cdk-lib (its
- * PROJECT_ROOT lives in infra/), seconds a CLI start should not pay. test/cli checks they agree.
- */
-export function localStateDir(env: Readonly<Record<string, string | undefined>>): string {
-  return env.CASTFLOW_STATE_DIR ?? join(PROJECT_ROOT, ".castflow");
-}
+/** The local runtime's state folder (CASTFLOW_STATE_DIR, else `.castflow/` in the project). */
+export const localStateDir = stateDir;
 
 export const noLocalRuntime = (api: string, why = "") =>
   new UnreachableError(`no local runtime at ${api}${why}: start it with npm start, or pass --api`);

@@ -1,12 +1,13 @@
-import { dirname, isAbsolute, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isAbsolute, join } from "node:path";
 import { Duration } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { PROJECT_ROOT } from "./project-root.ts";
+
+export { PROJECT_ROOT };
 
 export interface CastflowFunctionProps {
   /** Source file, absolute or relative to the project root (e.g. `api/handler.ts`). */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { errors, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
-import { TokenRejectedError } from "#api/auth.ts";
+import { TokenRejectedError } from "#api/token-rejection.ts";
 
 /**
  * The local runtime's token issuer, standing in for the identity provider behind API Gateway's

@@ -25,7 +25,8 @@ Options:
   --help                     print this and exit
 
 Environment: CASTFLOW_TIME_SCALE (default 0.05), CASTFLOW_RECONCILE_MINUTES (reconcile's rate,
-0 for none), POWERTOOLS_LOG_LEVEL (task logs; default INFO).`;
+0 for none), POWERTOOLS_LOG_LEVEL (task logs; default WARN here, so the execution lines stay
+readable: INFO shows every task's own log).`;
 
 /** The option that moves each port (what a port in use asks to change). */
 const PORT_OPTIONS: Record<PortInUseError["service"], string> = {
@@ -66,6 +67,8 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
+// Task logs: warnings and errors unless asked for more (set before any logger is made).
+process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 // Loaded once the options are known: the runtime's modules (the CDK stack among them) take seconds.
 const { DEFAULT_TIME_SCALE, PortInUseError: PortInUse, startLocalRuntime } = await import("./runtime.ts");
 
