@@ -152,7 +152,7 @@ Try this (in another terminal):
   TOKEN=$(npm run -s dev-token -- ${demoHost || "host-1"})
   curl -s -X POST ${api}/sessions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"showId":"demo"}'
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/start -H "authorization: Bearer $TOKEN"
-  curl -s ${api}/executions/<url-encoded executionArn> -H "authorization: Bearer $TOKEN"
+  curl -s ${api}/executions/<executionName or url-encoded executionArn> -H "authorization: Bearer $TOKEN"
   curl -s ${api}/sessions/<sessionId> -H "authorization: Bearer $TOKEN"
   curl -s ${api}/sessions -H "authorization: Bearer $TOKEN"
   curl -s -X POST ${api}/sessions/<sessionId>/streaming/stop -H "authorization: Bearer $TOKEN"
