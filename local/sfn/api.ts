@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import * as z from "zod";
-import type { ExecutionEngine, ExecutionView, MachineEntry } from "./engine.ts";
+import type { ExecutionEngine, ExecutionView, MachineEntry, TaskTokenResult } from "./engine.ts";
 import { SfnApiError } from "./errors.ts";
 import { historyEventToWire } from "./history.ts";
 import { type Operation, parseRequest } from "./protocol.ts";
@@ -20,7 +20,10 @@ export type SfnOperationName =
   | "GetExecutionHistory"
   | "ListExecutions"
   | "ListStateMachines"
-  | "DescribeStateMachine";
+  | "DescribeStateMachine"
+  | "SendTaskSuccess"
+  | "SendTaskFailure"
+  | "SendTaskHeartbeat";
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_INPUT_BYTES = 256 * 1024;
@@ -62,6 +65,13 @@ const listStateMachinesSchema = z.object(pageMembers);
 const describeStateMachineSchema = z.object({
   stateMachineArn: z.string().min(1).max(256),
   includedData: z.enum(["ALL_DATA", "METADATA_ONLY"]).optional(),
+});
+
+const taskTokenSchema = z.object({ taskToken: z.string().min(1).max(2048) });
+const sendTaskSuccessSchema = taskTokenSchema.extend({ output: z.string() });
+const sendTaskFailureSchema = taskTokenSchema.extend({
+  error: z.string().max(256).optional(),
+  cause: z.string().max(32768).optional(),
 });
 
 // --- pagination tokens ---
@@ -303,6 +313,41 @@ function describeStateMachine(
   };
 }
 
+/** AWS's answer to a SendTask* call whose token leads to no waiting task. */
+function checkTaskToken(result: TaskTokenResult, token: string): Record<string, never> {
+  if (result === "invalid-token") throw new SfnApiError("InvalidToken", `Invalid Token: '${token}'`);
+  if (result === "task-does-not-exist") {
+    // A token of a task that already ended (succeeded, failed, timed out, its execution closed).
+    throw new SfnApiError("TaskDoesNotExist", "Task Does Not Exist");
+  }
+  return {};
+}
+
+function sendTaskSuccess(engine: ExecutionEngine, body: Record<string, unknown>): Record<string, never> {
+  const request = parseRequest(sendTaskSuccessSchema, body);
+  if (Buffer.byteLength(request.output) > MAX_INPUT_BYTES) {
+    throw new SfnApiError("InvalidOutput", "Output exceeds the maximum size of 262144 bytes");
+  }
+  let output: unknown;
+  try {
+    output = JSON.parse(request.output);
+  } catch {
+    throw new SfnApiError("InvalidOutput", `Invalid Output: '${request.output}'`);
+  }
+  return checkTaskToken(engine.sendTaskSuccess(request.taskToken, output), request.taskToken);
+}
+
+function sendTaskFailure(engine: ExecutionEngine, body: Record<string, unknown>): Record<string, never> {
+  const request = parseRequest(sendTaskFailureSchema, body);
+  const result = engine.sendTaskFailure(request.taskToken, request.error, request.cause);
+  return checkTaskToken(result, request.taskToken);
+}
+
+function sendTaskHeartbeat(engine: ExecutionEngine, body: Record<string, unknown>): Record<string, never> {
+  const request = parseRequest(taskTokenSchema, body);
+  return checkTaskToken(engine.sendTaskHeartbeat(request.taskToken), request.taskToken);
+}
+
 /** The SFN operations over an engine, for createJsonProtocolHandler. */
 export function createSfnOperations(engine: ExecutionEngine): Readonly<Record<SfnOperationName, Operation>> {
   return {
@@ -313,5 +358,8 @@ export function createSfnOperations(engine: ExecutionEngine): Readonly<Record<Sf
     ListExecutions: (input) => listExecutions(engine, input),
     ListStateMachines: (input) => listStateMachines(engine, input),
     DescribeStateMachine: (input) => describeStateMachine(engine, input),
+    SendTaskSuccess: (input) => sendTaskSuccess(engine, input),
+    SendTaskFailure: (input) => sendTaskFailure(engine, input),
+    SendTaskHeartbeat: (input) => sendTaskHeartbeat(engine, input),
   };
 }

@@ -32,6 +32,13 @@ export interface TaskInfo {
   readonly kind: TaskKind;
   /** The TimeoutSeconds the task runs with (the history shows it); undefined when taken from a path. */
   readonly timeoutSeconds?: number;
+  /**
+   * A callback task (Resource ends in `.waitForTaskToken`): after invoking its resource it waits
+   * for SendTaskSuccess / SendTaskFailure with the `$$.Task.Token` it was given.
+   */
+  readonly callback: boolean;
+  /** The state's HeartbeatSeconds (unscaled), if any. */
+  readonly heartbeatSeconds?: number;
 }
 
 /** A Wait state that was rewritten into a local Task so its path/timestamp duration can be scaled. */
@@ -59,6 +66,12 @@ export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 export const LOCAL_WAIT_RESOURCE = "arn:aws:states:::castflow:wait";
 
 const LAMBDA_INVOKE_RESOURCE = "arn:aws:states:::lambda:invoke";
+/** The service-integration pattern whose tasks wait for SendTaskSuccess / SendTaskFailure. */
+export const CALLBACK_SUFFIX = ".waitForTaskToken";
+
+export function isCallbackResource(resource: string): boolean {
+  return resource.endsWith(CALLBACK_SUFFIX);
+}
 const LAMBDA_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[^:]+(:[^:]+)?$/;
 
 function isObject(value: unknown): value is JsonObject {
@@ -117,7 +130,8 @@ export function findUnsupportedFeatures(definition: JsonObject): string[] {
 }
 
 function taskKind(resource: string): TaskKind {
-  if (resource === LAMBDA_INVOKE_RESOURCE) return "lambda-invoke";
+  if (resource === LAMBDA_INVOKE_RESOURCE || resource === `${LAMBDA_INVOKE_RESOURCE}${CALLBACK_SUFFIX}`)
+    return "lambda-invoke";
   if (LAMBDA_FUNCTION_ARN.test(resource)) return "lambda-function";
   return "integration";
 }
@@ -179,7 +193,12 @@ function makeRunnable(copy: JsonObject, timeScale: number, rewrittenWaits: Rewri
         if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
           state.TimeoutSeconds = MAX_TIMER_SECONDS;
         } else if (typeof state.TimeoutSeconds === "number") {
-          state.TimeoutSeconds = Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);
+          // A callback task's time is mostly spent waiting for someone else's SendTask* call,
+          // which follows the time scale like a Wait; other tasks run in real time.
+          const callback = typeof state.Resource === "string" && isCallbackResource(state.Resource);
+          state.TimeoutSeconds = callback
+            ? scaleSeconds(state.TimeoutSeconds, timeScale)
+            : Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);
         }
       }
       if (state.Type === "Wait") {
@@ -242,6 +261,8 @@ export function prepareDefinition(
         resource: state.Resource,
         kind: taskKind(state.Resource),
         ...(timeout === undefined ? {} : { timeoutSeconds: timeout }),
+        callback: isCallbackResource(state.Resource),
+        ...(typeof state.HeartbeatSeconds === "number" ? { heartbeatSeconds: state.HeartbeatSeconds } : {}),
       });
     }
   });

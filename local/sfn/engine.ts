@@ -4,6 +4,7 @@
  * and aborts them. It knows nothing of the wire API (request shapes, AWS error codes, paging):
  * see api.ts for that.
  */
+import { randomUUID } from "node:crypto";
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -128,7 +129,31 @@ type EngineJson = Awaited<ReturnType<TaskHandlers[string]>>;
 interface Invocation {
   readonly stateName: string;
   timedOut: boolean;
+  /** A callback task's token, once issued. */
+  token?: string;
 }
+
+/** How a callback task ended: SendTaskSuccess, SendTaskFailure or a heartbeat timeout. */
+type CallbackOutcome =
+  | { ok: true; output: EngineJson }
+  | { ok: false; failure: TaskFailure; heartbeatTimedOut?: true };
+
+/** A callback task waiting for its token. */
+interface PendingCallback {
+  settle(outcome: CallbackOutcome): void;
+  heartbeat(): void;
+}
+
+/** What a SendTask* call found behind its token. */
+export type TaskTokenResult = "ok" | "invalid-token" | "task-does-not-exist";
+
+/**
+ * Stands for `$$.Task.Token` in the context the engine resolves Parameters with (its context is
+ * fixed per run, not per task); a callback task swaps it for its own token before it is invoked.
+ */
+const TASK_TOKEN_PLACEHOLDER = "castflow-local:task-token";
+/** Marks a task token as one this service issued, so garbage is told apart from a closed task. */
+const TOKEN_VERSION = "castflow-sfn-local/1";
 
 /** A state that failed and has not been retried (yet): what the execution's failure is traced to. */
 interface StateFailure {
@@ -172,6 +197,33 @@ function asJson(value: unknown): EngineJson {
   return JSON.parse(jsonText(value)) as EngineJson;
 }
 
+/** `value` with every string equal to `from` replaced by `to`, at any depth. */
+function replaceString(value: unknown, from: string, to: string): unknown {
+  if (value === from) return to;
+  if (Array.isArray(value)) return value.map((item) => replaceString(item, from, to));
+  if (isPlainObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, replaceString(item, from, to)]),
+    );
+  }
+  return value;
+}
+
+/** Task tokens are opaque to clients: base64url JSON naming the execution and state, plus a nonce. */
+function encodeTaskToken(executionArn: string, stateName: string): string {
+  const token = { v: TOKEN_VERSION, x: executionArn, s: stateName, n: randomUUID() };
+  return Buffer.from(JSON.stringify(token)).toString("base64url");
+}
+
+function isTaskToken(token: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    return isPlainObject(parsed) && parsed.v === TOKEN_VERSION && typeof parsed.n === "string";
+  } catch {
+    return false;
+  }
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -211,6 +263,8 @@ export class ExecutionEngine {
   private readonly active = new Map<string, ActiveExecution>();
   private readonly closeListeners = new Map<string, Set<() => void>>();
   private readonly executionListeners = new Set<ExecutionListener>();
+  /** Callback tasks waiting for SendTaskSuccess / SendTaskFailure, by token. */
+  private readonly callbacks = new Map<string, PendingCallback>();
   private readonly store: ExecutionStore | undefined;
   private nextSeq = 1;
 
@@ -316,6 +370,32 @@ export class ExecutionEngine {
       };
       listeners.add(onClose);
     });
+  }
+
+  /** SendTaskSuccess: the callback task behind `token` succeeds with `output` (parsed JSON). */
+  sendTaskSuccess(token: string, output: unknown): TaskTokenResult {
+    return this.withCallback(token, (callback) => callback.settle({ ok: true, output: asJson(output) }));
+  }
+
+  /** SendTaskFailure: the callback task behind `token` fails with `error` / `cause` (Retry/Catch apply). */
+  sendTaskFailure(token: string, error: string | undefined, cause: string | undefined): TaskTokenResult {
+    // AWS records a missing error or cause as an empty string (unverified in the docs).
+    const failure = new TaskFailure(error ?? "", cause ?? "");
+    return this.withCallback(token, (callback) => callback.settle({ ok: false, failure }));
+  }
+
+  /** SendTaskHeartbeat: restarts the HeartbeatSeconds clock of the callback task behind `token`. */
+  sendTaskHeartbeat(token: string): TaskTokenResult {
+    return this.withCallback(token, (callback) => callback.heartbeat());
+  }
+
+  private withCallback(token: string, act: (callback: PendingCallback) => void): TaskTokenResult {
+    const callback = this.callbacks.get(token);
+    if (callback !== undefined) {
+      act(callback);
+      return "ok";
+    }
+    return isTaskToken(token) ? "task-does-not-exist" : "invalid-token";
   }
 
   /** Tells `listener` of every execution started and closed from now on; returns the unsubscribe. */
@@ -463,6 +543,7 @@ export class ExecutionEngine {
           RoleArn: this.roleArn,
         },
         StateMachine: { Id: machine.arn, Name: machine.name },
+        Task: { Token: TASK_TOKEN_PLACEHOLDER },
       },
     });
     active.abortEngine = run.abort;
@@ -532,6 +613,12 @@ export class ExecutionEngine {
     if (task === undefined || invocation === undefined) return;
     // The invoker's promise may still settle later; its result must not appear in the history.
     invocation.timedOut = true;
+    // A callback task's token dies with it: a late SendTask* call is TaskDoesNotExist.
+    if (invocation.token !== undefined) {
+      this.callbacks
+        .get(invocation.token)
+        ?.settle({ ok: false, failure: new TaskFailure("States.Timeout", "Task timed out") });
+    }
     active.recorder.taskTimedOut(task, typeof cause === "string" ? cause : "Task timed out");
   }
 
@@ -554,6 +641,15 @@ export class ExecutionEngine {
       payload = input.Payload ?? {};
     }
     const invocation: Invocation = { stateName: task.name, timedOut: false };
+    let callback: Promise<CallbackOutcome> | undefined;
+    if (task.callback) {
+      // Registered before the invocation: the resource may call back before it returns.
+      const token = encodeTaskToken(active.record.executionArn, task.name);
+      invocation.token = token;
+      callback = this.awaitCallback(active, task, token);
+      payload = replaceString(payload, TASK_TOKEN_PLACEHOLDER, token);
+      input = replaceString(input, TASK_TOKEN_PLACEHOLDER, token) as EngineJson;
+    }
     active.invocations.push(invocation);
     active.recorder.taskScheduled(task, resource, task.kind === "lambda-function" ? payload : input);
     const recordable = () => !invocation.timedOut && !active.closed;
@@ -566,10 +662,23 @@ export class ExecutionEngine {
           executionArn: active.record.executionArn,
         }),
       );
-      const result: EngineJson =
+      const invoked: EngineJson =
         task.kind === "lambda-invoke"
           ? { Payload: returned, StatusCode: 200, ExecutedVersion: "$LATEST" }
           : returned;
+      let result = invoked;
+      if (callback !== undefined) {
+        if (recordable()) active.recorder.taskSubmitted(task, invoked);
+        const outcome = await callback;
+        if (!outcome.ok && outcome.heartbeatTimedOut === true) {
+          if (recordable()) {
+            active.recorder.taskTimedOut(task, outcome.failure.message, outcome.failure.name);
+          }
+          invocation.timedOut = true; // recorded: not a TaskFailed too
+        }
+        if (!outcome.ok) throw outcome.failure;
+        result = outcome.output;
+      }
       if (recordable()) active.recorder.taskSucceeded(task, result);
       return result;
     } catch (thrown) {
@@ -578,7 +687,55 @@ export class ExecutionEngine {
       throw failure;
     } finally {
       active.invocations.splice(active.invocations.indexOf(invocation), 1);
+      // The invocation failed before the callback came: the token dies with the task.
+      if (invocation.token !== undefined) {
+        this.callbacks.get(invocation.token)?.settle({
+          ok: false,
+          failure: new TaskFailure(EXECUTION_CLOSED_ERROR, "The task is no longer running"),
+        });
+      }
     }
+  }
+
+  /**
+   * Registers a callback task's token and resolves with how the task ended: SendTaskSuccess,
+   * SendTaskFailure, HeartbeatSeconds without SendTaskHeartbeat (scaled like waits), or the end
+   * of the execution. TimeoutSeconds is the engine's own task timeout (see recordTaskTimeout).
+   */
+  private awaitCallback(active: ActiveExecution, task: TaskInfo, token: string): Promise<CallbackOutcome> {
+    return new Promise<CallbackOutcome>((resolve) => {
+      const signal = active.abortController.signal;
+      let heartbeatTimer: NodeJS.Timeout | undefined;
+      const settle = (outcome: CallbackOutcome) => {
+        if (this.callbacks.get(token) !== pending) return;
+        this.callbacks.delete(token);
+        clearTimeout(heartbeatTimer);
+        signal.removeEventListener("abort", onAbort);
+        resolve(outcome);
+      };
+      const heartbeat = () => {
+        if (task.heartbeatSeconds === undefined) return;
+        const seconds = task.heartbeatSeconds;
+        clearTimeout(heartbeatTimer);
+        heartbeatTimer = setTimeout(
+          () => {
+            const cause = `The task sent no heartbeat within its HeartbeatSeconds of ${seconds} seconds.`;
+            const failure = new TaskFailure("States.HeartbeatTimeout", cause);
+            settle({ ok: false, failure, heartbeatTimedOut: true });
+          },
+          Math.min(seconds * this.timeScale, MAX_TIMER_SECONDS) * 1000,
+        );
+      };
+      const onAbort = () =>
+        settle({
+          ok: false,
+          failure: new TaskFailure(EXECUTION_CLOSED_ERROR, "The execution is no longer running"),
+        });
+      const pending: PendingCallback = { settle, heartbeat };
+      this.callbacks.set(token, pending);
+      signal.addEventListener("abort", onAbort, { once: true });
+      heartbeat();
+    });
   }
 
   /** Serves a Wait state rewritten into a local task (SecondsPath / Timestamp / TimestampPath). */

@@ -152,9 +152,21 @@ export class HistoryRecorder {
         region: this.region,
         parameters: jsonText(input),
         ...(task.timeoutSeconds === undefined ? {} : { timeoutInSeconds: task.timeoutSeconds }),
+        ...(task.heartbeatSeconds === undefined ? {} : { heartbeatInSeconds: task.heartbeatSeconds }),
       },
     });
     this.append("TaskStarted", { taskStartedEventDetails: parts });
+  }
+
+  /** A callback task's resource accepted the request; the task now waits for its token. */
+  taskSubmitted(task: TaskInfo, output: unknown): void {
+    this.append("TaskSubmitted", {
+      taskSubmittedEventDetails: {
+        ...integrationParts(task.resource),
+        output: jsonText(output),
+        outputDetails: { truncated: false },
+      },
+    });
   }
 
   taskSucceeded(task: TaskInfo, output: unknown): void {
@@ -186,8 +198,8 @@ export class HistoryRecorder {
     });
   }
 
-  taskTimedOut(task: TaskInfo, cause: string): void {
-    const error = "States.Timeout";
+  /** `error` is States.Timeout (TimeoutSeconds) or States.HeartbeatTimeout (HeartbeatSeconds). */
+  taskTimedOut(task: TaskInfo, cause: string, error = "States.Timeout"): void {
     if (task.kind === "lambda-function") {
       this.append("LambdaFunctionTimedOut", { lambdaFunctionTimedOutEventDetails: { error, cause } });
       return;
