@@ -17,22 +17,33 @@ export interface ReleaseFlowOutput {
  * sees it stopping and starts it again once it is STANDBY: never a channel started on a flow
  * that is being stopped under it. Safe to repeat.
  */
-export async function releaseFlow(input: FlowUserInput, context: TaskContext): Promise<ReleaseFlowOutput> {
+export async function releaseFlow(
+  input: FlowUserInput,
+  context: TaskContext,
+  options: { readonly since?: string } = {},
+): Promise<ReleaseFlowOutput> {
   const source = await getSource(input.sourceId);
   if (!source?.flow?.flowArn) return { stopped: false };
-  await updateSource(input.sourceId, { remove: [`flowUsers.${input.destinationId}`] });
+  // With `since` (reconcile), only the acquisition made then is taken off (or one already gone,
+  // for a retried release): a destination that acquired the flow again since keeps it.
+  const removed = await updateSource(input.sourceId, {
+    remove: [`flowUsers.${input.destinationId}`],
+    ...(options.since
+      ? {
+          condition: {
+            expression: "#flowUsers.#user = :since OR attribute_not_exists(#flowUsers.#user)",
+            names: { "#flowUsers": "flowUsers", "#user": input.destinationId },
+            values: { ":since": options.since },
+          },
+        }
+      : {}),
+  });
+  if (!removed) return { stopped: false };
   return await stopFlowIfUnused(input, context);
 }
 
-/**
- * The second half of releaseFlow, for a caller that took the destination off the flow's users
- * itself (reconcile does, conditionally): if nobody uses the flow, this destination decides to
- * stop it and stops it.
- */
-export async function stopFlowIfUnused(
-  input: FlowUserInput,
-  { signal }: TaskContext,
-): Promise<ReleaseFlowOutput> {
+/** If nobody uses the flow, this destination decides to stop it and stops it. */
+async function stopFlowIfUnused(input: FlowUserInput, { signal }: TaskContext): Promise<ReleaseFlowOutput> {
   const source = await getSource(input.sourceId);
   const flowArn = source?.flow?.flowArn;
   if (!source || !flowArn) return { stopped: false };

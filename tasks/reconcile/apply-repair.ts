@@ -6,7 +6,6 @@ import { deleteFlow, stopFlow } from "#lib/aws/mediaconnect.ts";
 import { releaseChannel } from "#lib/channels/store.ts";
 import { allOf, atVersion } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
-import { updateSource } from "#lib/destinations/store.ts";
 import { Repair } from "#lib/reconcile/model.ts";
 import { getSession, updateSession } from "#lib/sessions/store.ts";
 import { destinationAdd } from "#state-machines/destinations/destination-add/lifecycle.ts";
@@ -20,7 +19,7 @@ import { goLive } from "#state-machines/sessions/go-live/lifecycle.ts";
 import { stopStreaming } from "#state-machines/sessions/stop-streaming/lifecycle.ts";
 import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
 import { defineTask } from "#tasks/define.ts";
-import { releaseFlow, stopFlowIfUnused } from "#tasks/destinations/release-flow.ts";
+import { releaseFlow } from "#tasks/destinations/release-flow.ts";
 
 /**
  * The lifecycles whose executions own records (and so can leave one stuck), by name. The registry
@@ -138,11 +137,8 @@ export const task = defineTask({
         let stopped = false;
         for (const destinationId of repair.users) {
           const since = repair.usersSince?.[destinationId];
-          if (since && !(await removeFlowUser(repair.sourceId, destinationId, since))) continue;
           const user = { sourceId: repair.sourceId, destinationId };
-          // Taken off conditionally above: release-flow's own removal would not be.
-          stopped = (since ? await stopFlowIfUnused(user, { signal }) : await releaseFlow(user, { signal }))
-            .stopped;
+          stopped = (await releaseFlow(user, { signal }, since ? { since } : {})).stopped;
         }
         return { done: stopped ? "released; the flow is stopping" : "released; the flow is kept" };
       }
@@ -163,19 +159,3 @@ export const task = defineTask({
 });
 
 export const handler = task.handler;
-
-/**
- * Takes `destinationId` off the flow's users if it acquired the flow at `since` (or is off them
- * already: a retried repair goes on to release); false when it acquired the flow again since.
- */
-async function removeFlowUser(sourceId: string, destinationId: string, since: string): Promise<boolean> {
-  const saved = await updateSource(sourceId, {
-    remove: [`flowUsers.${destinationId}`],
-    condition: {
-      expression: "#flowUsers.#user = :since OR attribute_not_exists(#flowUsers.#user)",
-      names: { "#flowUsers": "flowUsers", "#user": destinationId },
-      values: { ":since": since },
-    },
-  });
-  return saved !== undefined;
-}
