@@ -24,7 +24,7 @@ import {
   rtmpUrlProblem,
   streamKeyProblem,
 } from "#lib/destinations/platforms.ts";
-import { channelCost, RATES } from "#lib/destinations/rates.ts";
+import { channelCost, ratesView } from "#lib/destinations/rates.ts";
 import {
   confirmSourceReady,
   deleteDestinationRecord,
@@ -644,10 +644,6 @@ export function destinationMetrics(d: Destination) {
     activeUrl: d.activeUrl,
     ...(d.metrics.lastError ? { lastError: d.metrics.lastError } : {}),
     estimatedCostUsd: channelCost(running, d.metrics.starts),
-    rates: {
-      mediaLiveChannelPerHour: RATES.mediaLiveChannelPerHour,
-      minimumMinutesPerStart: RATES.mediaLiveMinimumMinutes,
-      source: RATES.source,
-    },
+    rates: ratesView(),
   };
 }

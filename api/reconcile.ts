@@ -5,6 +5,7 @@ import { listDestinations, listSources } from "#lib/destinations/store.ts";
 import { costReport } from "#lib/reconcile/cost.ts";
 import { getRun, listRuns, type ReconcileRun } from "#lib/reconcile/store.ts";
 import { scanSessions } from "#lib/sessions/store.ts";
+import { USAGE_WINDOW_DAYS } from "#lib/usage.ts";
 import { reconcile } from "#state-machines/operations/reconcile/lifecycle.ts";
 import { startLifecycle } from "./executions.ts";
 import { fieldError, notFound } from "./http.ts";
@@ -73,12 +74,12 @@ export async function getReconcileRun(runId: string) {
   return { ...rest, expiresAt: new Date(expiresAt * 1000).toISOString() };
 }
 
-/** GET /admin/cost?days=N (1-90, default 30): running hours and estimated cost, and against always-on channels. */
+/** GET /admin/cost?days=N (1 to USAGE_WINDOW_DAYS, the runs records keep; default 30): running hours and estimated cost, and against always-on channels. */
 export async function costView(query: Record<string, string | undefined>) {
   const raw = query.days ?? "30";
   const days = Number(raw);
-  if (!/^\d+$/.test(raw) || days < 1 || days > 90)
-    throw fieldError("days", "must be a whole number of days from 1 to 90");
+  if (!/^\d+$/.test(raw) || days < 1 || days > USAGE_WINDOW_DAYS)
+    throw fieldError("days", `must be a whole number of days from 1 to ${USAGE_WINDOW_DAYS}`);
   const [sessions, destinations, sources] = await Promise.all([
     scanSessions(),
     listDestinations(),

@@ -41,6 +41,21 @@ export function withRun(
   return [...runs, { from, to }].filter((r) => Date.parse(r.to) >= oldest).slice(-MAX_USAGE_RUNS);
 }
 
+/**
+ * A record's usage once the run `since`-`to` is closed: its total with the run's seconds added,
+ * and its runs with the run kept (`withRun`). `before` is the record as read.
+ */
+export function closeUsage(
+  before: { runs?: readonly UsageRun[] | undefined; totalSeconds: number; updatedAt: string },
+  since: string,
+  to: Date,
+): { totalSeconds: number; runs: UsageRun[] } {
+  return {
+    totalSeconds: before.totalSeconds + secondsBetween(since, to),
+    runs: withRun(before, since, to.toISOString()),
+  };
+}
+
 /** Seconds between two ISO times (0 when `to` is before `from`). */
 export const secondsBetween = (from: string, to: string | Date) =>
   Math.max(0, (typeof to === "string" ? Date.parse(to) : to.getTime()) - Date.parse(from)) / 1000;

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { secondsBetween, UsageRun, withRun } from "#lib/usage.ts";
+import { closeUsage, secondsBetween, UsageRun } from "#lib/usage.ts";
 import { PLATFORMS, PRESETS } from "./platforms.ts";
 
 const Failure = z.object({ code: z.string(), message: z.string() });
@@ -228,6 +228,9 @@ export const destinationKey = (destinationId: string) => ({ pk: DESTINATION_PART
 export const FLOW_NAME_PREFIX = "castflow-source-";
 /** The name of the flow a (primary) source creates: a backup source joins its primary's flow. */
 export const flowName = (sourceId: string) => `${FLOW_NAME_PREFIX}${sourceId}`;
+/** The source a flow is named for (`flowName`), or undefined for a flow castflow did not name. */
+export const sourceIdOfFlow = (name: string | undefined) =>
+  name?.startsWith(FLOW_NAME_PREFIX) ? name.slice(FLOW_NAME_PREFIX.length) : undefined;
 
 /** Tags on every AWS resource a destination or source owns (with `castflow:managed-by`). */
 export const DestinationTags = {
@@ -249,15 +252,13 @@ export function uncountedRunningSeconds(d: Destination, now: Date): number {
 export function closeRun(d: Destination, now: Date): { set: Record<string, unknown>; remove: string[] } {
   const since = d.metrics.runningSince;
   if (!since) return { set: {}, remove: [] };
+  const closed = closeUsage(
+    { runs: d.metrics.runs, totalSeconds: d.metrics.runningSeconds, updatedAt: d.updatedAt },
+    since,
+    now,
+  );
   return {
-    set: {
-      "metrics.runningSeconds": d.metrics.runningSeconds + uncountedRunningSeconds(d, now),
-      "metrics.runs": withRun(
-        { runs: d.metrics.runs, totalSeconds: d.metrics.runningSeconds, updatedAt: d.updatedAt },
-        since,
-        now.toISOString(),
-      ),
-    },
+    set: { "metrics.runningSeconds": closed.totalSeconds, "metrics.runs": closed.runs },
     remove: ["metrics.runningSince"],
   };
 }

@@ -26,3 +26,11 @@ export function channelCost(runningSeconds: number, starts: number): number {
   const billedMinutes = Math.max(runningSeconds / 60, starts * RATES.mediaLiveMinimumMinutes);
   return Math.round((billedMinutes / 60) * RATES.mediaLiveChannelPerHour * 100) / 100;
 }
+
+/** The rates an estimate used, as the API shows them beside it. */
+export const ratesView = () => ({
+  mediaLiveChannelPerHour: RATES.mediaLiveChannelPerHour,
+  mediaConnectFlowPerHour: RATES.mediaConnectFlowPerHour,
+  minimumMinutesPerStart: RATES.mediaLiveMinimumMinutes,
+  source: RATES.source,
+});

@@ -3,7 +3,7 @@ import { dynamo } from "#lib/aws/clients.ts";
 import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
-import { secondsBetween, withRun } from "#lib/usage.ts";
+import { closeUsage } from "#lib/usage.ts";
 import {
   DESTINATION_PARTITION,
   Destination,
@@ -88,19 +88,17 @@ export async function closeFlowRun(sourceId: string, at: Date): Promise<void> {
   const source = await getSource(sourceId);
   const since = source?.flowUsage.activeSince;
   if (!source || !since) return;
-  await updateSource(sourceId, {
-    set: {
-      "flowUsage.activeSeconds": source.flowUsage.activeSeconds + secondsBetween(since, at),
-      "flowUsage.runs": withRun(
-        {
-          runs: source.flowUsage.runs,
-          totalSeconds: source.flowUsage.activeSeconds,
-          updatedAt: source.updatedAt,
-        },
-        since,
-        at.toISOString(),
-      ),
+  const closed = closeUsage(
+    {
+      runs: source.flowUsage.runs,
+      totalSeconds: source.flowUsage.activeSeconds,
+      updatedAt: source.updatedAt,
     },
+    since,
+    at,
+  );
+  await updateSource(sourceId, {
+    set: { "flowUsage.activeSeconds": closed.totalSeconds, "flowUsage.runs": closed.runs },
     remove: ["flowUsage.activeSince"],
     condition: { expression: "#flowUsage.#activeSince = :since", values: { ":since": since } },
   });

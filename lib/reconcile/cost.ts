@@ -1,5 +1,5 @@
 import type { Destination, Source } from "#lib/destinations/model.ts";
-import { RATES } from "#lib/destinations/rates.ts";
+import { RATES, ratesView } from "#lib/destinations/rates.ts";
 import { type Session, uncountedBroadcastSeconds } from "#lib/sessions/model.ts";
 import { type Metered, mergeRuns, meter, runsOf, type UsageRun } from "#lib/usage.ts";
 
@@ -180,12 +180,7 @@ export function costReport(input: {
     sessions,
     destinations,
     sources,
-    rates: {
-      mediaLiveChannelPerHour: RATES.mediaLiveChannelPerHour,
-      mediaConnectFlowPerHour: RATES.mediaConnectFlowPerHour,
-      minimumMinutesPerStart: RATES.mediaLiveMinimumMinutes,
-      source: RATES.source,
-    },
+    rates: ratesView(),
   };
 }
 

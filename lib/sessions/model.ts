@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { config } from "#lib/config.ts";
-import { secondsBetween, UsageRun, withRun } from "#lib/usage.ts";
+import { closeUsage, secondsBetween, UsageRun } from "#lib/usage.ts";
 
 /** `streaming.status` of a session: the go-live and stop-streaming lifecycles move it. */
 export const StreamingStatus = z.enum(["idle", "starting", "live", "stopping", "error"]);
@@ -165,16 +165,48 @@ export function uncountedBroadcastSeconds(s: Session, now: Date): number {
  * counted is not counted again.
  */
 export function closeBroadcast(s: Session, now: Date): Record<string, unknown> {
-  const stoppedAt = now.toISOString();
   const { startedAt } = s.streaming;
   if (!startedAt || uncountedBroadcastSeconds(s, now) === 0) return {};
+  const closed = closeUsage(
+    { runs: s.streaming.runs, totalSeconds: s.streaming.totalStreamedSeconds, updatedAt: s.updatedAt },
+    startedAt,
+    now,
+  );
   return {
-    "streaming.stoppedAt": stoppedAt,
-    "streaming.totalStreamedSeconds": s.streaming.totalStreamedSeconds + uncountedBroadcastSeconds(s, now),
-    "streaming.runs": withRun(
-      { runs: s.streaming.runs, totalSeconds: s.streaming.totalStreamedSeconds, updatedAt: s.updatedAt },
-      startedAt,
-      stoppedAt,
-    ),
+    "streaming.stoppedAt": now.toISOString(),
+    "streaming.totalStreamedSeconds": closed.totalSeconds,
+    "streaming.runs": closed.runs,
   };
 }
+
+/**
+ * The table's global secondary indexes that list sessions newest first, keyed on attributes every
+ * session record already has (so records written before the indexes existed are listed too). The
+ * stack's table and the local one declare them from here.
+ *
+ * - `byHost` (`hostUserId`, `createdAt`): a host's sessions, one Query. Channel records carry
+ *   `hostUserId` and `createdAt` as well (one per host), so reads keep only `sk = SESSION`;
+ *   `status` is projected so a host's list filters on it without reading the records.
+ * - `byStatus` (`status`, `createdAt`): every session of one status (the admins' list). Sources
+ *   and destinations have a `status` and a `createdAt` too but never `active`, `ending` or
+ *   `ended`; keys only, so their frequent writes cost the index little. A session stored before
+ *   sessions had a `status` has none, and shows only in its host's list.
+ */
+export const SESSION_INDEXES = {
+  byHost: {
+    indexName: "byHost",
+    partitionKey: "hostUserId",
+    sortKey: "createdAt",
+    nonKeyAttributes: ["status"],
+  },
+  byStatus: { indexName: "byStatus", partitionKey: "status", sortKey: "createdAt", nonKeyAttributes: [] },
+} as const satisfies Record<
+  string,
+  {
+    readonly indexName: string;
+    readonly partitionKey: string;
+    readonly sortKey: string;
+    /** Projected besides the keys (none: KEYS_ONLY). */
+    readonly nonKeyAttributes: readonly string[];
+  }
+>;
