@@ -12,7 +12,7 @@ import { config, stateMachineArn as stateMachineArnOf } from "#lib/config.ts";
 import { errorName, publicErrorMessage } from "#lib/errors.ts";
 import {
   CLOSED_BADLY,
-  DECLARED_WAITS,
+  pollingLoop,
   STATE_ENTERED,
   STATE_EXITED,
   TASK_ATTEMPT_FAILED,
@@ -20,7 +20,6 @@ import {
   TASK_SCHEDULED,
 } from "#state-machines/workflow/history-events.ts";
 import { executionName, type Lifecycle } from "#state-machines/workflow/lifecycle.ts";
-import type { WaitSpec } from "#state-machines/workflow/waits.ts";
 import { ApiError, badRequest, fieldError, notFound } from "./http.ts";
 
 export interface StartedExecution {
@@ -202,32 +201,6 @@ function openState(
 }
 
 // --- budgets ---
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-export interface PollingLoop {
-  /** The loop's first state (a Pass named after the wait, behind the fragment's prefix if any). */
-  readonly entry: string;
-  /** What the machine allows the whole loop: its pause times its polls (the ChannelWaitTimeout bound). */
-  readonly budgetSeconds: number;
-}
-
-/**
- * The polling loop `state` belongs to: `WaitForState` names the loop's states `<title>` and
- * `<title>: <step>` (behind a `<prefix>: ` when a machine uses it twice) and gives up after
- * `maxPolls` pauses of `delaySeconds`. Undefined for any other state, and for a loop built from a
- * spec that waits.ts does not declare under that title (its bound is not known here).
- */
-export function pollingLoop(state: string): PollingLoop | undefined {
-  let found: { spec: WaitSpec; entry: string } | undefined;
-  for (const spec of DECLARED_WAITS) {
-    const match = new RegExp(`^((?:.*: )?)${escapeRegExp(spec.title)}(?:: .+)?$`).exec(state);
-    if (match && (!found || spec.title.length > found.spec.title.length)) {
-      found = { spec, entry: `${match[1] ?? ""}${spec.title}` };
-    }
-  }
-  return found && { entry: found.entry, budgetSeconds: found.spec.delaySeconds * found.spec.maxPolls };
-}
 
 // --- what a running execution is doing ---
 

@@ -1,6 +1,6 @@
 import type { CompactEvent } from "#api/executions.ts";
 import {
-  DECLARED_WAITS,
+  pollingLoop,
   STATE_ENTERED,
   STATE_EXITED,
   TASK_ATTEMPT_FAILED,
@@ -37,10 +37,6 @@ export type StepEvent =
 
 const CONTAINERS = new Set(["Parallel", "Map"]);
 
-/** The titles of castflow's polling loops (waits.ts), which name the loop's states. */
-const LOOP_TITLES: readonly string[] = DECLARED_WAITS.map((w) => w.title);
-/** A loop's entry: a Pass named after the wait, behind a fragment prefix (`Repoint: `) if any. */
-const isLoopEntry = (name: string) => LOOP_TITLES.some((t) => name === t || name.endsWith(`: ${t}`));
 /** The state a loop ends in when its wait succeeds (WaitForState's `endStates`). */
 const LOOP_REACHED = "Reached";
 
@@ -55,17 +51,12 @@ const LOOP_REACHED = "Reached";
 export class StepTracker {
   /** In the order they were entered. */
   readonly steps: Step[] = [];
-  private readonly loops = new Set<string>();
   private readonly retries = new Map<string, number>();
   private pending: { state: string; error: string; cause?: string; at: number } | undefined;
 
-  /** The step a state belongs to: its polling loop's entry, or itself. */
+  /** The step a state belongs to: its polling loop's entry (waits.ts names the loop's states), or itself. */
   stepOf(state: string): string {
-    let best: string | undefined;
-    for (const loop of this.loops) {
-      if (state.startsWith(`${loop}: `) && (!best || loop.length > best.length)) best = loop;
-    }
-    return best ?? state;
+    return pollingLoop(state)?.entry ?? state;
   }
 
   private open(name: string): Step | undefined {
@@ -119,14 +110,13 @@ export class StepTracker {
         continue;
       }
       if (entered) {
-        if (entered === "Pass" && isLoopEntry(e.state)) this.loops.add(e.state);
         this.retries.set(e.state, 0);
         const step: Step = { name: e.state, kind: entered, enteredAt: at };
         this.steps.push(step);
         out.push({ kind: "enter", step });
         // Succeed and Fail states end the execution (or branch) where they are entered.
         if (entered === "Succeed" || entered === "Fail") out.push(...this.end(step, at));
-      } else if (exited && !this.loops.has(e.state)) {
+      } else if (exited && pollingLoop(e.state)?.entry !== e.state) {
         out.push(...this.end(this.open(e.state), at));
       }
     }

@@ -26,9 +26,6 @@ export interface TargetOptions {
 export const DEFAULT_LOCAL_API = "http://127.0.0.1:4566";
 export const DEFAULT_USER = "host-1";
 
-/** The local runtime's state folder (CASTFLOW_STATE_DIR, else `.castflow/` in the project). */
-export const localStateDir = stateDir;
-
 export const noLocalRuntime = (api: string, why = "") =>
   new UnreachableError(`no local runtime at ${api}${why}: start it with npm start, or pass --api`);
 
@@ -53,7 +50,7 @@ export function resolveTarget(
     if (!token) throw new UsageError("--api needs a bearer token: pass --token or set CASTFLOW_TOKEN");
     return { api: url.toString().replace(/\/+$/, ""), local: false, token: async () => token };
   }
-  const dir = localStateDir(env);
+  const dir = stateDir(env);
   const endpointsFile = join(dir, "local.json");
   if (!existsSync(endpointsFile)) throw noLocalRuntime(DEFAULT_LOCAL_API, ` (no ${endpointsFile})`);
   let localApi: string;

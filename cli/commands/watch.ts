@@ -1,5 +1,5 @@
 import { type Context, sleep } from "../context.ts";
-import { ApiFailure, EXIT, type ExitCode } from "../errors.ts";
+import { EXIT, type ExitCode } from "../errors.ts";
 import { at, executionNameOf, str } from "../format.ts";
 
 /** What `watch` compares between two polls, for one session or destination. */
@@ -118,20 +118,11 @@ export interface WatchOptions {
  */
 export async function watch(ctx: Context, options: WatchOptions = {}): Promise<ExitCode> {
   const deadline = options.forMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.forMs;
-  let sessionsRoute = true;
   let before: Map<string, Item> | undefined;
   while (!ctx.signal?.aborted) {
     const items = new Map<string, Item>();
-    if (sessionsRoute) {
-      try {
-        const page = await ctx.client.get<{ sessions: Record<string, unknown>[] }>("/sessions?limit=100");
-        for (const s of page.body.sessions) items.set(`session:${str(s, "sessionId")}`, sessionItem(s));
-      } catch (err) {
-        if (!(err instanceof ApiFailure && err.status === 404 && err.code === "not_found")) throw err;
-        sessionsRoute = false; // an API without GET /sessions: destinations only
-        ctx.io.err("castflow: this API cannot list sessions (no GET /sessions): watching destinations only");
-      }
-    }
+    const page = await ctx.client.get<{ sessions: Record<string, unknown>[] }>("/sessions?limit=100");
+    for (const x of page.body.sessions) items.set(`session:${str(x, "sessionId")}`, sessionItem(x));
     const dests = await ctx.client.get<{ destinations: Record<string, unknown>[] }>("/destinations");
     for (const d of dests.body.destinations)
       items.set(`destination:${str(d, "destinationId")}`, destinationItem(d));

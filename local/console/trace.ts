@@ -5,6 +5,9 @@
  * never inputs, outputs or parameters (those hold whatever a state passed on).
  */
 import {
+  CLOSED_BADLY,
+  STATE_ENTERED,
+  STATE_EXITED,
   TASK_ATTEMPT_FAILED,
   TASK_SCHEDULED,
   TASK_SUCCEEDED,
@@ -177,7 +180,7 @@ export function traceExecution(
 
   for (const event of events) {
     const { type } = event;
-    if (type.endsWith("StateEntered") && event.state !== undefined) {
+    if (STATE_ENTERED.test(type) && event.state !== undefined) {
       const name = event.state;
       const node = nodes.get(name);
       const r = run(name);
@@ -207,7 +210,7 @@ export function traceExecution(
           event.id,
         );
       open.push({ name, attempts: 0, failed: failing });
-    } else if (type.endsWith("StateExited") && event.state !== undefined) {
+    } else if (STATE_EXITED.test(type) && event.state !== undefined) {
       let index = -1;
       for (let i = open.length - 1; i >= 0; i--)
         if (open[i]?.name === event.state) {
@@ -292,9 +295,7 @@ export function traceExecution(
   const failState = failedRuns
     .filter(([name]) => nodes.get(name)?.kind === "Fail")
     .sort((a, b) => (a[1].failedAt ?? 0) - (b[1].failedAt ?? 0))[0];
-  const failed = ["FAILED", "TIMED_OUT", "ABORTED"].includes(executionStatus)
-    ? (firstTaskFailure ?? failState)
-    : undefined;
+  const failed = CLOSED_BADLY.has(executionStatus) ? (firstTaskFailure ?? failState) : undefined;
 
   return {
     states: Object.fromEntries(

@@ -136,7 +136,8 @@ function taskKind(resource: string): TaskKind {
   return "integration";
 }
 
-function scaleSeconds(seconds: number, timeScale: number): number {
+/** Seconds of the definition as the local runtime waits them: at the time scale, within a timer's limit. */
+export function scaleSeconds(seconds: number, timeScale: number): number {
   return Math.min(seconds * timeScale, MAX_TIMER_SECONDS);
 }
 

@@ -16,6 +16,7 @@ import {
   MAX_TIMER_SECONDS,
   type PreparedDefinition,
   prepareDefinition,
+  scaleSeconds,
   type TaskInfo,
 } from "./definition.ts";
 import {
@@ -717,14 +718,11 @@ export class ExecutionEngine {
         if (task.heartbeatSeconds === undefined) return;
         const seconds = task.heartbeatSeconds;
         clearTimeout(heartbeatTimer);
-        heartbeatTimer = setTimeout(
-          () => {
-            const cause = `The task sent no heartbeat within its HeartbeatSeconds of ${seconds} seconds.`;
-            const failure = new TaskFailure("States.HeartbeatTimeout", cause);
-            settle({ ok: false, failure, heartbeatTimedOut: true });
-          },
-          Math.min(seconds * this.timeScale, MAX_TIMER_SECONDS) * 1000,
-        );
+        heartbeatTimer = setTimeout(() => {
+          const cause = `The task sent no heartbeat within its HeartbeatSeconds of ${seconds} seconds.`;
+          const failure = new TaskFailure("States.HeartbeatTimeout", cause);
+          settle({ ok: false, failure, heartbeatTimedOut: true });
+        }, scaleSeconds(seconds, this.timeScale) * 1000);
       };
       const onAbort = () =>
         settle({

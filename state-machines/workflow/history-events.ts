@@ -30,3 +30,29 @@ export const DECLARED_WAITS: readonly waits.WaitSpec[] = Object.values(waits).fi
     typeof (v as Partial<waits.WaitSpec>).delaySeconds === "number" &&
     typeof (v as Partial<waits.WaitSpec>).maxPolls === "number",
 );
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+export interface PollingLoop {
+  /** The loop's first state (a Pass named after the wait, behind the fragment's prefix if any). */
+  readonly entry: string;
+  /** What the machine allows the whole loop: its pause times its polls (the ChannelWaitTimeout bound). */
+  readonly budgetSeconds: number;
+}
+
+/**
+ * The polling loop `state` belongs to: `WaitForState` names the loop's states `<title>` and
+ * `<title>: <step>` (behind a `<prefix>: ` when a machine uses it twice) and gives up after
+ * `maxPolls` pauses of `delaySeconds`. Undefined for any other state, and for a loop built from a
+ * spec that waits.ts does not declare under that title (its bound is not known here).
+ */
+export function pollingLoop(state: string): PollingLoop | undefined {
+  let found: { spec: waits.WaitSpec; entry: string } | undefined;
+  for (const spec of DECLARED_WAITS) {
+    const match = new RegExp(`^((?:.*: )?)${escapeRegExp(spec.title)}(?:: .+)?$`).exec(state);
+    if (match && (!found || spec.title.length > found.spec.title.length)) {
+      found = { spec, entry: `${match[1] ?? ""}${spec.title}` };
+    }
+  }
+  return found && { entry: found.entry, budgetSeconds: found.spec.delaySeconds * found.spec.maxPolls };
+}

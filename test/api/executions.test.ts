@@ -4,8 +4,8 @@ import {
   ListStateMachinesCommand,
 } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
-import { pollingLoop } from "#api/executions.ts";
 import { currentStateName } from "#local/sfn/history.ts";
+import { pollingLoop } from "#state-machines/workflow/history-events.ts";
 import { eventually, useLocalRuntime } from "#test/workflows/harness.ts";
 
 // Channels take 10 hours to start unless a test advances them: go-live waits in its polling loop

@@ -12,9 +12,8 @@ import { why } from "#cli/commands/why.ts";
 import type { Context } from "#cli/context.ts";
 import { captureIo } from "#cli/io.ts";
 import { runCli } from "#cli/program.ts";
-import { localStateDir, type Target } from "#cli/target.ts";
+import type { Target } from "#cli/target.ts";
 import { PROJECT_ROOT } from "#infra/task-function.ts";
-import { STATE_DIR } from "#local/paths.ts";
 import { eventually, useLocalRuntime } from "../workflows/harness.ts";
 
 const t = useLocalRuntime({ legacyProgramChannels: true });
@@ -324,11 +323,10 @@ describe("castflow's target", () => {
     rmSync(dir, { recursive: true });
   });
 
-  it("--api needs a token; its state folder is the local runtime's", async () => {
+  it("--api needs a token", async () => {
     const io = captureIo();
     expect(await runCli(["--api", "https://api.example.com", "sessions", "list"], io)).toBe(2);
     expect(io.stderr[0]).toBe("castflow: --api needs a bearer token: pass --token or set CASTFLOW_TOKEN");
-    expect(localStateDir(process.env)).toBe(STATE_DIR);
   });
 
   it("runs as a bin: node bin/castflow.mjs --help lists the commands", () => {
