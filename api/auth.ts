@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { ApiError } from "./http.ts";
-import { TokenRejectedError, type TokenRejection } from "./token-rejection.ts";
+import { TokenRejectedError } from "./token-rejection.ts";
 
 export interface Caller {
   readonly userId: string;
@@ -9,20 +9,6 @@ export interface Caller {
 
 /** The group that makes a caller an admin (Cognito puts groups in `cognito:groups`). */
 export const ADMIN_GROUP = "admin";
-
-/**
- * Routes anyone may call, without a token: the stack gives each a route of its own without the
- * JWT authorizer, the local API server skips the token check for them, and the handler asks for
- * no caller.
- */
-export const PUBLIC_ROUTES = [{ method: "GET", path: "/health" }] as const;
-
-/** Whether `method path` is a public route: exactly its path, as API Gateway matches a route. */
-export function isPublicRoute(method: string, path: string): boolean {
-  return PUBLIC_ROUTES.some((r) => r.method === method.toUpperCase() && r.path === path);
-}
-
-export { TokenRejectedError, type TokenRejection };
 
 const BEARER_HINT = "send Authorization: Bearer <token>";
 

@@ -5,7 +5,7 @@ import { ConfigurationError, config } from "#lib/config.ts";
 import { listDestinations } from "#lib/destinations/store.ts";
 import { errorName, isNetworkError, TaskErrors } from "#lib/errors.ts";
 import { logger, withInvocationLogger } from "#lib/logger.ts";
-import { type Caller, callerOf, isPublicRoute } from "./auth.ts";
+import { type Caller, callerOf } from "./auth.ts";
 import {
   AssignChannelBody,
   assignChannel,
@@ -42,6 +42,7 @@ import {
   explainExecution,
 } from "./executions.ts";
 import { ApiError, badRequest, errorResponse, fieldError, json, notFound, validationError } from "./http.ts";
+import { isPublicRoute } from "./public-routes.ts";
 import { costView, getReconcileRun, listReconcileRuns, ReconcileBody, startReconcile } from "./reconcile.ts";
 import {
   CreateSessionBody,

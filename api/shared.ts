@@ -164,7 +164,8 @@ function quotaAnswer(err: unknown, what: string): unknown {
  * and answers the ingest server and stream key. If the record cannot be written, both are deleted
  * again.
  */
-export async function createSharedSource(body: CreateSourceBody): Promise<Created> {
+/** POST /admin/sources for an rtmp-push source: the new record (the caller shows it with `sourceView`). */
+export async function createSharedSource(body: CreateSourceBody): Promise<Source> {
   if (body.protocol !== "rtmp-push")
     throw fieldError("protocol", "only rtmp-push sources are created here (a shared flow keeps its flow)");
   if (body.deliveryMode === "per-destination")
@@ -237,7 +238,7 @@ export async function createSharedSource(body: CreateSourceBody): Promise<Create
       updatedAt: now,
     });
     await putNewSource(source);
-    return { status: 201, body: sharedSourceView(source) };
+    return source;
   } catch (err) {
     if (groupId || input?.Id)
       await deletePushInput(input?.Id, groupId).catch((e: unknown) =>
@@ -260,12 +261,6 @@ export function flowFields(s: Source) {
       ...(activeSince ? { activeSince } : {}),
     },
   };
-}
-
-/** A shared source as the API shows it (the same fields as any source, with its ingest). */
-export function sharedSourceView(s: Source) {
-  const { flowPhase: _p, flowPhaseAt: _a, version: _v, executionCounters: _c, ...rest } = s;
-  return { ...rest, ...flowFields(s), ingest: sharedIngest(s) };
 }
 
 /**

@@ -114,8 +114,9 @@ function ingest(source: Source) {
   };
 }
 
+/** A source as the API shows it (MediaConnect or shared): its ingest, not its bookkeeping. */
 export function sourceView(s: Source) {
-  const { flowPhase: _p, flowPhaseAt: _a, version: _v, ...rest } = s;
+  const { flowPhase: _p, flowPhaseAt: _a, flowPhaseBy: _b, version: _v, executionCounters: _c, ...rest } = s;
   return {
     ...rest,
     ...flowFields(s),
@@ -137,7 +138,7 @@ async function sourceOr404(sourceId: string): Promise<Source> {
  * shared channel.
  */
 export async function createSource(body: CreateSourceBody) {
-  if (body.protocol === "rtmp-push") return (await createSharedSource(body)).body;
+  if (body.protocol === "rtmp-push") return sourceView(await createSharedSource(body));
   if (body.protocol === "srt-caller" && body.allowedCidr !== undefined)
     throw fieldError("allowedCidr", "does not apply to srt-caller (MediaConnect calls the encoder)");
   if (body.encryption && !body.protocol.startsWith("srt"))

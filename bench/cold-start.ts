@@ -17,12 +17,14 @@
  * start are interleaved in shuffled rounds, so a load spike on the machine hits them alike.
  * BENCH_RUNS rounds (default 3), medians. It prints figures; it asserts nothing.
  */
+
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import { type BuildOptions, build, version as esbuildVersion } from "esbuild";
+import { median } from "#bench/api.ts";
 import { BUNDLING, PROJECT_ROOT } from "#infra/task-function.ts";
 import { stackDefinitions } from "#local/definitions.ts";
 
@@ -290,11 +292,6 @@ for (let round = 0; round < RUNS; round++) {
 
 // --- report ---
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 const bareMs = median(bare.map((s) => s.ms));
 const bareCpuMs = median(bare.map((s) => s.cpuMs));
 const kb = (bytes: number) => (bytes / 1024).toFixed(0);

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { apiCaller } from "#bench/api.ts";
+import { apiCaller, median } from "#bench/api.ts";
 import { stackDefinitions } from "#local/definitions.ts";
 import { startLocalRuntime } from "#local/runtime.ts";
 import { BASE_SECONDS } from "#local/simulator/index.ts";
@@ -160,7 +160,6 @@ for (let i = 0; i < RUNS; i++) {
 }
 await rt.stop();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 console.log(`\nLifecycles on the local runtime (time scale ${TIME_SCALE}, ${RUNS} runs each, medians)\n`);
 console.log("lifecycle                 transitions  tasks  wall ms  simulated ms  wall/simulated");
 for (const [name, xs] of Object.entries(samples)) {

@@ -43,7 +43,7 @@ import {
   type ScanCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
-import { apiCaller } from "#bench/api.ts";
+import { apiCaller, median } from "#bench/api.ts";
 import {
   dynamo as castflowDynamo,
   ivs as castflowIvs,
@@ -67,6 +67,7 @@ import {
   Destination,
   DestinationTags,
   destinationKey,
+  flowName,
   type NewDestination,
   SOURCE_PARTITION,
   Source,
@@ -131,10 +132,8 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T, index: 
 }
 
 /** A source's flow, named as the sources API names it. */
-const flowName = (sourceId: string) => `castflow-source-${sourceId}`;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 // ---------------------------------------------------------------- main
 

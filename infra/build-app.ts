@@ -1,5 +1,5 @@
 import { App } from "aws-cdk-lib";
-import { SESSION_INDEXES } from "#lib/sessions/store.ts";
+import { SESSION_INDEXES } from "#lib/sessions/model.ts";
 import { MACHINES } from "#state-machines/registry.ts";
 import { scheduleContextKey } from "#state-machines/workflow/lifecycle.ts";
 import { CastflowStack } from "./castflow-stack.ts";

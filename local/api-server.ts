@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { bearerToken, isPublicRoute, TokenRejectedError, unauthorized } from "#api/auth.ts";
+import { bearerToken, unauthorized } from "#api/auth.ts";
 import { route } from "#api/handler.ts";
+import { isPublicRoute } from "#api/public-routes.ts";
+import { TokenRejectedError } from "#api/token-rejection.ts";
 import type { ClaimsVerifier } from "./dev-issuer.ts";
 import { type Principal, runAs } from "./iam.ts";
 

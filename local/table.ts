@@ -7,7 +7,7 @@ import {
   ResourceNotFoundException,
   UpdateTableCommand,
 } from "@aws-sdk/client-dynamodb";
-import { SESSION_INDEXES } from "#lib/sessions/store.ts";
+import { SESSION_INDEXES } from "#lib/sessions/model.ts";
 
 const INDEXES = Object.values(SESSION_INDEXES);
 

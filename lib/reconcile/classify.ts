@@ -5,8 +5,8 @@ import type { PersistentChannel } from "#lib/channels/model.ts";
 import {
   type Destination,
   DestinationTags,
-  FLOW_NAME_PREFIX,
   type Source,
+  sourceIdOfFlow,
   TRANSITIONAL,
 } from "#lib/destinations/model.ts";
 import { RATES } from "#lib/destinations/rates.ts";
@@ -399,7 +399,7 @@ function idleFlow(ctx: Ctx, src: Source, f: InventoryFlow): Finding[] {
 /** A tagged flow of this stage whose source is gone or names another flow: stopped, then deleted once STANDBY. */
 function orphanFlow(ctx: Ctx, f: InventoryFlow): Finding[] {
   if (!f.tags || !isManagedIn(f.tags, ctx.stage)) return [];
-  const sourceId = f.tags[DestinationTags.sourceId] ?? f.name.slice(FLOW_NAME_PREFIX.length);
+  const sourceId = f.tags[DestinationTags.sourceId] ?? sourceIdOfFlow(f.name) ?? "";
   const src = ctx.sources.get(sourceId);
   if (fresh(ctx, src)) return [];
   const why = src

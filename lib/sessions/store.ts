@@ -4,7 +4,7 @@ import * as z from "zod";
 import { dynamo } from "#lib/aws/clients.ts";
 import { type Condition, type ConditionalUpdate, conditionalUpdate } from "#lib/conditional-update.ts";
 import { config } from "#lib/config.ts";
-import { Session, SessionStatus, sessionKey } from "./model.ts";
+import { SESSION_INDEXES, Session, SessionStatus, sessionKey } from "./model.ts";
 
 export type { Condition, ConditionalUpdate };
 
@@ -75,38 +75,6 @@ export async function scanSessions(): Promise<Session[]> {
     for (const { pk: _pk, sk: _sk, ...doc } of page.Items ?? []) out.push(Session.parse(doc));
   return out;
 }
-
-/**
- * The table's global secondary indexes that list sessions newest first, keyed on attributes every
- * session record already has (so records written before the indexes existed are listed too). The
- * stack's table and the local one declare them from here.
- *
- * - `byHost` (`hostUserId`, `createdAt`): a host's sessions, one Query. Channel records carry
- *   `hostUserId` and `createdAt` as well (one per host), so reads keep only `sk = SESSION`;
- *   `status` is projected so a host's list filters on it without reading the records.
- * - `byStatus` (`status`, `createdAt`): every session of one status (the admins' list). Sources
- *   and destinations have a `status` and a `createdAt` too but never `active`, `ending` or
- *   `ended`; keys only, so their frequent writes cost the index little. A session stored before
- *   sessions had a `status` has none, and shows only in its host's list.
- */
-export const SESSION_INDEXES = {
-  byHost: {
-    indexName: "byHost",
-    partitionKey: "hostUserId",
-    sortKey: "createdAt",
-    nonKeyAttributes: ["status"],
-  },
-  byStatus: { indexName: "byStatus", partitionKey: "status", sortKey: "createdAt", nonKeyAttributes: [] },
-} as const satisfies Record<
-  string,
-  {
-    readonly indexName: string;
-    readonly partitionKey: string;
-    readonly sortKey: string;
-    /** Projected besides the keys (none: KEYS_ONLY). */
-    readonly nonKeyAttributes: readonly string[];
-  }
->;
 
 export interface SessionListQuery {
   /** Only this host's sessions (a Query of `byHost`). */

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { describeFlow } from "#lib/aws/mediaconnect.ts";
 import { channelStateAndTags, liveInput } from "#lib/aws/medialive.ts";
 import { getChannel } from "#lib/channels/store.ts";
-import { DestinationTags, FLOW_NAME_PREFIX } from "#lib/destinations/model.ts";
+import { DestinationTags, sourceIdOfFlow } from "#lib/destinations/model.ts";
 import { getDestination, getSource, listDestinations } from "#lib/destinations/store.ts";
 import { DELETABLE } from "#lib/reconcile/classify.ts";
 import { type Repair, ResourceType } from "#lib/reconcile/model.ts";
@@ -100,9 +100,7 @@ export const task = defineTask({
       if (!flow) return skip("the flow no longer exists");
       const wanted = FLOW_STATES[action as Repair["action"]];
       if (wanted && flow.Status !== wanted) return skip(`the flow is ${flow.Status} now`);
-      const sourceId = flow.Name?.startsWith(FLOW_NAME_PREFIX)
-        ? flow.Name.slice(FLOW_NAME_PREFIX.length)
-        : "";
+      const sourceId = sourceIdOfFlow(flow.Name);
       if (sourceId && changedSince(await getSource(sourceId), runStartedAt))
         return skip("its source's record changed since the inventory");
       // A destination asked to start since (its flow user is added later, by its execution).
