@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as z from "zod";
 import type { DurationOverrides } from "./durations.ts";
-import { EventBus, type SimEvent } from "./events.ts";
+import { EventBus, type EventFaultDraw, type SimEvent } from "./events.ts";
 import { AdminValidationError, FaultRegistry } from "./faults.ts";
 import {
   AwsError,
@@ -68,9 +68,11 @@ export interface Simulator {
   close(): Promise<void>;
   resources(): SimResources;
   /**
-   * Subscribe to the AWS events the simulated services send (EventBridge shape): today
-   * "MediaLive Channel Alert" on each alert SET and CLEARED. Listeners run asynchronously, after
-   * the change that caused the event; one that throws is reported and skipped. Returns the
+   * Subscribe to the AWS events the simulated services send (EventBridge shape): "MediaLive
+   * Channel Alert" on each alert SET and CLEARED, "MediaLive Channel State Change" and
+   * "MediaConnect Flow Status Change" on each state change. Listeners run asynchronously, after
+   * the change that caused the event; one that throws is reported and skipped. Event faults
+   * (POST /_sim/faults `{"service": "events"}`) apply to every listener alike. Returns the
    * unsubscribe.
    */
   onEvent(listener: (event: SimEvent) => void): () => void;
@@ -160,15 +162,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let onMediaLiveChanged = () => {};
   let onFlowsChanged = () => {};
   let refuses = (_url: string) => false;
-  const events = new EventBus();
-  const mediaconnect = createMediaConnect(ctx, () => onFlowsChanged(), options.quotas?.mediaconnect);
+  let eventFault = (_detailType: string): EventFaultDraw | undefined => undefined;
+  const events = new EventBus((event) => eventFault(event["detail-type"]));
+  const emit = (event: SimEvent) => events.emit(event);
+  const mediaconnect = createMediaConnect(ctx, () => onFlowsChanged(), options.quotas?.mediaconnect, emit);
   const medialive = createMediaLive(
     ctx,
     () => onMediaLiveChanged(),
     mediaconnect.mediaLiveLink,
     {
       platform: { refuses: (url) => refuses(url) },
-      emit: (event) => events.emit(event),
+      emit,
     },
     options.quotas?.medialive,
   );
@@ -210,6 +214,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const ssm = createSsm(ctx);
   const services: Record<ServiceName, ServiceHandler> = { medialive, ivs, ssm, mediaconnect };
   const faults = new FaultRegistry(services);
+  eventFault = (detailType) => faults.takeEvent(detailType);
   const calls: SimCall[] = [];
 
   store.load();
@@ -246,10 +251,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return sendJson(res, 201, faults.add(body()));
       case "DELETE /_sim/faults":
         faults.clear();
+        events.cancelPending();
         return sendJson(res, 200, { faults: [] });
       case "POST /_sim/reset":
         store.reset();
         faults.clear();
+        events.cancelPending();
         ivs.resetThrottling();
         calls.length = 0;
         return sendJson(res, 200, { reset: true });

@@ -84,11 +84,14 @@ async function stopChannel(id: string) {
   );
 }
 
-/** Collects the simulator's events until the test unsubscribes. */
+/**
+ * Collects the simulator's "MediaLive Channel Alert" events until the test unsubscribes (the
+ * channel state changes these tests go through send their own events: state-events.test.ts).
+ */
 function collectEvents(s: Simulator = sim) {
   const events: SimEvent[] = [];
   const unsubscribe = s.onEvent((e) => {
-    events.push(e);
+    if (e["detail-type"] === "MediaLive Channel Alert") events.push(e);
   });
   return { events, unsubscribe };
 }

@@ -2,6 +2,7 @@
  * The simulated MediaConnect service (signing name `mediaconnect`, restJson1), split like
  * medialive/: routes.ts, responses.ts, models.ts, errors.ts.
  */
+import type { SimEvent } from "#local/simulator/events.ts";
 import type { OperationCall, OperationResult, ServiceHandler } from "#local/simulator/http.ts";
 import type { JsonObject, SimContext } from "#local/simulator/store.ts";
 import { ERROR_STATUS } from "./errors.ts";
@@ -9,7 +10,12 @@ import { MediaConnectBackend, type MediaConnectQuotaOverrides } from "./models.t
 import { MediaConnectResponses } from "./responses.ts";
 import { matchRoute, OPERATIONS } from "./routes.ts";
 
-export { MEDIACONNECT_QUOTAS, type MediaConnectQuotaOverrides } from "./models.ts";
+export {
+  FLOW_STATUS_CHANGE,
+  flowStatusEvent,
+  MEDIACONNECT_QUOTAS,
+  type MediaConnectQuotaOverrides,
+} from "./models.ts";
 
 /** A source whose `pushing` was set through POST /_sim/sources. */
 export interface SourcePushing {
@@ -44,8 +50,10 @@ export function createMediaConnect(
   onFlowsChanged: () => void = () => {},
   /** Raised quotas for this account (default: MEDIACONNECT_QUOTAS). */
   quotas: MediaConnectQuotaOverrides = {},
+  /** Where "MediaConnect Flow Status Change" events go (default: nowhere). */
+  emit: (event: SimEvent) => void = () => {},
 ): MediaConnectService {
-  const backend = new MediaConnectBackend(ctx, onFlowsChanged, quotas);
+  const backend = new MediaConnectBackend(ctx, onFlowsChanged, quotas, emit);
   const responses = new MediaConnectResponses(backend);
   return {
     name: "mediaconnect",

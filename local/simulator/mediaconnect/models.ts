@@ -8,11 +8,14 @@
  * the `*MediaLiveOutput*` methods (wired in index.ts). Nothing here knows about HTTP
  * (responses.ts renders the records).
  */
+import { randomUUID } from "node:crypto";
+import { eventTimeAt, type SimEvent } from "#local/simulator/events.ts";
 import {
   asString,
   isObject,
   type JsonObject,
   type McFlow,
+  type McFlowStatus,
   type McOutput,
   type McSource,
   randomAlnum,
@@ -59,6 +62,34 @@ const arnName = (name: string) => name.replace(/[^A-Za-z0-9_-]/g, "") || "unname
 /** A source counts as pushing unless POST /_sim/sources said otherwise. */
 const isPushing = (s: McSource) => s.pushing !== false;
 
+export const FLOW_STATUS_CHANGE = "MediaConnect Flow Status Change";
+
+/**
+ * The "MediaConnect Flow Status Change" event of a flow that went from `previousStatus` to its
+ * current status, in the shape of AWS's example (MediaConnect user guide,
+ * monitoring-cloudwatch-events-flow-state-change): `detail: {currentStatus, previousStatus}`,
+ * the flow's ARN in `resources`. `time`: now, with milliseconds when the simulator runs faster
+ * than AWS (events.ts eventTimeAt).
+ */
+export function flowStatusEvent(
+  flow: McFlow,
+  previousStatus: McFlowStatus,
+  ctx: Pick<SimContext, "accountId" | "region" | "store">,
+  now = new Date(),
+): SimEvent {
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": FLOW_STATUS_CHANGE,
+    source: "aws.mediaconnect",
+    account: ctx.accountId,
+    time: eventTimeAt(now.toISOString(), ctx.store.timeScale),
+    region: ctx.region,
+    resources: [flow.arn],
+    detail: { currentStatus: flow.status, previousStatus },
+  };
+}
+
 export class MediaConnectBackend {
   private readonly arnPrefix: string;
 
@@ -67,17 +98,19 @@ export class MediaConnectBackend {
     /** Called whenever a flow's status, sources or failover settings change (the ingest view derives from them). */
     private readonly onFlowsChanged: () => void = () => {},
     private readonly quotas: MediaConnectQuotaOverrides = {},
+    /** Where "MediaConnect Flow Status Change" events go (default: nowhere). */
+    private readonly emit: (event: SimEvent) => void = () => {},
   ) {
     this.arnPrefix = `arn:aws:mediaconnect:${ctx.region}:${ctx.accountId}`;
     const store = ctx.store;
     store.on(T_START, (arn) => {
       const f = this.state.flows[arn];
-      if (f?.status === "STARTING") f.status = "ACTIVE";
+      if (f?.status === "STARTING") this.setStatus(f, "ACTIVE");
       this.onFlowsChanged();
     });
     store.on(T_STOP, (arn) => {
       const f = this.state.flows[arn];
-      if (f?.status === "STOPPING") f.status = "STANDBY";
+      if (f?.status === "STOPPING") this.setStatus(f, "STANDBY");
       this.onFlowsChanged();
     });
     store.on(T_DELETE, (arn) => {
@@ -97,6 +130,18 @@ export class MediaConnectBackend {
 
   private get state() {
     return this.ctx.store.state.mediaconnect;
+  }
+
+  /**
+   * Moves a flow to another status and sends its status-change event once the status is applied.
+   * A flow's creation (it starts in STANDBY, from no status) and its disappearance after DELETING
+   * (no status to report) send none.
+   */
+  private setStatus(f: McFlow, status: McFlowStatus): void {
+    const previous = f.status;
+    if (previous === status) return;
+    f.status = status;
+    this.emit(flowStatusEvent(f, previous, this.ctx));
   }
 
   /** `1-<16>-<12>` like `arn:aws:mediaconnect:us-west-2:111122223333:flow:1-23aBC45dEF67hiJ8-12AbC34DE5fG:Name`. */
@@ -346,7 +391,7 @@ export class MediaConnectBackend {
     const f = this.flow(arn);
     if (f.status !== "STANDBY")
       throw mcError("BadRequestException", `Flow ${f.name} cannot be started while ${f.status}`);
-    f.status = "STARTING";
+    this.setStatus(f, "STARTING");
     this.ctx.store.schedule(T_START, f.arn, "flowStart");
     this.onFlowsChanged();
     return f;
@@ -357,7 +402,7 @@ export class MediaConnectBackend {
     if (f.status !== "ACTIVE" && f.status !== "STARTING")
       throw mcError("BadRequestException", `Flow ${f.name} cannot be stopped while ${f.status}`);
     this.ctx.store.cancel(f.arn, [T_START]);
-    f.status = "STOPPING";
+    this.setStatus(f, "STOPPING");
     this.ctx.store.schedule(T_STOP, f.arn, "flowStop");
     this.onFlowsChanged();
     return f;
@@ -370,7 +415,7 @@ export class MediaConnectBackend {
         "BadRequestException",
         `Flow ${f.name} is ${f.status}; a flow can be deleted only in STANDBY (stop it first)`,
       );
-    f.status = "DELETING";
+    this.setStatus(f, "DELETING");
     this.ctx.store.schedule(T_DELETE, f.arn, "flowDelete");
     this.onFlowsChanged();
     return f;

@@ -96,7 +96,7 @@ function alertKey(a: { alertType: string; pipelineId: string; url: string }): st
 }
 
 /** The number of pipelines of a channel: 1 for SINGLE_PIPELINE, 2 for STANDARD (the default). */
-function pipelineCount(c: MlChannel): number {
+export function pipelineCount(c: MlChannel): number {
   return asString(c.spec.channelClass) === "SINGLE_PIPELINE" ? 1 : 2;
 }
 

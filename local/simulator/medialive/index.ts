@@ -3,7 +3,7 @@
  * - routes.ts: URL patterns -> operations and success statuses;
  * - responses.ts: request parsing and answer rendering (the wire protocol);
  * - models.ts: resources, state machine, timed transitions, quotas (validation.ts: channel specs;
- *   alerts.ts: channel alerts and their events);
+ *   alerts.ts: channel alerts and their events; state-events.ts: channel state-change events);
  * - errors.ts: error names, statuses and the shapes of validation and quota errors.
  */
 import type { OperationCall, OperationResult, ServiceHandler } from "#local/simulator/http.ts";
@@ -28,6 +28,7 @@ export {
   type RtmpPush,
   type RtmpTarget,
 } from "./models.ts";
+export { CHANNEL_STATE_CHANGE, type ChannelEventState } from "./state-events.ts";
 
 export interface MediaLiveService extends ServiceHandler {
   /** RTMP(S) pushes of RUNNING channels, for the IVS liveness link. */

@@ -22,6 +22,7 @@ import {
 } from "#local/simulator/store.ts";
 import { alertEvent, NO_REFUSALS, type PlatformLink, syncAlerts } from "./alerts.ts";
 import { ChannelValidationError, mlError, type QuotaName, quotaExceeded } from "./errors.ts";
+import { type ChannelEventState, channelStateEvent, forcedEventState } from "./state-events.ts";
 import { inputAttachmentChanged, rtmpSettings, validateChannel } from "./validation.ts";
 
 /** Default account quotas (aws-facts.md, archived user guide): per region, adjustable. */
@@ -111,11 +112,11 @@ export interface CreateInputSecurityGroupRequest {
 /** ListAlerts `stateFilter`: SET, CLEARED, or ALL (the model's documented values). */
 export type AlertStateFilter = MlAlert["state"] | "ALL";
 
-/** How channel alerts reach the world outside MediaLive. */
+/** How channel alerts and state changes reach the world outside MediaLive. */
 export interface AlertLinks {
   /** Whether a platform refuses a url (default: none does). */
   platform?: PlatformLink;
-  /** Where "MediaLive Channel Alert" events go (default: nowhere). */
+  /** Where "MediaLive Channel Alert" and "MediaLive Channel State Change" events go (default: nowhere). */
   emit?: (event: SimEvent) => void;
 }
 
@@ -285,6 +286,7 @@ export class MediaLiveBackend {
     c.state = "STARTING";
     this.ctx.store.schedule("ml.channel.started", c.id, "channelStart");
     this.onChannelsChanged();
+    this.announce(c, "STARTING");
     return c;
   }
 
@@ -300,6 +302,7 @@ export class MediaLiveBackend {
     c.state = "STOPPING";
     this.ctx.store.schedule("ml.channel.stopped", c.id, "channelStop");
     this.onChannelsChanged();
+    this.announce(c, "STOPPING");
     return c;
   }
 
@@ -328,6 +331,7 @@ export class MediaLiveBackend {
     c.state = "DELETING";
     this.ctx.store.schedule("ml.channel.deleted", c.id, "channelDelete");
     this.onChannelsChanged();
+    this.announce(c, "DELETING");
     return c;
   }
 
@@ -594,15 +598,27 @@ export class MediaLiveBackend {
     return i;
   }
 
-  /** Put a channel in a state at once, cancelling its pending transitions. False if there is no such channel. */
+  /**
+   * Put a channel in a state at once, cancelling its pending transitions. False if there is no
+   * such channel. A change of state sends the event of the forced state (state-events.ts
+   * forcedEventState: IDLE is STOPPED, none for CREATING or UPDATING); forcing the state the
+   * channel is already in changes nothing and sends nothing.
+   */
   forceChannelState(id: string, state: MlChannel["state"]): boolean {
     const c = this.state.channels[id];
     if (!c) return false;
     this.ctx.store.cancel(id);
+    const changed = c.state !== state;
     c.state = state;
     this.onChannelsChanged();
     this.ctx.store.changed();
+    if (changed) this.announce(c, forcedEventState(state));
     return true;
+  }
+
+  /** Sends the channel's "MediaLive Channel State Change" event, once its new state is applied. */
+  private announce(c: MlChannel, state: ChannelEventState | undefined): void {
+    if (state !== undefined) this.alertLinks.emit?.(channelStateEvent(c, state, this.ctx));
   }
 
   // ---------- timed transitions ----------
@@ -624,17 +640,28 @@ export class MediaLiveBackend {
 
   private registerTransitions(): void {
     const { store } = this.ctx;
+    // Each completed transition sends its state-change event, except the end of an update.
     store.on("ml.channel.created", (id) => {
-      if (this.setChannelState(id, ["CREATING"], "IDLE")) this.onChannelsChanged();
+      const c = this.setChannelState(id, ["CREATING"], "IDLE");
+      if (!c) return;
+      this.onChannelsChanged();
+      this.announce(c, "CREATED");
     });
     store.on("ml.channel.updated", (id) => {
+      // No event: AWS does not report UPDATING or its end.
       if (this.setChannelState(id, ["UPDATING"], "IDLE")) this.onChannelsChanged();
     });
     store.on("ml.channel.started", (id) => {
-      if (this.setChannelState(id, ["STARTING"], "RUNNING")) this.onChannelsChanged();
+      const c = this.setChannelState(id, ["STARTING"], "RUNNING");
+      if (!c) return;
+      this.onChannelsChanged();
+      this.announce(c, "RUNNING");
     });
     store.on("ml.channel.stopped", (id) => {
-      if (this.setChannelState(id, ["STOPPING"], "IDLE")) this.onChannelsChanged();
+      const c = this.setChannelState(id, ["STOPPING"], "IDLE");
+      if (!c) return;
+      this.onChannelsChanged();
+      this.announce(c, "STOPPED");
     });
     store.on("ml.channel.deleted", (id) => {
       const c = this.setChannelState(id, ["DELETING"], "DELETED");
@@ -645,6 +672,7 @@ export class MediaLiveBackend {
       }
       store.schedule("ml.channel.purge", id, "deletedRetention");
       this.onChannelsChanged();
+      this.announce(c, "DELETED");
     });
     store.on("ml.channel.purge", (id) => {
       delete this.state.channels[id];
