@@ -316,6 +316,7 @@ function describeStateMachine(
 /** AWS's answer to a SendTask* call whose token leads to no waiting task. */
 function checkTaskToken(result: TaskTokenResult, token: string): Record<string, never> {
   if (result === "invalid-token") throw new SfnApiError("InvalidToken", `Invalid Token: '${token}'`);
+  if (result === "task-timed-out") throw new SfnApiError("TaskTimedOut", "Task Timed Out");
   if (result === "task-does-not-exist") {
     // A token of a task that already ended (succeeded, failed, timed out, its execution closed).
     throw new SfnApiError("TaskDoesNotExist", "Task Does Not Exist");

@@ -195,10 +195,11 @@ function makeRunnable(copy: JsonObject, timeScale: number, rewrittenWaits: Rewri
           state.TimeoutSeconds = MAX_TIMER_SECONDS;
         } else if (typeof state.TimeoutSeconds === "number") {
           // A callback task's time is mostly spent waiting for someone else's SendTask* call,
-          // which follows the time scale like a Wait; other tasks run in real time.
+          // which follows the time scale like a Wait, while its invocation runs in real time:
+          // the engine times it itself, from the end of the invocation (engine.ts, runTask).
           const callback = typeof state.Resource === "string" && isCallbackResource(state.Resource);
           state.TimeoutSeconds = callback
-            ? scaleSeconds(state.TimeoutSeconds, timeScale)
+            ? MAX_TIMER_SECONDS
             : Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);
         }
       }

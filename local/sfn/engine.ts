@@ -137,6 +137,7 @@ interface Invocation {
 /** How a callback task ended: SendTaskSuccess, SendTaskFailure or a heartbeat timeout. */
 type CallbackOutcome =
   | { ok: true; output: EngineJson }
+  /** `heartbeatTimedOut`: HeartbeatSeconds or TimeoutSeconds ran out (a TaskTimedOut event, not TaskFailed). */
   | { ok: false; failure: TaskFailure; heartbeatTimedOut?: true };
 
 /** A callback task waiting for its token. */
@@ -146,7 +147,10 @@ interface PendingCallback {
 }
 
 /** What a SendTask* call found behind its token. */
-export type TaskTokenResult = "ok" | "invalid-token" | "task-does-not-exist";
+export type TaskTokenResult = "ok" | "invalid-token" | "task-does-not-exist" | "task-timed-out";
+
+/** How many timed-out tokens are remembered, so a late SendTask* call on one is TaskTimedOut. */
+const TIMED_OUT_TOKENS_KEPT = 10_000;
 
 /**
  * Stands for `$$.Task.Token` in the context the engine resolves Parameters with (its context is
@@ -266,6 +270,8 @@ export class ExecutionEngine {
   private readonly executionListeners = new Set<ExecutionListener>();
   /** Callback tasks waiting for SendTaskSuccess / SendTaskFailure, by token. */
   private readonly callbacks = new Map<string, PendingCallback>();
+  /** Tokens of callback tasks that timed out (TimeoutSeconds or HeartbeatSeconds), oldest first. */
+  private readonly timedOutTokens = new Set<string>();
   private readonly store: ExecutionStore | undefined;
   private nextSeq = 1;
 
@@ -396,7 +402,16 @@ export class ExecutionEngine {
       act(callback);
       return "ok";
     }
+    if (this.timedOutTokens.has(token)) return "task-timed-out";
     return isTaskToken(token) ? "task-does-not-exist" : "invalid-token";
+  }
+
+  private rememberTimedOut(token: string): void {
+    this.timedOutTokens.add(token);
+    if (this.timedOutTokens.size > TIMED_OUT_TOKENS_KEPT) {
+      const oldest = this.timedOutTokens.values().next().value;
+      if (oldest !== undefined) this.timedOutTokens.delete(oldest);
+    }
   }
 
   /** Tells `listener` of every execution started and closed from now on; returns the unsubscribe. */
@@ -614,8 +629,9 @@ export class ExecutionEngine {
     if (task === undefined || invocation === undefined) return;
     // The invoker's promise may still settle later; its result must not appear in the history.
     invocation.timedOut = true;
-    // A callback task's token dies with it: a late SendTask* call is TaskDoesNotExist.
+    // A callback task's token dies with it: a late SendTask* call is TaskTimedOut.
     if (invocation.token !== undefined) {
+      this.rememberTimedOut(invocation.token);
       this.callbacks
         .get(invocation.token)
         ?.settle({ ok: false, failure: new TaskFailure("States.Timeout", "Task timed out") });
@@ -670,7 +686,22 @@ export class ExecutionEngine {
       let result = invoked;
       if (callback !== undefined) {
         if (recordable()) active.recorder.taskSubmitted(task, invoked);
+        // TimeoutSeconds at the time scale, counted from here: the invocation ran in real time.
+        const timeoutSeconds = task.timeoutSeconds;
+        const timer =
+          timeoutSeconds === undefined || invocation.token === undefined
+            ? undefined
+            : setTimeout(() => {
+                const token = invocation.token as string;
+                this.rememberTimedOut(token);
+                this.callbacks.get(token)?.settle({
+                  ok: false,
+                  failure: new TaskFailure("States.Timeout", "Task timed out"),
+                  heartbeatTimedOut: true,
+                });
+              }, scaleSeconds(timeoutSeconds, this.timeScale) * 1000);
         const outcome = await callback;
+        clearTimeout(timer);
         if (!outcome.ok && outcome.heartbeatTimedOut === true) {
           if (recordable()) {
             active.recorder.taskTimedOut(task, outcome.failure.message, outcome.failure.name);
@@ -721,6 +752,7 @@ export class ExecutionEngine {
         heartbeatTimer = setTimeout(() => {
           const cause = `The task sent no heartbeat within its HeartbeatSeconds of ${seconds} seconds.`;
           const failure = new TaskFailure("States.HeartbeatTimeout", cause);
+          this.rememberTimedOut(token);
           settle({ ok: false, failure, heartbeatTimedOut: true });
         }, scaleSeconds(seconds, this.timeScale) * 1000);
       };

@@ -311,16 +311,16 @@ describe("callback tasks (.waitForTaskToken)", () => {
       "TaskTimedOut",
       "ExecutionFailed",
     ]);
-    // The task is over: its token no longer leads anywhere.
+    // The task timed out: a late SendTaskSuccess on its token is TaskTimedOut, as in AWS.
     expect(
       await errorName(() => client.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" }))),
-    ).toBe("TaskDoesNotExist");
+    ).toBe("TaskTimedOut");
   });
 
   it("HeartbeatSeconds (time-scaled) without SendTaskHeartbeat fails the task with States.HeartbeatTimeout", async () => {
     // Prepare
     const executionArn = await start("callback-heartbeat");
-    await tokenOf(executionArn);
+    const token = await tokenOf(executionArn);
 
     // Act
     const done = await service.waitForExecution(executionArn);
@@ -340,6 +340,9 @@ describe("callback tasks (.waitForTaskToken)", () => {
     ]);
     expect(events.find((event) => event.type === "TaskTimedOut")?.taskTimedOutEventDetails?.error).toBe(
       "States.HeartbeatTimeout",
+    );
+    expect(await errorName(() => client.send(new SendTaskHeartbeatCommand({ taskToken: token })))).toBe(
+      "TaskTimedOut",
     );
   });
 
