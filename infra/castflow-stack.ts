@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
@@ -7,13 +8,17 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as schedulerTargets from "aws-cdk-lib/aws-scheduler-targets";
+import * as cxapi from "aws-cdk-lib/cx-api";
 import type { Construct } from "constructs";
 import { API_GRANTS } from "#api/grants.ts";
 import { PUBLIC_ROUTES } from "#api/public-routes.ts";
 import { SESSION_INDEXES, Tags } from "#lib/sessions/model.ts";
+import { WAIT_KEY_PREFIX } from "#lib/wait-keys.ts";
 import type { Reaction } from "#reactions/define.ts";
 import { REACTIONS } from "#reactions/registry.ts";
 import { MACHINES } from "#state-machines/registry.ts";
@@ -21,6 +26,7 @@ import { scheduleContextKey } from "#state-machines/workflow/lifecycle.ts";
 import { LifecycleStateMachine } from "#state-machines/workflow/machine.ts";
 import type { TaskFunctions } from "#state-machines/workflow/task-state.ts";
 import type { AnyTask, Grant, TableAccess } from "#tasks/define.ts";
+import { acknowledge, acknowledgeWildcardActions, acknowledgeWildcardResources } from "./nag.ts";
 import { CastflowFunction } from "./task-function.ts";
 
 /** `go-live` -> `GoLive`: construct ids (and so logical ids) of a lifecycle. */
@@ -73,6 +79,9 @@ export class CastflowStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CastflowStackProps) {
     super(scope, id, props);
+    // S3 server access logs are delivered by a bucket policy on the log bucket (logging.s3.amazonaws.com,
+    // only from this stack's buckets), not by the legacy LogDeliveryWrite ACL: ACLs stay disabled.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const prefix = `castflow-${props.stage}`;
 
     this.table = new dynamodb.TableV2(this, "Table", {
@@ -80,7 +89,8 @@ export class CastflowStack extends Stack {
       sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Reconcile reports expire on their own (`expiresAt`, epoch seconds).
+      // Items that expire on their own (`expiresAt`, epoch seconds): reconcile reports, input
+      // signals, wait registrations (lib/waits.ts).
       timeToLiveAttribute: "expiresAt",
       removalPolicy: RemovalPolicy.RETAIN,
       // GET /sessions: a host's sessions, and all of one status, newest first (lib/sessions/store.ts).
@@ -99,11 +109,24 @@ export class CastflowStack extends Stack {
         })),
     });
 
+    // Server access logs of the recordings bucket (who read or wrote which recording), kept 90 days.
+    // It logs no access of its own (that would log its own log deliveries); cdk-nag's S1 exempts a
+    // bucket other buckets log to.
+    const accessLogs = new s3.Bucket(this, "AccessLogs", {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: "expire-access-logs", expiration: Duration.days(90) }],
+    });
     const recordings = new s3.Bucket(this, "Recordings", {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: "recordings/",
     });
 
     // The role MediaLive assumes to write the HLS recording.
@@ -113,7 +136,20 @@ export class CastflowStack extends Stack {
     });
     // Objects are written without an ACL header (the bucket owner owns them), so PutObject suffices.
     recordings.grantPut(mediaLiveRole, "sessions/*");
+    acknowledgeWildcardResources(
+      mediaLiveRole,
+      [recordings.arnForObjects("sessions/*")],
+      "MediaLive writes each session's HLS recording under sessions/<session id>/recording/, objects it " +
+        "names as it records; the role may write nowhere else in the bucket.",
+    );
+    acknowledgeWildcardActions(
+      mediaLiveRole,
+      ["s3:Abort*"],
+      "grantPut's s3:Abort* is s3:AbortMultipartUpload, so MediaLive can abandon a multipart upload of a " +
+        "recording it writes; only under sessions/ of the recordings bucket.",
+    );
     // Channels log at WARNING to CloudWatch Logs, in MediaLive's own log group.
+    const mediaLiveLogs = `arn:${Stack.of(this).partition}:logs:${Stack.of(this).region}:${Stack.of(this).account}:log-group:ElementalMediaLive:*`;
     mediaLiveRole.addToPolicy(
       new iam.PolicyStatement({
         actions: [
@@ -122,10 +158,14 @@ export class CastflowStack extends Stack {
           "logs:PutLogEvents",
           "logs:DescribeLogStreams",
         ],
-        resources: [
-          `arn:${Stack.of(this).partition}:logs:${Stack.of(this).region}:${Stack.of(this).account}:log-group:ElementalMediaLive:*`,
-        ],
+        resources: [mediaLiveLogs],
       }),
+    );
+    acknowledgeWildcardResources(
+      mediaLiveRole,
+      [mediaLiveLogs],
+      "MediaLive names its own log group, ElementalMediaLive, and the streams in it; the trailing :* covers " +
+        "those log streams, in this account and region only.",
     );
 
     const account = Stack.of(this).account;
@@ -135,6 +175,7 @@ export class CastflowStack extends Stack {
     const streamKeyPrefix = `/castflow/${props.stage}/stream-keys`;
     // A MEDIACONNECT input makes MediaLive add (and remove) its own output on the source's flow,
     // as this role (aws-facts.md; aws-solutions/live-streaming-on-aws grants the same).
+    const flows = `arn:${partition}:mediaconnect:${region}:${account}:flow:*`;
     mediaLiveRole.addToPolicy(
       new iam.PolicyStatement({
         actions: [
@@ -142,11 +183,18 @@ export class CastflowStack extends Stack {
           "mediaconnect:ManagedAddOutput",
           "mediaconnect:ManagedRemoveOutput",
         ],
-        resources: [`arn:${partition}:mediaconnect:${region}:${account}:flow:*`],
+        resources: [flows],
       }),
+    );
+    acknowledgeWildcardResources(
+      mediaLiveRole,
+      [flows],
+      "MediaConnect assigns flow ids at creation and sources' flows are made at run time; the three " +
+        "Managed* actions act only on flows of this account and region.",
     );
     // Encrypted SRT sources: MediaConnect reads the key from Secrets Manager as this role, and
     // only secrets named castflow/... .
+    const srtKeys = `arn:${partition}:secretsmanager:${region}:${account}:secret:castflow/*`;
     const mediaConnectRole = new iam.Role(this, "MediaConnectRole", {
       assumedBy: new iam.ServicePrincipal("mediaconnect.amazonaws.com"),
       description: "castflow MediaConnect flows: read encrypted SRT sources' keys",
@@ -159,8 +207,14 @@ export class CastflowStack extends Stack {
           "secretsmanager:DescribeSecret",
           "secretsmanager:ListSecretVersionIds",
         ],
-        resources: [`arn:${partition}:secretsmanager:${region}:${account}:secret:castflow/*`],
+        resources: [srtKeys],
       }),
+    );
+    acknowledgeWildcardResources(
+      mediaConnectRole,
+      [srtKeys],
+      "SRT keys are secrets operators create outside the stack, named castflow/...; Secrets Manager ends " +
+        "every secret ARN with a random suffix, so the grant names the castflow/ prefix, read-only.",
     );
     const machineName = (lifecycle: string) => `${prefix}-${lifecycle}`;
     // Every function may name castflow's state machines (reconcile settles and describes their
@@ -188,6 +242,36 @@ export class CastflowStack extends Stack {
       "mediaconnect-role": [mediaConnectRole.roleArn],
       "*": ["*"],
     };
+    // Why each scope's ARNs end in a wildcard (cdk-nag AwsSolutions-IAM5, acknowledged per ARN on the
+    // role a grant lands on). `state-machines` and the two roles are exact ARNs.
+    const wildcardReason = (g: Grant): string => {
+      switch (g.on) {
+        case "medialive":
+          return "MediaLive assigns channel, input and input security group ids at creation, so grants name this account and region's MediaLive resources; each holds only the actions its task calls.";
+        case "mediaconnect":
+          return "MediaConnect assigns flow ids at creation, so grants name this account and region's MediaConnect resources; each holds only the actions its task calls.";
+        case "ivs":
+          return `IVS assigns channel and stream key ids at creation, so grants name this account and region's channels and stream keys; each holds only the actions its task calls${g.onlyRoles ? `, and ${g.actions.join(", ")} act only on channels castflow tagged ${g.onlyRoles.join(" or ")} (aws:ResourceTag condition)` : ""}.`;
+        case "states":
+          return "Execution names are made per run, so grants name the executions of this stage's castflow state machines, one ARN each, and no other machine's.";
+        case "stream-keys":
+          return `Destinations' stream keys are SSM parameters created at run time, one per destination, under this stage's path ${streamKeyPrefix}/; no other parameter.`;
+        case "*": {
+          const unscoped = g.actions.filter((a) => /^[a-z0-9-]+:List/.test(a));
+          const others = g.actions.filter((a) => !unscoped.includes(a));
+          return [
+            unscoped.length > 0 ? `${unscoped.join(", ")}: List calls that take no resource ARN.` : "",
+            others.length > 0
+              ? `${others.join(", ")}: resource-scoped actions the task declares on '*' with them; they could name this account and region's ARNs instead.`
+              : "",
+          ]
+            .filter(Boolean)
+            .join(" ");
+        }
+        default:
+          return `${g.on}: exact ARNs, no wildcard.`;
+      }
+    };
     const statement = (g: Grant) =>
       new iam.PolicyStatement({
         actions: [...g.actions],
@@ -204,9 +288,28 @@ export class CastflowStack extends Stack {
           : {}),
       });
     const grant = (fn: CastflowFunction, table: TableAccess, grants: readonly Grant[]) => {
+      const role = fn.role ?? fn;
       if (table === "read") this.table.grantReadData(fn);
       if (table === "write") this.table.grantReadWriteData(fn);
-      for (const g of grants) fn.addToRolePolicy(statement(g));
+      if (table === "read" || table === "write")
+        acknowledgeWildcardResources(
+          role,
+          [`${this.table.tableArn}/index/*`],
+          "CDK's table grants include the table's indexes (<table>/index/*): the global secondary indexes of this one table (SESSION_INDEXES), which GET /sessions queries.",
+        );
+      // Wait registrations only: the items under `wait#` partitions (lib/waits.ts).
+      if (table === "waits")
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+            resources: [this.table.tableArn],
+            conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${WAIT_KEY_PREFIX}*`] } },
+          }),
+        );
+      for (const g of grants) {
+        fn.addToRolePolicy(statement(g));
+        acknowledgeWildcardResources(role, arns[g.on], wildcardReason(g));
+      }
     };
 
     const environment = {
@@ -246,14 +349,36 @@ export class CastflowStack extends Stack {
     for (const machine of MACHINES) {
       const { name } = machine.lifecycle;
       if (machines.has(name)) throw new Error(`Two lifecycles are named ${name}`);
-      machines.set(
-        name,
-        new LifecycleStateMachine(this, pascal(name), {
-          machine,
-          stateMachineName: machineName(name),
-          functions,
-        }),
+      // The functions this machine invokes: its role may invoke each (and its versions: `<arn>:*`).
+      const invoked = new Set<IFunction>();
+      const lifecycle = new LifecycleStateMachine(this, pascal(name), {
+        machine,
+        stateMachineName: machineName(name),
+        functions: {
+          functionFor: (task) => {
+            const fn = functions.functionFor(task);
+            invoked.add(fn);
+            return fn;
+          },
+        },
+      });
+      const { stateMachine } = lifecycle;
+      acknowledge(
+        stateMachine,
+        "AwsSolutions-SF1",
+        "Executions log at ERROR, without execution data (includeExecutionData: false): failures reach CloudWatch Logs, and each state's detail stays in the execution history instead of being copied there at every transition.",
       );
+      acknowledgeWildcardResources(
+        stateMachine.role,
+        [...invoked].map((fn) => `${fn.functionArn}:*`),
+        "CDK's LambdaInvoke grants lambda:InvokeFunction on each task function and its versions and aliases (<arn>:*); only the functions this machine invokes.",
+      );
+      acknowledge(
+        stateMachine.role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Execution logging and X-Ray tracing: the CloudWatch Logs delivery actions (logs:CreateLogDelivery and the like) and xray:PutTraceSegments support no resource-level permissions, so CDK grants them on '*'.",
+      );
+      machines.set(name, lifecycle);
     }
     this.machines = machines;
     // Lifecycles that also run on a schedule (reconcile): one EventBridge Scheduler schedule each.
@@ -388,15 +513,50 @@ export class CastflowStack extends Stack {
       apiName: `${prefix}-api`,
       defaultAuthorizer: new HttpJwtAuthorizer("Jwt", props.jwtIssuer, { jwtAudience: [props.jwtAudience] }),
       defaultIntegration: integration,
+      // The $default stage is made below, with access logging (HttpApiProps has no setting for it).
+      createDefaultStage: false,
+    });
+    // One access log line per request: who (source IP), what (route, path), the outcome and the
+    // latencies, and why a token was refused. Never a body or a header (the Authorization token).
+    // The id `DefaultStage` is the one HttpApi gives the stage it makes: same logical id.
+    this.api.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(
+          new logs.LogGroup(this, "ApiAccessLogs", { retention: logs.RetentionDays.THREE_MONTHS }),
+        ),
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            requestTime: "$context.requestTime",
+            sourceIp: "$context.identity.sourceIp",
+            routeKey: "$context.routeKey",
+            path: "$context.path",
+            status: "$context.status",
+            responseLength: "$context.responseLength",
+            responseLatency: "$context.responseLatency",
+            integrationLatency: "$context.integrationLatency",
+            integrationError: "$context.integrationErrorMessage",
+            authorizerError: "$context.authorizer.error",
+          }),
+        ),
+      },
     });
     // Routes anyone may call (GET /health): their own route, without the authorizer.
     for (const { method, path } of PUBLIC_ROUTES) {
-      this.api.addRoutes({
+      const routes = this.api.addRoutes({
         path,
         methods: [method as apigw.HttpMethod],
         integration,
         authorizer: new apigw.HttpNoneAuthorizer(),
       });
+      for (const route of routes)
+        acknowledge(
+          route,
+          "AwsSolutions-APIG4",
+          `${method} ${path} is public by design (api/public-routes.ts): a liveness check that answers without a token and returns no data ({"status":"ok"}).`,
+        );
     }
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
     for (const [name, m] of machines) {

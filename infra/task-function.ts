@@ -1,10 +1,12 @@
 import { isAbsolute, join } from "node:path";
 import { Duration } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-
+import { acknowledge, acknowledgeManagedPolicy } from "./nag.ts";
 import { PROJECT_ROOT } from "./project-root.ts";
 
 export { PROJECT_ROOT };
@@ -77,5 +79,49 @@ export class CastflowFunction extends nodejs.NodejsFunction {
       environment: { ...props.environment },
       bundling: { ...BUNDLING, mainFields: [...BUNDLING.mainFields], define: { ...BUNDLING.define } },
     });
+    if (props.deadLetterQueueEnabled) requireTls(this.deadLetterQueue as sqs.Queue);
+
+    acknowledge(
+      this,
+      "AwsSolutions-L1",
+      "Node.js 22 (nodejs22.x) is pinned, not the newest runtime aws-cdk-lib offers (nodejs24.x): the " +
+        "bundles target node22 (BUNDLING) and the tests and benchmarks run on Node 22 (the `node` " +
+        "devDependency), so a runtime change is one deliberate upgrade of all three.",
+    );
+    if (this.role) {
+      acknowledgeManagedPolicy(
+        this.role,
+        iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaBasicExecutionRole")
+          .managedPolicyArn,
+        "AWSLambdaBasicExecutionRole, which CDK attaches to every function role, grants only " +
+          "logs:CreateLogGroup, CreateLogStream and PutLogEvents: what the function needs to write its logs.",
+      );
+      acknowledge(
+        this.role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level " +
+          "permissions, so they are granted on '*'. A task's own grants on '*' are acknowledged where the stack makes them.",
+      );
+    }
   }
+}
+
+/**
+ * The dead-letter queue Lambda makes (`deadLetterQueueEnabled`), made to refuse requests without
+ * TLS and encrypted with SQS-managed keys: what `enforceSSL: true` and
+ * `encryption: QueueEncryption.SQS_MANAGED` make of a queue of one's own. Hardened in place rather
+ * than replaced by a new queue, so a deployed stack keeps its queues (their logical ids) and the
+ * events waiting in them.
+ */
+function requireTls(queue: sqs.Queue): void {
+  (queue.node.defaultChild as sqs.CfnQueue).sqsManagedSseEnabled = true;
+  queue.addToResourcePolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ["sqs:*"],
+      resources: [queue.queueArn],
+      conditions: { Bool: { "aws:SecureTransport": "false" } },
+    }),
+  );
 }

@@ -43,8 +43,11 @@ export interface Grant {
   readonly onlyRoles?: readonly IvsChannelRole[];
 }
 
-/** Access to castflow's DynamoDB table. */
-export type TableAccess = "none" | "read" | "write";
+/**
+ * Access to castflow's DynamoDB table: none, read, read and write, or only the wait registrations
+ * (items under `wait#` partitions, lib/waits.ts).
+ */
+export type TableAccess = "none" | "read" | "write" | "waits";
 
 /**
  * A task, declared once: its name, its input schema, its IAM grants and its handler. The CDK
