@@ -37,6 +37,9 @@ export type StepEvent =
 
 const CONTAINERS = new Set(["Parallel", "Map"]);
 
+/** The error a round of an event-driven wait ends with when no event came (its TimeoutSeconds). */
+const FALLBACK_TIMEOUT = "States.Timeout";
+
 /** The state a loop ends in when its wait succeeds (WaitForState's `endStates`). */
 const LOOP_REACHED = "Reached";
 
@@ -74,6 +77,8 @@ export class StepTracker {
     const out: StepEvent[] = [];
     for (const e of events) {
       const at = Date.parse(e.timestamp);
+      // A state that failed exits before its Catch moves on: what comes next tells what failed.
+      if (this.pending && STATE_EXITED.test(e.type) && e.state === this.pending.state) continue;
       if (this.pending) {
         const { state, error, cause } = this.pending;
         const failedAt = this.pending.at;
@@ -84,9 +89,16 @@ export class StepTracker {
           out.push({ kind: "retry", state, attempt, error, ...(cause ? { cause } : {}) });
           continue;
         }
-        out.push(
-          ...this.end(this.open(this.stepOf(state)), failedAt, { error, ...(cause ? { cause } : {}) }),
-        );
+        const next = STATE_ENTERED.test(e.type) && e.state ? pollingLoop(e.state) : undefined;
+        if (error === FALLBACK_TIMEOUT && next) {
+          // A round of an event-driven wait ran out its fallback and the wait goes on with another
+          // round (wait-for-state.ts): no failure. A first round of its own (Start Channel) ends.
+          if (this.stepOf(state) !== next.entry) out.push(...this.end(this.open(state), failedAt));
+        } else {
+          out.push(
+            ...this.end(this.open(this.stepOf(state)), failedAt, { error, ...(cause ? { cause } : {}) }),
+          );
+        }
       }
       if (TASK_ATTEMPT_FAILED.test(e.type) && e.state && e.error) {
         this.pending = { state: e.state, error: e.error, ...(e.cause ? { cause: e.cause } : {}), at };

@@ -22,6 +22,8 @@ Options:
                              --demo-host "" for none)
   --legacy-program-channels  hosts without a channel get a program channel per session (default: off,
                              as in the deployed stack, where they get 403)
+  --waits events|polling     how lifecycles wait for MediaLive: on its state-change events with a
+                             describe fallback (default, as deployed), or by polling (castflow:waits)
   --help                     print this and exit
 
 Environment: CASTFLOW_TIME_SCALE (default 0.05), CASTFLOW_RECONCILE_MINUTES (reconcile's rate,
@@ -53,6 +55,7 @@ const parseOptions = () =>
       "console-port": { type: "string", default: "4570" },
       "demo-host": { type: "string", default: "host-1" },
       "legacy-program-channels": { type: "boolean", default: false },
+      waits: { type: "string", default: "events" },
       help: { type: "boolean", default: false },
     },
   });
@@ -81,11 +84,15 @@ const port = (name: string, raw: string | undefined) => {
   return n;
 };
 
+if (values.waits !== "events" && values.waits !== "polling")
+  usageError(`--waits must be events or polling, got ${JSON.stringify(values.waits)}`);
+
 if (values.clean) rmSync(STATE_DIR, { recursive: true, force: true });
 
 const runtime = await startLocalRuntime({
   stateDir: STATE_DIR,
   legacyProgramChannels: values["legacy-program-channels"],
+  waits: values.waits,
   // One line per execution started, succeeded or failed.
   executionLog: true,
   // The deployed stack's schedules (reconcile every 5 minutes), at the time scale.

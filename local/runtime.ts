@@ -11,6 +11,7 @@ import { errorName } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { MACHINES } from "#state-machines/registry.ts";
 import { executionName } from "#state-machines/workflow/lifecycle.ts";
+import type { WaitMode } from "#state-machines/workflow/waits.ts";
 import type { AnyTask } from "#tasks/define.ts";
 import { createApiServer } from "./api-server.ts";
 import { startConsole } from "./console/server.ts";
@@ -50,6 +51,11 @@ export interface LocalRuntimeOptions {
    * Default: false, as in the deployed stack (such hosts get 403).
    */
   readonly legacyProgramChannels?: boolean;
+  /**
+   * How lifecycles wait for MediaLive (the stack's `castflow:waits`): `events` (default, as
+   * deployed) or `polling`.
+   */
+  readonly waits?: WaitMode;
   /**
    * Run the scheduled lifecycles (reconcile) as the deployed schedules do, at the time scale:
    * `true` at their declared rates, or minutes by lifecycle name (0 turns one off). Default: off
@@ -260,7 +266,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stops.push(() => simulator.close());
 
-    const { machines, functions, stack, rules } = stackDefinitions();
+    const { machines, functions, stack, rules } = stackDefinitions({
+      "castflow:waits": options.waits ?? "events",
+    });
     // Each task may call only what its role is granted in the stack (see local/iam.ts).
     const enforce = options.enforceIam ?? true;
     if (enforce) installIamEnforcement();

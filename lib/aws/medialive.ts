@@ -82,6 +82,15 @@ export async function channelState(channelId: string, signal?: AbortSignal): Pro
   return (await channelStateAndTags(channelId, signal)).state;
 }
 
+/**
+ * DescribeChannel's state for the `state` of a "MediaLive Channel State Change" event, whose
+ * vocabulary differs (aws-facts.md): CREATED and STOPPED are an IDLE channel; the others
+ * (STARTING, RUNNING, STOPPING, DELETING, DELETED, RECOVERING...) read the same.
+ */
+export function channelStateOfEvent(eventState: string): string {
+  return eventState === "CREATED" || eventState === "STOPPED" ? "IDLE" : eventState;
+}
+
 /** The input's state, or "DELETED" when MediaLive no longer knows it. */
 export async function inputState(inputId: string, signal?: AbortSignal): Promise<string> {
   try {

@@ -46,14 +46,19 @@ export interface LocalEventBridgeOptions {
   readonly timeScale: number;
 }
 
-/** The value at a JSON path such as `$.detail.alarm_id` (EventBridge's InputPathsMap paths). */
+/**
+ * The value at a JSON path such as `$.detail.alarm_id` or `$.resources[0]` (EventBridge's
+ * InputPathsMap paths: fields and array indexes).
+ */
 function valueAt(event: unknown, path: string): unknown {
   if (path === "$") return event;
-  if (!path.startsWith("$.")) throw new Error(`The local event bus does not support the input path ${path}`);
+  if (!/^\$(\.[A-Za-z0-9_-]+(\[\d+\])*)+$/.test(path))
+    throw new Error(`The local event bus does not support the input path ${path}`);
   let value: unknown = event;
-  for (const part of path.slice(2).split(".")) {
+  for (const part of path.slice(2).match(/[A-Za-z0-9_-]+|\[\d+\]/g) ?? []) {
     if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<string, unknown>)[part];
+    const key = part.startsWith("[") ? Number(part.slice(1, -1)) : part;
+    value = (value as Record<string | number, unknown>)[key];
   }
   return value;
 }

@@ -2,13 +2,15 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import * as deleteChannel from "#tasks/medialive/delete-channel.ts";
 import * as deleteInput from "#tasks/medialive/delete-input.ts";
+import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
+import * as deleteChannelAndAwait from "#tasks/waits/delete-channel-and-await.ts";
 import { CHANNEL_NOT_READY_RETRY } from "./retry.ts";
 import { present, type Ref } from "./state.ts";
 import { stopChannelAndWait } from "./stop-channel-and-wait.ts";
 import { type TaskFunctions, taskState } from "./task-state.ts";
-import { WaitForState } from "./wait-for-state.ts";
-import { WAIT_INPUT_DETACHED } from "./waits.ts";
+import { awaitedBy, WaitForState, waitMode } from "./wait-for-state.ts";
+import { WAIT_CHANNEL_DELETED, WAIT_INPUT_DETACHED } from "./waits.ts";
 
 export interface MediaLiveTeardownProps {
   readonly fns: TaskFunctions;
@@ -32,7 +34,9 @@ export interface MediaLiveTeardownProps {
 
 /**
  * MediaLive teardown in the order MediaLive requires (aws-facts.md): stop, wait IDLE, delete the
- * channel, wait until its input is DETACHED, delete the input. Each step is skipped when its id
+ * channel, wait until its input is DETACHED, delete the input. In event mode the wait is for the
+ * channel's DELETED event, after which Delete Input's retry covers the moment the input takes to
+ * detach. Each step is skipped when its id
  * is absent, and each is idempotent, so the fragment can be run again after a partial failure.
  * The waiters end in Fail states: wrap the fragment in a Parallel to catch them.
  */
@@ -48,17 +52,35 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
     const channelId = present(props.deleteChannelId);
     const inputId = present(props.deleteInputId);
     const stopAndWait = stopChannelAndWait(this, "WaitStopped", { fns, channelId: stopId });
-    const deleteChannelState = taskState(this, fns, titles.deleteChannel, {
-      task: deleteChannel.task,
-      payload: { channelId },
-      resultPath: sfn.JsonPath.DISCARD,
-      extraRetries: [CHANNEL_NOT_READY_RETRY],
-    });
-    const waitDetached = new WaitForState(this, "WaitDetached", {
-      spec: WAIT_INPUT_DETACHED,
-      fns,
-      awaited: { describe: describeInput.task, inputId },
-    });
+    // In event mode the delete is the first round of a wait for its DELETED event: the input
+    // detaches only after it, so polling the input before it is wasted.
+    const deleteChannelState =
+      waitMode(this) === "events"
+        ? new WaitForState(this, "WaitDeleted", {
+            spec: WAIT_CHANNEL_DELETED,
+            fns,
+            awaited: { describe: describeChannel.task, channelId },
+            firstRound: {
+              title: titles.deleteChannel,
+              awaiter: awaitedBy(
+                deleteChannelAndAwait.task,
+                { channelId },
+                { extraRetries: [CHANNEL_NOT_READY_RETRY] },
+              ),
+            },
+          })
+        : taskState(this, fns, titles.deleteChannel, {
+            task: deleteChannel.task,
+            payload: { channelId },
+            resultPath: sfn.JsonPath.DISCARD,
+            extraRetries: [CHANNEL_NOT_READY_RETRY],
+          });
+    const waitDetached = () =>
+      new WaitForState(this, "WaitDetached", {
+        spec: WAIT_INPUT_DETACHED,
+        fns,
+        awaited: { describe: describeInput.task, inputId },
+      });
     const deleteInputState = taskState(this, fns, titles.deleteInput, {
       task: deleteInput.task,
       payload: { inputId },
@@ -67,8 +89,16 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
     });
     const done = new sfn.Pass(this, titles.done, { resultPath: sfn.JsonPath.DISCARD });
 
+    // In event mode the channel's DELETED event came first, and the input detaches moments later:
+    // Delete Input's own retry (ChannelNotReady while attached) waits that out without polls.
     const inputChoice = new sfn.Choice(this, titles.inputChoice)
-      .when(sfn.Condition.isString(inputId.path), waitDetached.next(deleteInputState).next(done))
+      .when(
+        sfn.Condition.isString(inputId.path),
+        (waitMode(this) === "events"
+          ? sfn.Chain.start(deleteInputState)
+          : waitDetached().next(deleteInputState)
+        ).next(done),
+      )
       .otherwise(done);
     const channelChoice = new sfn.Choice(this, titles.channelChoice)
       .when(sfn.Condition.isString(channelId.path), deleteChannelState.next(inputChoice))

@@ -39,7 +39,16 @@ export interface TaskStateProps<T extends AnyTask, P> {
   readonly extraRetries?: readonly RetryPolicy[];
   /** Default: twice the task's function timeout (30 s unless the task declares `timeoutSeconds`). */
   readonly timeout?: Duration;
+  /**
+   * A callback task (`lambda:invoke.waitForTaskToken`): the state ends when someone calls
+   * SendTaskSuccess or SendTaskFailure with the token the payload passes (`TASK_TOKEN`), or when
+   * `timeout` runs out (`States.Timeout`); the function's own answer is ignored.
+   */
+  readonly callback?: boolean;
 }
+
+/** The callback token of the state being run (`$$.Task.Token`), for a `callback` task's payload. */
+export const TASK_TOKEN = { path: "$$.Task.Token" } as Ref<string>;
 
 /** Turns refs into JSONPath selections (`"field.$": "$.path"`); arrays with refs become `States.Array`. */
 export function renderPayload(value: unknown): unknown {
@@ -73,7 +82,10 @@ export function taskState<T extends AnyTask, P extends Payload<TaskInput<T>>>(
   const state = new tasks.LambdaInvoke(scope, title, {
     lambdaFunction: fns.functionFor(props.task),
     payload: sfn.TaskInput.fromObject(renderPayload(props.payload) as Record<string, unknown>),
-    payloadResponseOnly: true,
+    // A callback task's result is what SendTaskSuccess sends, not a Lambda response to unwrap.
+    ...(props.callback
+      ? { integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN }
+      : { payloadResponseOnly: true }),
     retryOnServiceExceptions: false,
     resultPath: typeof props.resultPath === "string" ? props.resultPath : props.resultPath.path,
     taskTimeout: sfn.Timeout.duration(

@@ -5,9 +5,19 @@ import { TaskErrors } from "#lib/errors.ts";
 import type { AnyTask, TaskInput } from "#tasks/define.ts";
 import type * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import type * as describeInput from "#tasks/medialive/describe-input.ts";
+import * as awaitChannelState from "#tasks/waits/await-channel-state.ts";
+import type { RetryPolicy } from "./retry.ts";
 import { type Exact, type Payload, present, type Ref, type Slot } from "./state.ts";
-import { type TaskFunctions, taskState } from "./task-state.ts";
-import type { WaitSpec } from "./waits.ts";
+import { TASK_TOKEN, type TaskFunctions, taskState } from "./task-state.ts";
+import { WAIT_MODES, type WaitMode, type WaitSpec } from "./waits.ts";
+
+/** The app's `castflow:waits` setting (default `events`), refused at synth when unknown. */
+export function waitMode(scope: Construct): WaitMode {
+  const raw: unknown = scope.node.tryGetContext("castflow:waits") ?? "events";
+  if (!WAIT_MODES.includes(raw as WaitMode))
+    throw new Error(`castflow:waits must be one of ${WAIT_MODES.join(", ")} (got ${JSON.stringify(raw)})`);
+  return raw as WaitMode;
+}
 
 /**
  * Any other resource: a task whose answer has the resource's `state`, with its payload checked
@@ -19,20 +29,70 @@ export interface Polled {
   /** What the failure messages name (e.g. the source id). */
   readonly id: Ref<string>;
   readonly poll: (scope: Construct, fns: TaskFunctions, title: string) => sfn.State & sfn.INextable;
+  /** How the wait registers for the resource's events (event mode); absent: it always polls. */
+  readonly events?: EventAwaiter;
 }
 
-/** A wait on `task`'s answers (`{state}`), called with `payload`; `subject` and `id` name it in failures. */
+/** One round of an event-driven wait: a callback task that registers the wait and describes once. */
+export interface EventAwaiter {
+  readonly await: (
+    scope: Construct,
+    fns: TaskFunctions,
+    title: string,
+    round: { readonly timeout: Duration; readonly pending: readonly string[] },
+  ) => sfn.TaskStateBase;
+}
+
+/** A task's input without what the wait itself passes (`taskToken`, `pending`). */
+type RoundInput<T> = Omit<TaskInput<T>, "taskToken" | "pending">;
+
+/**
+ * Rounds of `task` (lib/waits.ts's `awaitState` behind it), called with `payload` plus the state's
+ * `taskToken` and the states an event does not end the wait in (`pending`).
+ */
+export function awaitedBy<T extends AnyTask, P extends Payload<RoundInput<T>>>(
+  // A round task: it takes the token and the pending states, and answers as `awaitState` does
+  // (it registers the wait and completes it); any other task is refused by tsc.
+  task: T & {
+    readonly run: (...args: never[]) => Promise<{ readonly state: string; readonly settled: boolean }>;
+  } & (TaskInput<T> extends { taskToken: string; pending: string[] } ? unknown : never),
+  payload: Exact<P, RoundInput<T>>,
+  options: { readonly extraRetries?: readonly RetryPolicy[] } = {},
+): EventAwaiter {
+  return {
+    await: (scope, fns, title, round) =>
+      taskState(scope, fns, title, {
+        task,
+        // The two fields the callback needs, added to a payload already checked against the rest.
+        payload: { ...payload, taskToken: TASK_TOKEN, pending: [...round.pending] } as never,
+        resultPath: OBSERVED as never,
+        callback: true,
+        timeout: round.timeout,
+        ...(options.extraRetries ? { extraRetries: options.extraRetries } : {}),
+      }),
+  };
+}
+
+/** The round an event-driven wait is in (1 first), for a round task's payload. */
+export const ROUND = { path: "$.wait.rounds" } as Ref<number>;
+
+/**
+ * A wait on `task`'s answers (`{state}`), called with `payload`; `subject` and `id` name it in
+ * failures; `events` (from `awaitedBy`) lets it wait on events instead.
+ */
 export function polledBy<T extends AnyTask, P extends Payload<TaskInput<T>>>(
   task: T & { readonly run: (...args: never[]) => Promise<{ readonly state: string }> },
   payload: Exact<P, TaskInput<T>>,
   subject: string,
   id: Ref<string>,
+  events?: EventAwaiter,
 ): Polled {
   return {
     subject,
     id,
     poll: (scope, fns, title) =>
       taskState(scope, fns, title, { task, payload, resultPath: OBSERVED as never }),
+    ...(events ? { events } : {}),
   };
 }
 
@@ -51,14 +111,33 @@ export interface WaitForStateProps {
   readonly awaited: Awaited;
   /** Prefix for every state name, so the fragment can be used twice in one machine. Default: none. */
   readonly prefix?: string;
+  /**
+   * Event mode, a channel: the state the step before saw (e.g. a CreateChannel's CREATING) and
+   * when it began to look: the first round takes it, or the channel's latest event since, instead
+   * of a describe.
+   */
+  readonly known?: { readonly state: Ref<string>; readonly at: Ref<string> };
+  /**
+   * Event mode: the first round is this task, titled `title` (e.g. "Start Channel": it registers
+   * the wait, then starts the channel, so the wait sees the events of its own action).
+   */
+  readonly firstRound?: { readonly title: string; readonly awaiter: EventAwaiter };
 }
 
 /**
- * Polls a MediaLive resource until it reaches one of `spec.success`, pausing `delaySeconds`
- * between polls in a Wait state (nothing waits inside a Lambda). A state outside success and
- * pending fails with `ChannelFailed`; running out of polls fails with `ChannelWaitTimeout`.
- * Both are Fail states: wrap the fragment in a Parallel whose Catch compensates.
- * State names start with the spec's title, so an operator sees "Wait For Channel Running: Poll".
+ * Waits until a resource reaches one of `spec.success`. A state outside success and pending fails
+ * with `ChannelFailed`; running out of budget fails with `ChannelWaitTimeout`. Both are Fail
+ * states: wrap the fragment in a Parallel whose Catch compensates. State names start with the
+ * spec's title, so an operator sees "Wait For Channel Running: Await Event".
+ *
+ * Two ways, by `castflow:waits` and the spec:
+ * - **events** (a MediaLive channel, or a `Polled` with `events`, and a spec that declares
+ *   `events`): "Await Event" is a callback task that registers the wait and describes the
+ *   resource once (lib/waits.ts); the resource's next state-change event, or that describe,
+ *   completes it. When neither came within
+ *   `fallbackSeconds`, "Count Round" starts another round (another describe), within the budget.
+ * - **polling**: "Poll" describes, "Pause" waits `delaySeconds` in a Wait state (nothing waits
+ *   inside a Lambda), until the state settles or `maxPolls` polls were made.
  */
 export class WaitForState extends sfn.StateMachineFragment {
   readonly startState: sfn.State;
@@ -66,16 +145,101 @@ export class WaitForState extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: WaitForStateProps) {
     super(scope, id);
-    const { spec } = props;
-    const t = spec.title;
+    const { spec, awaited } = props;
+    // The prefix names the wait's own states; a `firstRound` keeps the title it was given.
+    const t = `${props.prefix ?? ""}${spec.title}`;
+    const subject = "channelId" in awaited ? "Channel" : "inputId" in awaited ? "Input" : awaited.subject;
+    const awaitedId =
+      "channelId" in awaited ? awaited.channelId : "inputId" in awaited ? awaited.inputId : awaited.id;
+    const reached = new sfn.Pass(this, `${t}: Reached`, { resultPath: sfn.JsonPath.DISCARD });
+    const fail = (name: string, failName: string, error: string, cause: string) =>
+      new sfn.Pass(this, `${t}: ${name}`, {
+        parameters: { Error: error, "Cause.$": cause },
+        resultPath: "$.failure",
+      }).next(
+        new sfn.Fail(this, `${t}: ${failName}`, {
+          errorPath: "$.failure.Error",
+          causePath: "$.failure.Cause",
+        }),
+      );
+    const observedFailure = () =>
+      fail(
+        "Describe Failure",
+        "Failed",
+        TaskErrors.ChannelFailed,
+        `States.Format('${subject} {} is {}, which ${spec.title.toLowerCase()} cannot recover from', ${awaitedId.path}, $.wait.observed.state)`,
+      );
+    const anyOf = (states: readonly string[]) =>
+      sfn.Condition.or(...states.map((s) => sfn.Condition.stringEquals("$.wait.observed.state", s)));
+    const budget = spec.delaySeconds * spec.maxPolls;
+
+    const awaiter =
+      "channelId" in awaited
+        ? awaitedBy(awaitChannelState.task, {
+            channelId: present(awaited.channelId),
+            round: ROUND,
+            ...(props.known ? { known: props.known.state, knownAt: props.known.at } : {}),
+          })
+        : "inputId" in awaited
+          ? undefined
+          : awaited.events;
+    if (awaiter && spec.events && waitMode(this) === "events") {
+      const { fallbackSeconds } = spec.events;
+      const maxRounds = Math.ceil(budget / fallbackSeconds);
+      const start = new sfn.Pass(this, t, {
+        result: sfn.Result.fromObject({ rounds: 1 }),
+        resultPath: "$.wait",
+      });
+      const round = {
+        timeout: Duration.seconds(fallbackSeconds),
+        pending: spec.events.keepWaitingIn ?? spec.pending,
+      };
+      const awaitEvent = awaiter.await(this, props.fns, `${t}: Await Event`, round);
+      const first = props.firstRound
+        ? props.firstRound.awaiter.await(this, props.fns, props.firstRound.title, round)
+        : awaitEvent;
+      const roundsLeft = new sfn.Choice(this, `${t}: Rounds Left?`)
+        .when(
+          sfn.Condition.numberGreaterThan("$.wait.rounds", maxRounds),
+          fail(
+            "Describe Timeout",
+            "Timed Out",
+            TaskErrors.ChannelWaitTimeout,
+            `States.Format('${subject} {} did not reach ${spec.success.join(" or ")} within ${budget} s (${spec.title})', ${awaitedId.path})`,
+          ),
+        )
+        .otherwise(awaitEvent);
+      const count = new sfn.Pass(this, `${t}: Count Round`, {
+        parameters: { "rounds.$": "States.MathAdd($.wait.rounds, 1)" },
+        resultPath: "$.wait",
+      }).next(roundsLeft);
+      // No event and no settled state within the round: describe again (the fallback poll).
+      for (const r of new Set([first, awaitEvent]))
+        r.addCatch(count, { errors: ["States.Timeout"], resultPath: sfn.JsonPath.DISCARD });
+      // An event is a hint: late or repeated, it may report a state the resource has left. It ends
+      // the wait only on a success state (and not even then when the round's task must decide,
+      // `recheck`); any other state it reports starts another round, which describes.
+      const viaEvent = sfn.Condition.stringEquals("$.wait.observed.via", "event");
+      const settled = new sfn.Choice(this, `${t}: Check State`)
+        .when(
+          spec.events.recheck
+            ? sfn.Condition.and(anyOf(spec.success), sfn.Condition.not(viaEvent))
+            : anyOf(spec.success),
+          reached,
+        )
+        .when(sfn.Condition.or(viaEvent, anyOf(spec.pending)), count)
+        .otherwise(observedFailure());
+      start.next(first).next(settled);
+      if (first !== awaitEvent) awaitEvent.next(settled);
+      this.startState = start;
+      this.endStates = [reached];
+      return;
+    }
+
     const start = new sfn.Pass(this, t, {
       result: sfn.Result.fromObject({ polls: 0 }),
       resultPath: "$.wait",
     });
-    const { awaited } = props;
-    const subject = "channelId" in awaited ? "Channel" : "inputId" in awaited ? "Input" : awaited.subject;
-    const awaitedId =
-      "channelId" in awaited ? awaited.channelId : "inputId" in awaited ? awaited.inputId : awaited.id;
     const poll =
       "channelId" in awaited
         ? taskState(this, props.fns, `${t}: Poll`, {
@@ -90,7 +254,6 @@ export class WaitForState extends sfn.StateMachineFragment {
               resultPath: OBSERVED,
             })
           : awaited.poll(this, props.fns, `${t}: Poll`);
-    const reached = new sfn.Pass(this, `${t}: Reached`, { resultPath: sfn.JsonPath.DISCARD });
     const pause = new sfn.Wait(this, `${t}: Pause`, {
       time: sfn.WaitTime.duration(Duration.seconds(spec.delaySeconds)),
     });
@@ -98,22 +261,6 @@ export class WaitForState extends sfn.StateMachineFragment {
       parameters: { "polls.$": "States.MathAdd($.wait.polls, 1)" },
       resultPath: "$.wait",
     });
-    const describeFailure = (name: string, failName: string, error: string, template: string) =>
-      new sfn.Pass(this, `${t}: ${name}`, {
-        parameters: {
-          Error: error,
-          "Cause.$": `States.Format('${template}', ${awaitedId.path}, $.wait.observed.state)`,
-        },
-        resultPath: "$.failure",
-      }).next(
-        new sfn.Fail(this, `${t}: ${failName}`, {
-          errorPath: "$.failure.Error",
-          causePath: "$.failure.Cause",
-        }),
-      );
-    const anyOf = (states: readonly string[]) =>
-      sfn.Condition.or(...states.map((s) => sfn.Condition.stringEquals("$.wait.observed.state", s)));
-    const budget = spec.delaySeconds * spec.maxPolls;
     const settled = new sfn.Choice(this, `${t}: Check State`)
       .when(anyOf(spec.success), reached)
       .when(
@@ -121,25 +268,17 @@ export class WaitForState extends sfn.StateMachineFragment {
           anyOf(spec.pending),
           sfn.Condition.numberGreaterThanEquals("$.wait.polls", spec.maxPolls),
         ),
-        describeFailure(
+        fail(
           "Describe Timeout",
           "Timed Out",
           TaskErrors.ChannelWaitTimeout,
-          `${subject} {} still {} after ${budget} s (${t})`,
+          `States.Format('${subject} {} still {} after ${budget} s (${spec.title})', ${awaitedId.path}, $.wait.observed.state)`,
         ),
       )
       .when(anyOf(spec.pending), pause.next(count).next(poll))
-      .otherwise(
-        describeFailure(
-          "Describe Failure",
-          "Failed",
-          TaskErrors.ChannelFailed,
-          `${subject} {} is {}, which ${t.toLowerCase()} cannot recover from`,
-        ),
-      );
+      .otherwise(observedFailure());
     start.next(poll).next(settled);
     this.startState = start;
     this.endStates = [reached];
-    if (props.prefix) this.prefixStates(props.prefix);
   }
 }

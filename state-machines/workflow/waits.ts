@@ -11,7 +11,34 @@ export interface WaitSpec {
   readonly pending: readonly string[];
   readonly delaySeconds: number;
   readonly maxPolls: number;
+  /**
+   * The resource's state-change events end this wait (wait-for-state.ts, event mode): each round
+   * registers the wait and describes once, then waits for an event at most `fallbackSeconds`
+   * before the next round describes again. The budget stays `delaySeconds x maxPolls`. Each
+   * fallback is above the change's usual duration (aws-facts.md), so a round ends on its event,
+   * and a lost event costs at most one fallback. Absent: AWS sends no event for the awaited
+   * change, so the wait polls.
+   */
+  readonly events?: {
+    readonly fallbackSeconds: number;
+    /** States an event does not end a round in (default: `pending`). */
+    readonly keepWaitingIn?: readonly string[];
+    /**
+     * An event only starts another round, whose task decides (default: a success state an event
+     * reports ends the wait). For what the events cannot tell: a flow ACTIVE that its last user
+     * is stopping is not ready (await-flow-active).
+     */
+    readonly recheck?: boolean;
+  };
 }
+
+/**
+ * `castflow:waits` (cdk.json context, `-c castflow:waits=polling`): `events` (the default) ends
+ * the waits that declare `events` on the resources' state-change events; `polling` makes every
+ * wait poll, as castflow did before (the bench runs both side by side).
+ */
+export const WAIT_MODES = ["events", "polling"] as const;
+export type WaitMode = (typeof WAIT_MODES)[number];
 
 /**
  * Before the start: wait until the channel can be started or already runs. ChannelCreated is
@@ -25,6 +52,8 @@ export const WAIT_CHANNEL_READY: WaitSpec = {
   pending: ["CREATING", "UPDATING", "STOPPING"],
   delaySeconds: 3,
   maxPolls: 40,
+  // CREATED and STOPPED events end it; UPDATING ends without one (re-described every 30 s).
+  events: { fallbackSeconds: 30 },
 };
 
 /**
@@ -37,6 +66,7 @@ export const WAIT_CHANNEL_RUNNING: WaitSpec = {
   pending: ["STARTING", "RECOVERING"],
   delaySeconds: 5,
   maxPolls: 150,
+  events: { fallbackSeconds: 120 },
 };
 
 /**
@@ -50,6 +80,20 @@ export const WAIT_CHANNEL_STOPPED: WaitSpec = {
   pending: ["STOPPING", "STARTING", "RUNNING", "RECOVERING"],
   delaySeconds: 5,
   maxPolls: 90,
+  events: { fallbackSeconds: 60 },
+};
+
+/**
+ * A deleted channel gone (event mode only: its DELETED event tells the teardown when its input
+ * can detach). ChannelDeleted: 5 s x 84 (7 min) in the SDK.
+ */
+export const WAIT_CHANNEL_DELETED: WaitSpec = {
+  title: "Wait For Channel Deleted",
+  success: ["DELETED"],
+  pending: ["DELETING"],
+  delaySeconds: 5,
+  maxPolls: 84,
+  events: { fallbackSeconds: 60 },
 };
 
 /** InputDetached: 5 s x 84 (7 min). */
@@ -72,9 +116,12 @@ export const WAIT_PUSH_INPUT_DETACHED: WaitSpec = {
  * with WAIT_CHANNEL_READY's budget. Only IDLE will do: the next step starts or leaves it.
  */
 export const WAIT_CHANNEL_UPDATED: WaitSpec = {
-  ...WAIT_CHANNEL_READY,
   title: "Wait For Channel Updated",
   success: ["IDLE"],
+  pending: WAIT_CHANNEL_READY.pending,
+  delaySeconds: WAIT_CHANNEL_READY.delaySeconds,
+  maxPolls: WAIT_CHANNEL_READY.maxPolls,
+  // No events: MediaLive sends none when an update ends (UPDATING "is not in CloudWatch events").
 };
 
 /** A shared channel written by shared-channel-apply (created or updated): as WAIT_CHANNEL_UPDATED. */
@@ -99,6 +146,8 @@ export const WAIT_FLOW_ACTIVE: WaitSpec = {
   pending: ["STANDBY", "STARTING", "STOPPING", "UPDATING"],
   delaySeconds: 3,
   maxPolls: 60,
+  // A STANDBY event (another destination's stop finished) ends the round: the next one starts it.
+  events: { fallbackSeconds: 30, keepWaitingIn: ["STARTING", "STOPPING", "UPDATING"], recheck: true },
 };
 
 /**

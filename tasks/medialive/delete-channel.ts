@@ -9,6 +9,8 @@ export const DeleteChannelInput = z.object({ channelId: z.string().min(1) });
 export type DeleteChannelInput = z.infer<typeof DeleteChannelInput>;
 export interface DeleteChannelOutput {
   readonly deleted: boolean;
+  /** DELETING once MediaLive took the delete, DELETED when the channel is gone. */
+  readonly state: string;
 }
 
 /**
@@ -20,13 +22,15 @@ export async function deleteChannel(
   { signal }: TaskContext,
 ): Promise<DeleteChannelOutput> {
   try {
-    await medialive().send(new DeleteChannelCommand({ ChannelId: input.channelId }), { abortSignal: signal });
-    return { deleted: true };
+    const res = await medialive().send(new DeleteChannelCommand({ ChannelId: input.channelId }), {
+      abortSignal: signal,
+    });
+    return { deleted: true, state: res.State ?? "DELETING" };
   } catch (err) {
-    if (isNotFound(err)) return { deleted: false };
+    if (isNotFound(err)) return { deleted: false, state: "DELETED" };
     if (errorName(err) === "ConflictException") {
       const state = await channelState(input.channelId, signal);
-      if (state === "DELETING" || state === "DELETED") return { deleted: false };
+      if (state === "DELETING" || state === "DELETED") return { deleted: false, state };
       throw new TaskError(
         TaskErrors.ChannelNotReady,
         `Channel ${input.channelId} is ${state}; it must be IDLE to delete`,

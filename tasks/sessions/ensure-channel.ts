@@ -36,6 +36,11 @@ export interface EnsureChannelOutput {
   readonly channelId: string;
   readonly channelArn: string;
   readonly state: string;
+  /**
+   * When this task began to look at the channel (before its describe, create or update): a
+   * state-change event at or after it reports a change `state` may not include.
+   */
+  readonly observedAt: string;
   /** True when this execution created the channel (compensation deletes only those). */
   readonly created: boolean;
   /**
@@ -135,6 +140,7 @@ export async function ensureChannel(
   { signal }: TaskContext,
 ): Promise<EnsureChannelOutput> {
   const { sessionId, executionArn, executionName } = input;
+  const observedAt = new Date().toISOString();
   let found = input.channelId ? await describe(input.channelId, signal) : undefined;
   if (!found) {
     // Found by tag after a lost write; never one reconcile retired from the session (idle TTL).
@@ -207,6 +213,7 @@ export async function ensureChannel(
     channelId: found.id,
     channelArn: found.arn,
     state,
+    observedAt,
     created: found.tags[Tags.createdBy] === executionName,
     needsRepoint,
   };

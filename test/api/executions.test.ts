@@ -4,12 +4,14 @@ import {
   ListStateMachinesCommand,
 } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
+import { stackDefinitions } from "#local/definitions.ts";
 import { currentStateName } from "#local/sfn/history.ts";
-import { pollingLoop } from "#state-machines/workflow/history-events.ts";
+import { pollingLoop, TASK_EVENT } from "#state-machines/workflow/history-events.ts";
 import { eventually, useLocalRuntime } from "#test/workflows/harness.ts";
 
-// Channels take 10 hours to start unless a test advances them: go-live waits in its polling loop
-// for as long as a test needs (or until the loop's 750 s budget, 1.5 s at the test time scale).
+// Channels take 10 hours to start unless a test advances them: go-live waits for RUNNING for as
+// long as a test needs (or until the wait's 750 s budget, 1.5 s at the test time scale: rounds
+// of 120 s, each waiting for the channel's next event and describing it again when none came).
 const t = useLocalRuntime({ legacyProgramChannels: true, simulatorDurations: { channelStart: 36_000 } });
 
 const NOT_FOUND = { error: { code: "not_found", message: "Execution not found" } };
@@ -57,14 +59,14 @@ async function expectSameHistory(executionArn: string, events: CompactEvent[]) {
     const state =
       e.stateEnteredEventDetails?.name ??
       e.stateExitedEventDetails?.name ??
-      (/^LambdaFunction/.test(e.type ?? "") ? currentStateName(full.slice(0, i)) : undefined);
+      (TASK_EVENT.test(e.type ?? "") ? currentStateName(full.slice(0, i)) : undefined);
     expect(events[i]?.state).toBe(state);
   });
   for (const e of events) for (const key of Object.keys(e)) expect(EVENT_MEMBERS).toContain(key);
 }
 
 describe("GET /executions/{arn or name}", () => {
-  it("follows a go-live by its name: the polling loop's progress, then its whole history page by page", async () => {
+  it("follows a go-live by its name: the wait's progress, then its whole history page by page", async () => {
     // Prepare: a go-live whose channel keeps STARTING.
     const sessionId = await t.createSession();
     const start = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
@@ -75,22 +77,25 @@ describe("GET /executions/{arn or name}", () => {
       return res.body.progress?.state === "Wait For Channel Running" ? res.body : undefined;
     };
 
-    // Act: read it twice while it polls the channel.
+    // Act: read it twice while it waits for the channel.
     const first = await eventually(inLoop);
     await new Promise((r) => setTimeout(r, 300));
     const second = await eventually(inLoop);
 
-    // Assess: the loop is measured from its entry against its whole bound (5 s x 150 polls).
+    // Assess: the wait is measured from its entry against its whole bound (5 s x 150 polls; its
+    // rounds after Start Channel, the first, are states of the wait).
     expect(first).toMatchObject({
       executionArn: start.body.executionArn,
       name,
       status: "RUNNING",
       sessionId,
-      currentState: expect.stringMatching(/^Wait For Channel Running: (Poll|Check State|Pause|Count Poll)$/),
+      currentState: expect.stringMatching(
+        /^Wait For Channel Running: (Await Event|Check State|Count Round|Rounds Left\?)$/,
+      ),
       progress: { state: "Wait For Channel Running", budgetSeconds: 750 },
     });
     expect(first).not.toHaveProperty("failure");
-    // A poll lasts milliseconds here: only time since the loop began grows by the 300 ms slept.
+    // Time since the wait began grows by the 300 ms slept, whichever round each read is in.
     // (Rounded to 0.1 s each.)
     expect(second.progress.elapsedSeconds - first.progress.elapsedSeconds).toBeGreaterThanOrEqual(0.2);
     expect(second.progress.elapsedSeconds).toBeLessThan(750);
@@ -109,14 +114,20 @@ describe("GET /executions/{arn or name}", () => {
       expect(done.body).not.toHaveProperty(key);
     }
 
-    const { pages, events, raw } = await historyPages(name, 50);
+    // (A go-live that waits on events has a short history: pages of 20 make several.)
+    const { pages, events, raw } = await historyPages(name, 20);
     expect(pages.length).toBeGreaterThan(2);
-    for (const page of pages.slice(0, -1)) expect(page.events).toHaveLength(50);
+    for (const page of pages.slice(0, -1)) expect(page.events).toHaveLength(20);
     expect(events[0]).toMatchObject({ id: 1, type: "ExecutionStarted" });
     expect(events.at(-1)?.type).toBe("ExecutionSucceeded");
     expect(events.find((e) => e.type === "LambdaFunctionScheduled")).toMatchObject({
       state: "Claim Session",
     });
+    // The wait's rounds are callback tasks (lambda:invoke.waitForTaskToken): Task* events.
+    expect(events.find((e) => e.type === "TaskScheduled")).toMatchObject({
+      state: "Wait For Channel Ready: Await Event",
+    });
+    expect(events.filter((e) => e.type === "TaskScheduled").map((e) => e.state)).toContain("Start Channel");
     await expectSameHistory(start.body.executionArn, events);
     // The stream key was in use, and is in no page.
     const keys = t.h.rt.simulator.resources().ivs.streamKeys.map((k) => String(k.value));
@@ -124,12 +135,14 @@ describe("GET /executions/{arn or name}", () => {
     for (const key of keys) expect(raw).not.toContain(key);
     // Without a limit, pages of 50.
     const byDefault = await t.api("GET", `/executions/${name}/history`);
-    expect(byDefault.body.events).toEqual(pages[0]?.events);
+    expect(events.length).toBeGreaterThan(50);
+    expect(byDefault.body.events).toEqual(events.slice(0, 50));
   });
 
   it("names the state that failed, its AWS error by name only, and the retries before it", async () => {
     // Prepare: StartChannel is throttled past the SDK's 3 attempts (one task failure, retried
-    // by the state), then refused with a message that names a role.
+    // by the state), then refused with a message that names a role. Start Channel is the first
+    // round of the wait for RUNNING, a callback task: its attempts fail as TaskFailed.
     await t.fault({
       service: "medialive",
       operation: "StartChannel",
@@ -168,7 +181,7 @@ describe("GET /executions/{arn or name}", () => {
     expect(view.body).not.toHaveProperty("progress");
 
     const { events, raw } = await historyPages(name, 100);
-    const failures = events.filter((e) => e.type === "LambdaFunctionFailed");
+    const failures = events.filter((e) => /^(Task|LambdaFunction)Failed$/.test(e.type));
     expect(failures).toEqual([
       expect.objectContaining({
         state: "Start Channel",
@@ -184,8 +197,8 @@ describe("GET /executions/{arn or name}", () => {
     for (const text of [view.raw, raw]) expect(text).not.toContain("assumed-role");
   });
 
-  it("shows a task's retries and timeout while it runs, and a polling loop that ran out as the failed state", async () => {
-    // Prepare: the channel never reaches RUNNING within the loop; the compensation then cannot
+  it("shows a task's retries and timeout while it runs, and a wait that ran out as the failed state", async () => {
+    // Prepare: the channel never reaches RUNNING within the wait; the compensation then cannot
     // stop a STARTING channel (ChannelNotReady, retried).
     const sessionId = await t.createSession();
     const start = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
@@ -201,7 +214,8 @@ describe("GET /executions/{arn or name}", () => {
     await t.waitFor(start.body.executionArn);
     const failed = await t.api("GET", `/executions/${name}`);
 
-    // Assess: a task state against its TimeoutSeconds (2 x the task's 30 s).
+    // Assess: a task state against its TimeoutSeconds (Stop Channel is the first round of the
+    // wait for the channel stopped: its round's 60 s).
     expect(stopping).toMatchObject({
       status: "RUNNING",
       progress: { state: "Stop Channel", budgetSeconds: 60 },
@@ -213,7 +227,7 @@ describe("GET /executions/{arn or name}", () => {
       failure: {
         state: "Wait For Channel Running: Timed Out",
         error: "ChannelWaitTimeout",
-        cause: `Channel ${channelId} still STARTING after 750 s (Wait For Channel Running)`,
+        cause: `Channel ${channelId} did not reach RUNNING within 750 s (Wait For Channel Running)`,
       },
     });
     expect(failed.body).not.toHaveProperty("retries");
@@ -273,15 +287,13 @@ describe("polling loop budgets", () => {
     type State = {
       Type: string;
       Seconds?: number;
+      TimeoutSeconds?: number;
+      Resource?: string;
       Choices?: unknown[];
       Branches?: { States: Record<string, State> }[];
     };
-    const machines = (await t.h.sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
-    const loops: { machine: string; entry: string; budget: number; declared: boolean }[] = [];
-    for (const m of machines) {
-      const described: DescribeStateMachineCommandOutput = await t.h.sfn.send(
-        new DescribeStateMachineCommand({ stateMachineArn: m.stateMachineArn }),
-      );
+    /** Every state of a definition, those of Parallel branches included. */
+    const statesOf = (definition: { States?: Record<string, State> }) => {
       const states = new Map<string, State>();
       const collect = (all: Record<string, State>) => {
         for (const [n, s] of Object.entries(all)) {
@@ -289,7 +301,17 @@ describe("polling loop budgets", () => {
           for (const b of s.Branches ?? []) collect(b.States);
         }
       };
-      collect(JSON.parse(described.definition ?? "{}").States);
+      collect(definition.States ?? {});
+      return states;
+    };
+    type Loop = { machine: string; entry: string; declared: boolean };
+    const sessionLoops = (loops: Loop[]) =>
+      loops.filter((l) => /-(go-live|stop-streaming|end-session)$/.test(l.machine));
+
+    // Polling (`castflow:waits` = `polling`): a pause between polls, up to the Choice's bound.
+    const polling: Loop[] = [];
+    for (const m of stackDefinitions({ "castflow:waits": "polling" }).machines) {
+      const states = statesOf(m.definition);
       for (const [n, s] of states) {
         if (s.Type !== "Wait" || !n.endsWith(": Pause")) continue;
         const entry = n.slice(0, -": Pause".length);
@@ -300,16 +322,16 @@ describe("polling loop budgets", () => {
         expect(bound, `${m.name}: ${entry}`).not.toBeNull();
         const budget = (s.Seconds ?? 0) * Number(bound?.[1]);
         const known = pollingLoop(n);
-        loops.push({ machine: m.name ?? "", entry, budget, declared: known !== undefined });
+        polling.push({ machine: m.name, entry, declared: known !== undefined });
         if (known) expect(known, `${m.name}: ${entry}`).toEqual({ entry, budgetSeconds: budget });
+        if (entry === "Wait For Channel Running") expect(budget).toBe(750);
         for (const step of ["", ": Poll", ": Check State", ": Count Poll"]) {
           expect(pollingLoop(`${entry}${step}`)).toEqual(known);
         }
       }
     }
     // go-live and the session lifecycles wait only on declared waits.
-    const sessionLoops = loops.filter((l) => /-(go-live|stop-streaming|end-session)$/.test(l.machine));
-    expect(sessionLoops.map((l) => l.entry)).toEqual(
+    expect(sessionLoops(polling).map((l) => l.entry)).toEqual(
       expect.arrayContaining([
         "Wait For Channel Ready",
         "Wait For Channel Running",
@@ -317,8 +339,60 @@ describe("polling loop budgets", () => {
         "Wait For Input Detached",
       ]),
     );
-    expect(sessionLoops.filter((l) => !l.declared)).toEqual([]);
-    expect(loops.find((l) => l.entry === "Wait For Channel Running")?.budget).toBe(750);
+    expect(sessionLoops(polling).filter((l) => !l.declared)).toEqual([]);
+
+    // Events (the runtime's, as deployed): rounds of a callback task whose TimeoutSeconds is the
+    // fallback, counted until "Rounds Left?" reaches its bound; the API measures them against the
+    // declared budget all the same.
+    const events: Loop[] = [];
+    const machines = (await t.h.sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
+    for (const m of machines) {
+      const described: DescribeStateMachineCommandOutput = await t.h.sfn.send(
+        new DescribeStateMachineCommand({ stateMachineArn: m.stateMachineArn }),
+      );
+      const states = statesOf(JSON.parse(described.definition ?? "{}"));
+      for (const [n, s] of states) {
+        if (s.Type !== "Choice" || !n.endsWith(": Rounds Left?")) continue;
+        const entry = n.slice(0, -": Rounds Left?".length);
+        const bound = JSON.stringify(s.Choices).match(
+          /"Variable":"\$\.wait\.rounds","NumericGreaterThan":(\d+)/,
+        );
+        expect(bound, `${m.name}: ${entry}`).not.toBeNull();
+        const round = states.get(`${entry}: Await Event`);
+        expect(round?.Resource, `${m.name}: ${entry}`).toMatch(/lambda:invoke\.waitForTaskToken$/);
+        const fallback = round?.TimeoutSeconds ?? 0;
+        expect(fallback, `${m.name}: ${entry}`).toBeGreaterThan(0);
+        const known = pollingLoop(n);
+        events.push({ machine: m.name ?? "", entry, declared: known !== undefined });
+        if (known) {
+          expect(known.entry, `${m.name}: ${entry}`).toBe(entry);
+          // The bound wait-for-state.ts derives from the declared budget and the fallback: that
+          // many rounds run, at least the whole budget.
+          expect(Number(bound?.[1]), `${m.name}: ${entry}`).toBe(Math.ceil(known.budgetSeconds / fallback));
+          expect(Number(bound?.[1]) * fallback, `${m.name}: ${entry}`).toBeGreaterThanOrEqual(
+            known.budgetSeconds,
+          );
+        }
+        if (entry === "Wait For Channel Running")
+          expect([fallback, known?.budgetSeconds]).toEqual([120, 750]);
+        for (const step of ["", ": Await Event", ": Check State", ": Count Round", ": Rounds Left?"]) {
+          expect(pollingLoop(`${entry}${step}`)).toEqual(known);
+        }
+      }
+    }
+    // Each channel wait of the session lifecycles waits on events; the teardown's wait is for the
+    // channel's DELETED event, not for its input to detach.
+    expect(sessionLoops(events).map((l) => l.entry)).toEqual(
+      expect.arrayContaining([
+        "Wait For Channel Ready",
+        "Wait For Channel Running",
+        "Repoint: Wait For Channel Stopped",
+        "Wait For Channel Stopped",
+        "Wait For Channel Deleted",
+      ]),
+    );
+    expect(sessionLoops(events).filter((l) => !l.declared)).toEqual([]);
+    // A first round (the action, then the wait) is a task of its own, not a state of the wait.
     expect(pollingLoop("Start Channel")).toBeUndefined();
   });
 });

@@ -55,7 +55,8 @@ describe("castflow go-live", () => {
     expect(code).toBe(0);
     const lines = io.stdout;
     expect(lines[0]).toBe(`go-live-${sessionId}-1 started`);
-    // Every step once, in order, polling loops folded into one line each.
+    // Every step once, in order, waits folded into one line each (Start Channel, the first round
+    // of the wait for RUNNING, ends before the wait does).
     const steps = lines
       .filter((l) => /^[✔▸] /.test(l))
       .map((l) => (l.startsWith("✔ go-live-") ? l : l.replace(/ \d+:\d\d$/, "")));
@@ -118,7 +119,12 @@ describe("castflow go-live", () => {
         `^✖ go-live-${sessionId}-1 failed after \\d+:\\d\\d in "Start Channel": UnprocessableEntityException`,
       ),
     );
-    expect(paragraph).toContain("Then it ran Clean Up → Find Created Resources → Stop Channel");
+    // The stop is the first round of the wait for the channel stopped, which the path enters first.
+    expect(paragraph).toContain(
+      "Then it ran Clean Up → Find Created Resources → Wait For Channel Stopped → Stop Channel → ",
+    );
+    // The delete is the first round of the wait for its DELETED event, after which the input goes.
+    expect(paragraph).toContain("Wait For Channel Deleted → Delete Created Channel → Delete Created Input");
     expect(paragraph).toContain("Record Failure → Go Live Failed (each step succeeded).");
 
     // why <sessionId>: the session's newest execution that did not succeed.

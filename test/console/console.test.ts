@@ -5,7 +5,8 @@ import { eventually, useLocalRuntime } from "../workflows/harness.ts";
 import { launchChromium } from "./chromium.ts";
 
 // Channel starts wait for the test (POST /_sim/advance), so a go-live can be watched while it runs;
-// at this time scale its Wait For Channel Running gives up after 15 s (12.5 minutes on AWS).
+// at this time scale its Wait For Channel Running gives up after about 15 s (12.5 minutes on AWS),
+// in rounds of 2.4 s (2 minutes) that each wait for the channel's next event.
 const t = useLocalRuntime({
   legacyProgramChannels: true,
   timeScale: 0.02,
@@ -73,7 +74,10 @@ describe("console", () => {
     await show(executionHash(executionArn));
 
     // Assess: the page follows the execution to the state it waits in, which pulses inside its Parallel
-    await page.locator('svg.graph .node.current[data-state^="Wait For Channel Running"]').waitFor();
+    // (its rounds after the first, Start Channel: the channel is still STARTING when that one ends)
+    await page
+      .locator('svg.graph .node.current[data-state="Wait For Channel Running: Await Event"]')
+      .waitFor();
     expect(await page.locator("svg.graph .node.current").count()).toBe(1);
     expect(await page.locator('.node[data-state="Bring Channel Up"]').getAttribute("class")).toContain(
       "active",
@@ -89,18 +93,27 @@ describe("console", () => {
     await page.locator('#graph[data-status="SUCCEEDED"]').waitFor();
 
     // Assess: every state of go-live is drawn; exactly the states entered are marked, all succeeded
+    // but Start Channel: the wait's first round, it ran out of its round (States.Timeout, caught)
+    // while the channel kept STARTING, and a next round saw it RUNNING.
     const path = new Set(await t.statePath(executionArn));
     const drawn = await drawnStates();
     expect(drawn.map((d) => d.name).sort()).toEqual((await goLiveStates()).sort());
     expect(new Set(drawn.filter((d) => d.classes.includes("visited")).map((d) => d.name))).toEqual(path);
-    for (const d of drawn.filter((x) => path.has(x.name))) expect(d.classes).toContain("succeeded");
-    expect(drawn.some((d) => d.classes.includes("failed") || d.classes.includes("current"))).toBe(false);
+    const caught = drawn.filter((d) => d.classes.includes("failed"));
+    expect(caught.map((d) => d.name)).toEqual(["Start Channel"]);
+    expect(caught[0]?.classes).toContain("caught");
+    for (const d of drawn.filter((x) => path.has(x.name) && x.name !== "Start Channel"))
+      expect(d.classes).toContain("succeeded");
+    expect(drawn.some((d) => d.classes.includes("current"))).toBe(false);
     expect(path.has("Session Busy")).toBe(false);
     const taken = await takenEdges();
     expect(taken).toEqual(
       expect.arrayContaining([
         "__start__ -> Claim Session",
         "Claim Session -> Bring Channel Up",
+        "Start Channel -> Wait For Channel Running: Count Round",
+        "Wait For Channel Running: Rounds Left? -> Wait For Channel Running: Await Event",
+        "Wait For Channel Running: Await Event -> Wait For Channel Running: Check State",
         "Wait For Channel Running: Reached -> Mark Session Live",
         "Bring Channel Up -> Session Live",
         "Session Live -> __end__",

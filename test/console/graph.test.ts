@@ -200,7 +200,8 @@ describe("Mermaid", () => {
     expect(text).toMatch(/subgraph n\d+ \["Bring Channel Up \(Parallel\)"\]/);
     expect(text).toMatch(/-\.->\|"SessionBusy"\|/);
     expect(text).toContain('{"Stale Program Destination?"}');
-    expect(text).toContain("polls #gt;= 150");
+    // The bound of the wait for RUNNING (Rounds Left?: ceil(750 s / 120 s a round)), `>=` escaped.
+    expect(text).toContain('|"rounds #gt; 7"|');
     expect(text).not.toMatch(/\|"[^"]*[<>][^"]*"\|/);
   });
 

@@ -30,6 +30,12 @@ function allStates(def: Asl): [string, AslState][] {
 }
 
 const { machines } = stackDefinitions();
+let polled: typeof machines | undefined;
+/** The machines as a stack whose waits all poll builds them (`castflow:waits` = `polling`). */
+function pollingMachines(): typeof machines {
+  polled ??= stackDefinitions({ "castflow:waits": "polling" }).machines;
+  return polled;
+}
 let template: Template;
 let stack: CastflowStack;
 
@@ -111,17 +117,39 @@ describe("state machine definitions", () => {
       "Wait For Channel Ready",
       "Start Channel",
       "Wait For Channel Running",
-      "Wait For Channel Running: Pause",
+      "Wait For Channel Running: Await Event",
       "Confirm Program Channel",
       "Mark Session Live",
       "Stop Channel",
       "Wait For Channel Stopped",
       "Delete Created Channel",
-      "Wait For Input Detached",
+      "Wait For Channel Deleted",
       "Delete Created Input",
     ]) {
       expect(states, title).toHaveProperty([title]);
     }
+    // Event mode (the default): start, stop and delete are the first rounds of their waits, and
+    // the channel's DELETED event replaces the wait for the input to detach.
+    expect(states["Wait For Channel Running"]?.Next).toBe("Start Channel");
+    expect(states["Wait For Channel Stopped"]?.Next).toBe("Stop Channel");
+    expect(states["Wait For Channel Deleted"]?.Next).toBe("Delete Created Channel");
+    expect(states).not.toHaveProperty(["Wait For Input Detached"]);
+    // Polling: each action is followed by its polling loop.
+    const polling = pollingMachines().find((m) => m.lifecycle.name === "go-live");
+    const pollingStates = Object.fromEntries(allStates(polling?.definition as Asl));
+    for (const title of [
+      "Start Channel",
+      "Wait For Channel Running: Pause",
+      "Stop Channel",
+      "Wait For Channel Stopped: Poll",
+      "Delete Created Channel",
+      "Wait For Input Detached: Poll",
+      "Delete Created Input",
+    ]) {
+      expect(pollingStates, title).toHaveProperty([title]);
+    }
+    expect(pollingStates["Start Channel"]?.Next).toBe("Wait For Channel Running");
+    expect(pollingStates).not.toHaveProperty(["Wait For Channel Deleted"]);
   });
 
   it("end-session runs its parts independently, releases the channel last, and fails visibly", () => {
@@ -146,14 +174,38 @@ describe("state machine definitions", () => {
   });
 
   it("waits for RUNNING at least 12 minutes, polling every 5 s", () => {
-    const goLive = machines.find((m) => m.lifecycle.name === "go-live")?.definition as Asl;
-    const states = Object.fromEntries(allStates(goLive));
+    // Polling: a pause of 5 s between polls, up to the Choice's bound on `$.wait.polls`.
+    const polling = pollingMachines().find((m) => m.lifecycle.name === "go-live");
+    const states = Object.fromEntries(allStates(polling?.definition as Asl));
     const pause = states["Wait For Channel Running: Pause"] as AslState;
     expect(pause.Seconds).toBe(5);
     const check = states["Wait For Channel Running: Check State"] as AslState;
     const choices = check.Choices as { And?: { NumericGreaterThanEquals?: number }[] }[];
     const limit = choices.flatMap((c) => c.And ?? []).find((c) => c.NumericGreaterThanEquals !== undefined);
     expect((limit?.NumericGreaterThanEquals ?? 0) * 5).toBeGreaterThanOrEqual(12 * 60);
+  });
+
+  it("waits for RUNNING at least 12 minutes on events, describing again every 2 minutes without one", () => {
+    // Event mode (the default): rounds of at most TimeoutSeconds each (Start Channel the first),
+    // the next one counted until "Rounds Left?" reaches its bound on `$.wait.rounds`.
+    const goLive = machines.find((m) => m.lifecycle.name === "go-live")?.definition as Asl;
+    const states = Object.fromEntries(allStates(goLive));
+    const awaitEvent = states["Wait For Channel Running: Await Event"] as AslState;
+    expect(awaitEvent.Resource).toMatch(/lambda:invoke\.waitForTaskToken$/);
+    expect(awaitEvent.TimeoutSeconds).toBe(120);
+    expect((states["Start Channel"] as AslState).TimeoutSeconds).toBe(120);
+    for (const round of [states["Start Channel"], awaitEvent] as AslState[]) {
+      expect(round.Catch).toEqual([
+        { ErrorEquals: ["States.Timeout"], ResultPath: null, Next: "Wait For Channel Running: Count Round" },
+      ]);
+    }
+    expect(states["Wait For Channel Running"]).toMatchObject({ Type: "Pass", Result: { rounds: 1 } });
+    const roundsLeft = states["Wait For Channel Running: Rounds Left?"] as AslState;
+    const [bound] = roundsLeft.Choices as { Variable: string; NumericGreaterThan: number }[];
+    expect(bound?.Variable).toBe("$.wait.rounds");
+    expect(roundsLeft.Default).toBe("Wait For Channel Running: Await Event");
+    // Rounds 1 to bound run: Count Round making it bound + 1 is what gives up. The whole 12.5 minutes.
+    expect((bound?.NumericGreaterThan ?? 0) * 120).toBeGreaterThanOrEqual(12.5 * 60);
   });
 });
 
@@ -400,11 +452,36 @@ describe("stack", () => {
       Object.entries(policies).filter(([, p]) =>
         JSON.stringify((p.Properties as { PolicyDocument: unknown }).PolicyDocument).includes(`"${action}"`),
       );
-    // delete-channel, and ensure-channel replacing a channel MediaLive failed to create.
-    expect(allowing("medialive:DeleteChannel")).toHaveLength(2);
-    expect(allowing("medialive:StartChannel")).toHaveLength(1);
+    // The task (or reaction) whose role each policy is attached to.
+    const roles = new Map<string, string>();
+    for (const [task, fn] of [
+      ...stack.taskFunctions,
+      ...[...stack.reactionFunctions].map(([r, f]) => [r.task, f] as const),
+    ])
+      roles.set(stack.getLogicalId(fn.role?.node.defaultChild as CfnElement), task.name);
+    const tasksAllowing = (action: string) =>
+      allowing(action)
+        .map(([id, p]) => {
+          const attached = JSON.stringify((p.Properties as { Roles: unknown }).Roles);
+          return [...roles].find(([role]) => attached.includes(`"${role}"`))?.[1] ?? id;
+        })
+        .sort();
+    // Event mode (the default): the wait's first rounds start, stop and delete a channel; the
+    // plain tasks stay for what does not wait on events (reconcile, destination updates). And
+    // ensure-channel replaces a channel MediaLive failed to create.
+    expect(tasksAllowing("medialive:DeleteChannel")).toEqual([
+      "delete-channel",
+      "delete-channel-and-await",
+      "ensure-channel",
+    ]);
+    expect(tasksAllowing("medialive:StartChannel")).toEqual(["start-channel-and-await"]);
+    expect(tasksAllowing("medialive:StopChannel")).toEqual(["stop-channel", "stop-channel-and-await"]);
     // ensure-channel (sessions), ensure-destination-channel and write-shared-channel.
-    expect(allowing("medialive:CreateChannel")).toHaveLength(3);
+    expect(tasksAllowing("medialive:CreateChannel")).toEqual([
+      "ensure-channel",
+      "ensure-destination-channel",
+      "write-shared-channel",
+    ]);
     // Those three, the two tasks that make MEDIACONNECT inputs (ensure-destination-input,
     // ensure-shared-input: the input names the role), and the API (rtmp-push sources' inputs,
     // and the MediaConnect role of encrypted SRT sources).

@@ -95,4 +95,20 @@ describe("local event bus", () => {
       quoted: "SET",
     });
   });
+
+  it("reads array elements by index ($.resources[0]), and refuses a path it cannot read", () => {
+    const ev = { ...event("SET"), resources: ["arn:aws:mediaconnect:us-east-1:1:flow:a:b"] };
+    expect(
+      transformInput(
+        {
+          inputPathsMap: { arn: "$.resources[0]", none: "$.resources[3]" },
+          inputTemplate: '{"arn":<arn>,"none":<none>}',
+        },
+        ev,
+      ),
+    ).toEqual({ arn: "arn:aws:mediaconnect:us-east-1:1:flow:a:b", none: null });
+    expect(() => transformInput({ inputPathsMap: { x: "$..resources" }, inputTemplate: "<x>" }, ev)).toThrow(
+      /does not support the input path/,
+    );
+  });
 });

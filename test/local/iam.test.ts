@@ -8,6 +8,7 @@ import { grantedActions, installIamEnforcement, runAs } from "#local/iam.ts";
 import { type Simulator, startSimulator } from "#local/simulator/index.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as markLive from "#tasks/sessions/mark-live.ts";
+import * as startChannelAndAwait from "#tasks/waits/start-channel-and-await.ts";
 
 let sim: Simulator;
 let ml: MediaLiveClient;
@@ -28,13 +29,23 @@ afterAll(async () => {
 
 describe("local IAM enforcement", () => {
   it("reads each function's granted actions from the stack", () => {
-    const { stack } = buildApp(new App({ context: { "aws:cdk:bundling-stacks": [] } }));
-    const start = grantedActions(stack, stack.taskFunctions.get(startChannel.task) as IFunction);
-    expect(start).toEqual(expect.arrayContaining(["medialive:StartChannel", "medialive:DescribeChannel"]));
-    expect(start).not.toContain("medialive:DeleteChannel");
-    expect(grantedActions(stack, stack.taskFunctions.get(markLive.task) as IFunction)).toEqual(
-      expect.arrayContaining(["dynamodb:UpdateItem", "dynamodb:GetItem"]),
-    );
+    // The channel is started by start-channel-and-await in event mode (the default), by
+    // start-channel when the waits poll: each stack has the function of its own.
+    for (const [waits, task] of [
+      ["events", startChannelAndAwait.task],
+      ["polling", startChannel.task],
+    ] as const) {
+      const app = new App({ context: { "aws:cdk:bundling-stacks": [], "castflow:waits": waits } });
+      const { stack } = buildApp(app);
+      const fn = stack.taskFunctions.get(task);
+      expect(fn, `${waits}: ${task.name}`).toBeDefined();
+      const start = grantedActions(stack, fn as IFunction);
+      expect(start).toEqual(expect.arrayContaining(["medialive:StartChannel", "medialive:DescribeChannel"]));
+      expect(start).not.toContain("medialive:DeleteChannel");
+      expect(grantedActions(stack, stack.taskFunctions.get(markLive.task) as IFunction)).toEqual(
+        expect.arrayContaining(["dynamodb:UpdateItem", "dynamodb:GetItem"]),
+      );
+    }
   });
 
   it("refuses a call the running principal is not granted, as AWS would", async () => {

@@ -5,13 +5,14 @@ import { describe, expect, it } from "vitest";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
 import { EXECUTION, jsonPath, refs } from "#state-machines/workflow/state.ts";
 import { type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
-import { polledBy } from "#state-machines/workflow/wait-for-state.ts";
+import { awaitedBy, polledBy } from "#state-machines/workflow/wait-for-state.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as claimSession from "#tasks/sessions/claim-session.ts";
 import * as markLive from "#tasks/sessions/mark-live.ts";
 import * as recordSessionEnded from "#tasks/sessions/record-session-ended.ts";
+import * as awaitFlowActiveEvent from "#tasks/waits/await-flow-active.ts";
 
 type State = {
   readonly sessionId: string;
@@ -22,9 +23,9 @@ type State = {
 };
 const s = refs<State>();
 
-/** A scope with stand-in functions, enough to build states. */
-function scope(): { stack: Stack; fns: TaskFunctions } {
-  const stack = new Stack(new App(), "Contract");
+/** A scope with stand-in functions, enough to build states (`context`: the app's, e.g. `castflow:waits`). */
+function scope(context: Record<string, unknown> = {}): { stack: Stack; fns: TaskFunctions } {
+  const stack = new Stack(new App({ context }), "Contract");
   const fn = lambda.Function.fromFunctionArn(stack, "Fn", "arn:aws:lambda:us-east-1:000000000000:function:f");
   return { stack, fns: { functionFor: () => fn } };
 }
@@ -70,6 +71,11 @@ function illTypedStates(): void {
     "x",
     s.at("sessionId"),
   );
+  // An event-driven wait's round must be a round task: one that takes the token and calls back.
+  // @ts-expect-error start-channel takes no `taskToken` and never calls SendTaskSuccess
+  awaitedBy(startChannel.task, { channelId: s.at("sessionId") });
+  // @ts-expect-error a round of await-flow-active-event needs `destinationId` too
+  awaitedBy(awaitFlowActiveEvent.task, { sourceId: s.at("sessionId") });
   taskState(stack, fns, "Wrong Slot", {
     task: startChannel.task,
     payload: { channelId: s.at("sessionId") },
@@ -115,30 +121,48 @@ describe("the payload contract", () => {
   });
 
   it("lets one fragment be used twice in a machine when each use has its own prefix", () => {
-    const { stack, fns } = scope();
-    const teardown = (id: string, prefix: string) =>
-      new MediaLiveTeardown(stack, id, {
-        fns,
-        stopChannelId: s.at("claim.channelId"),
-        deleteChannelId: s.at("claim.channelId"),
-        deleteInputId: s.at("claim.inputId"),
-        titles: {
-          channelChoice: "Delete Channel?",
-          deleteChannel: "Delete Channel",
-          inputChoice: "Delete Input?",
-          deleteInput: "Delete Input",
-          done: "Done",
-        },
-        prefix,
+    const build = (context: Record<string, unknown>) => {
+      const { stack, fns } = scope(context);
+      const teardown = (id: string, prefix: string) =>
+        new MediaLiveTeardown(stack, id, {
+          fns,
+          stopChannelId: s.at("claim.channelId"),
+          deleteChannelId: s.at("claim.channelId"),
+          deleteInputId: s.at("claim.inputId"),
+          titles: {
+            channelChoice: "Delete Channel?",
+            deleteChannel: "Delete Channel",
+            inputChoice: "Delete Input?",
+            deleteInput: "Delete Input",
+            done: "Done",
+          },
+          prefix,
+        });
+      const chain = teardown("First", "First: ").next(teardown("Second", "Second: "));
+      const machine = new sfn.StateMachine(stack, "Twice", {
+        definitionBody: sfn.DefinitionBody.fromChainable(chain),
       });
-    const chain = teardown("First", "First: ").next(teardown("Second", "Second: "));
-    const machine = new sfn.StateMachine(stack, "Twice", {
-      definitionBody: sfn.DefinitionBody.fromChainable(chain),
-    });
-    const states = JSON.stringify(
-      stack.resolve((machine.node.defaultChild as sfn.CfnStateMachine).definitionString),
-    );
-    expect(states).toContain("First: Stop Channel");
-    expect(states).toContain("Second: Wait For Channel Stopped: Poll");
+      const definition = stack.resolve((machine.node.defaultChild as sfn.CfnStateMachine).definitionString);
+      return JSON.stringify(definition);
+    };
+
+    // Event mode (the default): the waits' rounds, and the first rounds (stop, delete), per prefix.
+    const events = build({});
+    for (const prefix of ["First: ", "Second: "]) {
+      for (const name of [
+        "Stop Channel",
+        "Wait For Channel Stopped: Await Event",
+        "Delete Channel",
+        "Wait For Channel Deleted: Await Event",
+        "Delete Input",
+      ]) {
+        expect(events).toContain(`\\"${prefix}${name}\\"`);
+      }
+    }
+    // Polling: the polling loops, per prefix.
+    const polling = build({ "castflow:waits": "polling" });
+    expect(polling).toContain("First: Stop Channel");
+    expect(polling).toContain("Second: Wait For Channel Stopped: Poll");
+    expect(polling).toContain("Second: Wait For Input Detached: Poll");
   });
 });

@@ -26,10 +26,13 @@ describe("end-session on the local runtime", () => {
       expect.arrayContaining([
         "Claim Session For End",
         "Release Session Resources",
-        "Stop Channel",
+        // Stop and delete are the first rounds of their waits; the channel's DELETED event, not
+        // a wait for the input to detach, comes before the input is deleted.
         "Wait For Channel Stopped",
+        "Stop Channel",
+        "Wait For Channel Deleted",
         "Delete Channel",
-        "Wait For Input Detached",
+        "Wait For Channel Deleted: Reached",
         "Delete Input",
         "Delete Relay Channel",
         "Release Persistent Channel",

@@ -10,13 +10,11 @@ describe("go-live when the channel does not start in time", () => {
     const start = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
     const arn = start.body.executionArn as string;
 
-    // MediaLive refuses to stop a STARTING channel, so the compensation's stop is retried
-    // (ChannelNotReady) ...
+    // MediaLive refuses to stop a STARTING channel, so the compensation's stop (the first round
+    // of its wait for the channel stopped, a callback task) is retried (ChannelNotReady) ...
     await eventually(async () =>
       (await t.history(arn)).some(
-        (e) =>
-          e.type === "LambdaFunctionFailed" &&
-          e.lambdaFunctionFailedEventDetails?.error === "ChannelNotReady",
+        (e) => e.type === "TaskFailed" && e.taskFailedEventDetails?.error === "ChannelNotReady",
       ),
     );
     // ... until the channel finally reaches RUNNING, which the test brings forward.
@@ -26,7 +24,7 @@ describe("go-live when the channel does not start in time", () => {
 
     expect(execution.status).toBe("FAILED");
     expect(execution.error).toBe("ChannelWaitTimeout");
-    expect(execution.cause).toMatch(/still STARTING after 750 s/);
+    expect(execution.cause).toMatch(/did not reach RUNNING within 750 s/);
     const path = await t.statePath(arn);
     expect(path).toContain("Wait For Channel Running: Timed Out");
     expect(path).toEqual(

@@ -23,10 +23,12 @@ async function rotateStreamKey(channelArn: string): Promise<string> {
 }
 
 /**
- * Starts a go-live held on its channel polls and kills it once the channel is RUNNING (billed),
- * leaving the session `starting`: a Lambda or execution that died mid-way.
+ * Starts a go-live held on its channel wait (its events lost, its describes slow) and kills it
+ * once the channel is RUNNING (billed), leaving the session `starting`: a Lambda or execution
+ * that died mid-way.
  */
 async function abortGoLiveWithChannelRunning(sessionId: string): Promise<void> {
+  await t.fault({ service: "events", action: "drop", detailType: "MediaLive Channel State Change", rate: 1 });
   await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 });
   const first = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
   await eventually(async () => t.liveMediaLive().channels.find((c) => c.state === "RUNNING"));
@@ -195,10 +197,9 @@ describe("go-live on the local runtime", () => {
     });
     const { start, execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("SUCCEEDED");
+    // Start Channel is the first round of the RUNNING wait: a callback task (TaskFailed).
     const failures = (await t.history(start.body.executionArn)).filter(
-      (e) =>
-        e.type === "LambdaFunctionFailed" &&
-        e.lambdaFunctionFailedEventDetails?.error === "TooManyRequestsException",
+      (e) => e.type === "TaskFailed" && e.taskFailedEventDetails?.error === "TooManyRequestsException",
     );
     expect(failures).toHaveLength(1);
     expect(await t.calls("medialive", "StartChannel")).toBe(5);
@@ -221,7 +222,8 @@ describe("go-live on the local runtime", () => {
       expect.arrayContaining([
         "Clean Up",
         "Delete Created Channel",
-        "Wait For Input Detached",
+        // The channel's DELETED event before its input is deleted.
+        "Wait For Channel Deleted: Reached",
         "Delete Created Input",
         "Record Failure",
       ]),
@@ -379,12 +381,20 @@ describe("go-live on the local runtime", () => {
 
   it("reports the running state of an execution through GET /executions", async () => {
     const sessionId = await t.createSession();
+    // The channel's CREATED event is lost and the fallback describe is slow: the execution
+    // stays in its wait long enough to be seen there.
+    await t.fault({
+      service: "events",
+      action: "drop",
+      detailType: "MediaLive Channel State Change",
+      times: 1,
+    });
     await t.fault({ service: "medialive", operation: "DescribeChannel", delayMs: 1500, times: 1 });
     const start = await t.api("POST", `/sessions/${sessionId}/streaming/start`);
     const path = `/executions/${encodeURIComponent(start.body.executionArn)}`;
     const running = await eventually(async () => {
       const r = await t.api("GET", path);
-      return r.body.currentState === "Wait For Channel Ready: Poll" ? r : undefined;
+      return r.body.currentState === "Wait For Channel Ready: Await Event" ? r : undefined;
     });
     expect(running.body).toMatchObject({ status: "RUNNING", sessionId });
     // Stop is refused while the session is starting.

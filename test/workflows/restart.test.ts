@@ -35,7 +35,8 @@ describe("restarting the local runtime", () => {
   };
 
   it("settles a go-live it aborted: the session ends idle with its channel stopped, and says why", async () => {
-    // Prepare: a go-live held on its channel polls, with the channel already running.
+    // Prepare: a go-live held on its channel wait (the channel's state events lost, its
+    // describes slow), with the channel already running.
     rt = await startLocalRuntime(options);
     const token = await rt.token("host-restart");
     const created = await fetch(`${rt.endpoints.api}/sessions`, {
@@ -44,11 +45,17 @@ describe("restarting the local runtime", () => {
       body: JSON.stringify({ showId: "restart" }),
     });
     const { sessionId } = (await created.json()) as { sessionId: string };
-    await fetch(`${rt.endpoints.simulator}/_sim/faults`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 }),
-    });
+    for (const fault of [
+      { service: "events", action: "drop", detailType: "MediaLive Channel State Change", rate: 1 },
+      { service: "medialive", operation: "DescribeChannel", delayMs: 600, times: 6 },
+    ]) {
+      const res = await fetch(`${rt.endpoints.simulator}/_sim/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(fault),
+      });
+      expect(res.status).toBeLessThan(300);
+    }
     const started = await api("POST", `/sessions/${sessionId}/streaming/start`, token);
     const goLiveArn = started.body.executionArn as string;
     const sim = rt.simulator;

@@ -16,8 +16,9 @@ describe("stop streaming on the local runtime", () => {
       "Already Stopped?",
       "Take Channel Down",
       "Has Channel?",
-      "Stop Channel",
+      // The wait's first round stops the channel: registered before the stop, it sees its events.
       "Wait For Channel Stopped",
+      "Stop Channel",
     ]);
     expect(path.slice(-2)).toEqual(["Mark Session Stopped", "Session Stopped"]);
     const session = await t.session(sessionId);

@@ -5,7 +5,7 @@ import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
-import { polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { awaitedBy, polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import { WAIT_CHANNEL_READY, WAIT_FLOW_ACTIVE } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
@@ -14,6 +14,7 @@ import type * as claimDestination from "#tasks/destinations/claim-destination.ts
 import * as releaseFlow from "#tasks/destinations/release-flow.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
+import * as awaitFlowActiveEvent from "#tasks/waits/await-flow-active.ts";
 import {
   claimDestinationState,
   compensateOnFailure,
@@ -50,7 +51,13 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
   const waitFlow = new WaitForState(scope, "WaitFlow", {
     spec: WAIT_FLOW_ACTIVE,
     fns,
-    awaited: polledBy(awaitFlowActive.task, flowUser, "Flow of source", flowUser.sourceId),
+    awaited: polledBy(
+      awaitFlowActive.task,
+      flowUser,
+      "Flow of source",
+      flowUser.sourceId,
+      awaitedBy(awaitFlowActiveEvent.task, flowUser),
+    ),
   });
   const waitReady = new WaitForState(scope, "WaitReady", {
     spec: WAIT_CHANNEL_READY,

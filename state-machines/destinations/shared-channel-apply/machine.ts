@@ -11,7 +11,7 @@ import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
-import { polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { awaitedBy, polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
   WAIT_CHANNEL_READY,
   WAIT_CHANNEL_WRITTEN,
@@ -33,6 +33,7 @@ import * as planSharedCompensation from "#tasks/shared/plan-shared-compensation.
 import * as recordSharedFailure from "#tasks/shared/record-shared-failure.ts";
 import * as settleSharedDestinations from "#tasks/shared/settle-shared-destinations.ts";
 import * as writeSharedChannel from "#tasks/shared/write-shared-channel.ts";
+import * as awaitFlowActiveEvent from "#tasks/waits/await-flow-active.ts";
 import { sharedChannelApply } from "./lifecycle.ts";
 
 type CaughtError = { readonly Error: string; readonly Cause?: string };
@@ -223,7 +224,13 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
   const waitFlow = new WaitForState(scope, "WaitFlow", {
     spec: WAIT_FLOW_ACTIVE,
     fns,
-    awaited: polledBy(awaitFlowActive.task, flowUser, "Flow of source", flowUser.sourceId),
+    awaited: polledBy(
+      awaitFlowActive.task,
+      flowUser,
+      "Flow of source",
+      flowUser.sourceId,
+      awaitedBy(awaitFlowActiveEvent.task, flowUser),
+    ),
   });
   const flowStep = new sfn.Choice(scope, "Flow Needed?")
     .when(planned("acquireFlow"), acquire.next(waitFlow).next(inputStep))

@@ -96,6 +96,8 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
     spec: WAIT_CHANNEL_READY,
     fns,
     awaited: { describe: describeChannel.task, channelId },
+    // What Ensure Channel (or the repoint's) just saw: a new channel CREATING, a reused one IDLE.
+    known: { state: s.at("channel.state"), at: s.at("channel.observedAt") },
   });
   const startAndWait = startChannelAndWait(scope, "WaitRunning", { fns, channelId: channelId });
   const markLiveState = taskState(scope, fns, "Mark Session Live", {

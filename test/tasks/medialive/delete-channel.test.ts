@@ -29,14 +29,14 @@ describe("delete-channel", () => {
     const out = await deleteChannel(input, taskContext());
 
     // Assess
-    expect(out).toEqual({ deleted: true });
+    expect(out).toEqual({ deleted: true, state: "DELETING" });
     expect(ml.commandCalls(DeleteChannelCommand)[0]?.args[0].input).toEqual({ ChannelId: "1234567" });
   });
 
   it("counts a channel MediaLive no longer knows as not deleted (idempotent)", async () => {
     ml.on(DeleteChannelCommand).rejects(new NotFoundException({ message: "not found", $metadata: {} }));
 
-    await expect(deleteChannel(input, taskContext())).resolves.toEqual({ deleted: false });
+    await expect(deleteChannel(input, taskContext())).resolves.toEqual({ deleted: false, state: "DELETED" });
   });
 
   it("fails with ChannelNotReady on a Conflict while the channel is RUNNING", async () => {
@@ -54,7 +54,7 @@ describe("delete-channel", () => {
       ml.on(DeleteChannelCommand).rejects(conflict());
       ml.on(DescribeChannelCommand).resolves({ State: state });
 
-      await expect(deleteChannel(input, taskContext())).resolves.toEqual({ deleted: false });
+      await expect(deleteChannel(input, taskContext())).resolves.toEqual({ deleted: false, state });
     },
   );
 

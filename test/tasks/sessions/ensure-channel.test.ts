@@ -130,7 +130,9 @@ describe("ensure-channel", () => {
 
     it("creates a single-pipeline channel to IVS over RTMPS and to S3 as HLS", async () => {
       // Act
+      const before = new Date().toISOString();
       const out = await ensureChannel(baseInput, taskContext());
+      const after = new Date().toISOString();
 
       // Assess: IVS was read for the ingest and the key
       expect(ivs.commandCalls(GetChannelCommand)).toHaveLength(1);
@@ -156,9 +158,12 @@ describe("ensure-channel", () => {
         channelId: "9000001",
         channelArn: channelArn("9000001"),
         state: "CREATING",
+        observedAt: expect.any(String),
         created: true,
         needsRepoint: false,
       });
+      // When it began to look: a state-change event from then on may be newer than `state`.
+      expect(out.observedAt >= before && out.observedAt <= after).toBe(true);
     });
 
     it("records the channel on the session only while this execution owns it", async () => {
@@ -228,6 +233,7 @@ describe("ensure-channel", () => {
       channelId: "5550001",
       channelArn: channelArn("5550001"),
       state: "IDLE",
+      observedAt: expect.any(String),
       created: false,
       needsRepoint: false,
     });
@@ -288,6 +294,7 @@ describe("ensure-channel", () => {
       channelId: "1110003",
       channelArn: channelArn("1110003"),
       state: "CREATING",
+      observedAt: expect.any(String),
       created: true,
       needsRepoint: false,
     });

@@ -1,0 +1,50 @@
+import * as z from "zod";
+import { getSource } from "#lib/destinations/store.ts";
+import { TaskError, TaskErrors } from "#lib/errors.ts";
+import { awaitState } from "#lib/waits.ts";
+import { defineTask, type TaskContext } from "#tasks/define.ts";
+import { FlowUserInput } from "#tasks/destinations/acquire-flow.ts";
+import { awaitFlowActive } from "#tasks/destinations/await-flow-active.ts";
+
+export const AwaitFlowActiveEventInput = FlowUserInput.extend({
+  /** `$$.Task.Token` of the wait state (`.waitForTaskToken`). */
+  taskToken: z.string().min(1),
+  /** Flow states an event does not end the wait in. */
+  pending: z.array(z.string().min(1)).min(1),
+});
+
+/**
+ * One round of an event-driven "wait until the flow is ACTIVE" (lib/waits.ts): registers the
+ * state's token under the source's flow, then does what one poll does (`awaitFlowActive`: starts
+ * a STANDBY flow, counts a flow its last user is stopping as STOPPING); a state outside `pending`
+ * completes the wait at once, otherwise the flow's next "MediaConnect Flow Status Change" event
+ * does (`wake-flow-waits`), or the state's TimeoutSeconds starts another round.
+ */
+export async function awaitFlowActiveEvent(
+  input: z.infer<typeof AwaitFlowActiveEventInput>,
+  ctx: TaskContext,
+) {
+  const flowArn = (await getSource(input.sourceId))?.flow?.flowArn;
+  if (!flowArn) throw new TaskError(TaskErrors.SourceUnavailable, `Source ${input.sourceId} is gone`);
+  return awaitState(
+    { kind: "flow", id: flowArn, token: input.taskToken, pending: input.pending },
+    async () =>
+      (await awaitFlowActive({ sourceId: input.sourceId, destinationId: input.destinationId }, ctx)).state,
+  );
+}
+
+/** The task, declared once: input, grants and handler. */
+export const task = defineTask({
+  name: "await-flow-active-event",
+  entry: import.meta.url,
+  input: AwaitFlowActiveEventInput,
+  // awaitFlowActive records the flow's phase and billed run on the source.
+  table: "write",
+  grants: [
+    { actions: ["mediaconnect:DescribeFlow", "mediaconnect:StartFlow"], on: "mediaconnect" },
+    { actions: ["states:SendTaskSuccess"], on: "state-machines" },
+  ],
+  run: awaitFlowActiveEvent,
+});
+
+export const handler = task.handler;

@@ -1,0 +1,43 @@
+import * as z from "zod";
+import { awaitState } from "#lib/waits.ts";
+import { defineTask, type TaskContext } from "#tasks/define.ts";
+
+/** What every round of an event-driven channel wait is given (lib/waits.ts). */
+export const ChannelRoundInput = z.object({
+  /** `$$.Task.Token` of the wait state (`.waitForTaskToken`). */
+  taskToken: z.string().min(1),
+  channelId: z.string().min(1),
+  /** States in which the wait goes on; any other ends it (the state machine decides what it means). */
+  pending: z.array(z.string().min(1)).min(1),
+});
+
+/**
+ * A task that is the first round of a channel wait: it registers the wait, then acts on the
+ * channel (`act` answers the channel's state after the action), so the events of this very action
+ * find the registration. A settled state completes the wait at once; `act` throwing
+ * `ChannelNotReady` is retried by the state.
+ */
+export function channelActionRound(spec: {
+  readonly name: string;
+  /** The declaring module's `import.meta.url` (it exports `handler`). */
+  readonly entry: string;
+  /** The MediaLive actions `act` calls. */
+  readonly actions: readonly string[];
+  readonly act: (input: { channelId: string }, ctx: TaskContext) => Promise<{ readonly state: string }>;
+}) {
+  return defineTask({
+    name: spec.name,
+    entry: spec.entry,
+    input: ChannelRoundInput,
+    table: "waits",
+    grants: [
+      { actions: spec.actions, on: "medialive" },
+      { actions: ["states:SendTaskSuccess"], on: "state-machines" },
+    ],
+    run: (input, ctx) =>
+      awaitState(
+        { kind: "channel", id: input.channelId, token: input.taskToken, pending: input.pending },
+        async () => (await spec.act({ channelId: input.channelId }, ctx)).state,
+      ),
+  });
+}
