@@ -2,14 +2,14 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import * as deleteChannel from "#tasks/medialive/delete-channel.ts";
 import * as deleteInput from "#tasks/medialive/delete-input.ts";
-import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
 import * as deleteChannelAndAwait from "#tasks/waits/delete-channel-and-await.ts";
+import { channelActionAndWait } from "./act-and-wait.ts";
 import { CHANNEL_NOT_READY_RETRY } from "./retry.ts";
 import { present, type Ref } from "./state.ts";
 import { stopChannelAndWait } from "./stop-channel-and-wait.ts";
 import { type TaskFunctions, taskState } from "./task-state.ts";
-import { awaitedBy, WaitForState, waitMode } from "./wait-for-state.ts";
+import { WaitForState, waitMode } from "./wait-for-state.ts";
 import { WAIT_CHANNEL_DELETED, WAIT_INPUT_DETACHED } from "./waits.ts";
 
 export interface MediaLiveTeardownProps {
@@ -56,19 +56,12 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
     // detaches only after it, so polling the input before it is wasted.
     const deleteChannelState =
       waitMode(this) === "events"
-        ? new WaitForState(this, "WaitDeleted", {
-            spec: WAIT_CHANNEL_DELETED,
-            fns,
-            awaited: { describe: describeChannel.task, channelId },
-            firstRound: {
-              title: titles.deleteChannel,
-              awaiter: awaitedBy(
-                deleteChannelAndAwait.task,
-                { channelId },
-                { extraRetries: [CHANNEL_NOT_READY_RETRY] },
-              ),
-            },
-          })
+        ? channelActionAndWait(
+            this,
+            "WaitDeleted",
+            { spec: WAIT_CHANNEL_DELETED, task: deleteChannel.task, round: deleteChannelAndAwait.task },
+            { fns, channelId, title: titles.deleteChannel },
+          )
         : taskState(this, fns, titles.deleteChannel, {
             task: deleteChannel.task,
             payload: { channelId },
