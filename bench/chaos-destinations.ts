@@ -21,6 +21,7 @@ import { randomUUID } from "node:crypto";
 import { ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { startDynamoDbLocal } from "#local/dynamodb.ts";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
+import { EVENT_FAULTS_DESCRIPTION, eventFaults } from "./event-faults.ts";
 
 const LIFECYCLES = Number(process.env.CHAOS_DESTINATIONS ?? 24);
 const RATES = (process.env.CHAOS_RATES ?? "0.1,0.3").split(",").map(Number);
@@ -55,6 +56,8 @@ interface Result {
   recovered: number;
   leftovers: Record<string, number>;
   faults: number;
+  /** Events dropped, delayed, duplicated or reordered. */
+  eventsFaulted: number;
   wallMs: number;
 }
 
@@ -112,6 +115,8 @@ async function run(rt: LocalRuntime, rate: number): Promise<Result> {
       const q = 1 - (1 - rate) ** (1 / errors.length);
       for (const e of errors) await sim("POST", "/_sim/faults", { service, operation: "*", rate: q, ...e });
     }
+    // And on the event path the waits end on (lost, late, repeated, reordered).
+    for (const fault of eventFaults(TIME_SCALE)) await sim("POST", "/_sim/faults", fault);
 
     const failures: Record<string, number> = {};
     const fail = (reason: string) => {
@@ -198,10 +203,11 @@ async function run(rt: LocalRuntime, rate: number): Promise<Result> {
         while (next < LIFECYCLES) if (await lifecycle(next++)) succeeded++;
       }),
     );
-    const faults = ((await sim("GET", "/_sim/faults")).faults as { hits: number }[]).reduce(
-      (n, f) => n + f.hits,
-      0,
-    );
+    const injected = (await sim("GET", "/_sim/faults")).faults as { service: string; hits: number }[];
+    const hits = (events: boolean) =>
+      injected.filter((f) => (f.service === "events") === events).reduce((n, f) => n + f.hits, 0);
+    const faults = hits(false);
+    const eventsFaulted = hits(true);
     await sim("DELETE", "/_sim/faults");
 
     const r = rt.simulator.resources();
@@ -232,6 +238,7 @@ async function run(rt: LocalRuntime, rate: number): Promise<Result> {
       failures,
       recovered,
       faults,
+      eventsFaulted,
       wallMs: Date.now() - started,
       leftovers: {
         "ML channels": r.medialive.channels.filter(exists).length,
@@ -270,7 +277,12 @@ console.log(
   `\nRestream destinations under faults (${LIFECYCLES} destinations per row: add, start, stop, start, delete; crash rate ${CRASH_RATE})\n`,
 );
 const leftoverNames = Object.keys(results[0]?.leftovers ?? {});
-console.log(["fault rate", "succeeded", "recovered", ...leftoverNames, "faults", "wall s"].join(" | "));
+console.log(EVENT_FAULTS_DESCRIPTION);
+console.log(
+  ["fault rate", "succeeded", "recovered", ...leftoverNames, "faults", "events faulted", "wall s"].join(
+    " | ",
+  ),
+);
 for (const r of results)
   console.log(
     [
@@ -279,6 +291,7 @@ for (const r of results)
       `${r.recovered}/${LIFECYCLES - r.succeeded}`,
       ...leftoverNames.map((k) => r.leftovers[k]),
       r.faults,
+      r.eventsFaulted,
       (r.wallMs / 1000).toFixed(0),
     ].join(" | "),
   );

@@ -37,6 +37,7 @@ import { fileURLToPath } from "node:url";
 import { type HistoryEvent, ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { startDynamoDbLocal } from "#local/dynamodb.ts";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
+import { EVENT_FAULTS_DESCRIPTION, eventFaults } from "./event-faults.ts";
 import { fullHistory } from "./history.ts";
 
 interface RunSpec {
@@ -84,6 +85,8 @@ interface RunResult {
   /** ...of the failed lifecycles that had a session (its create succeeded). */
   readonly recoverable: number;
   readonly faultsInjected: number;
+  /** Events dropped, delayed, duplicated or reordered. */
+  readonly eventsFaulted: number;
   readonly crashesInjected: number;
   readonly apiRetries: number;
   readonly wallMs: number;
@@ -191,6 +194,8 @@ async function measure(rt: LocalRuntime, spec: RunSpec): Promise<Omit<RunResult,
     const q = 1 - (1 - spec.faultRate) ** (1 / used.length);
     for (const e of used) await sim("POST", "/_sim/faults", { service, operation: "*", rate: q, ...e });
   }
+  // And on the event path the waits end on (lost, late, repeated, reordered).
+  for (const fault of eventFaults(spec.timeScale)) await sim("POST", "/_sim/faults", fault);
 
   const failures: Record<string, number> = {};
   const fail = (reason: string) => {
@@ -296,7 +301,7 @@ async function measure(rt: LocalRuntime, spec: RunSpec): Promise<Omit<RunResult,
     }),
   );
 
-  const faults = (await sim("GET", "/_sim/faults")).faults as { hits: number }[];
+  const faults = (await sim("GET", "/_sim/faults")).faults as { service: string; hits: number }[];
   await sim("DELETE", "/_sim/faults");
 
   let crashesInjected = 0;
@@ -354,7 +359,8 @@ async function measure(rt: LocalRuntime, spec: RunSpec): Promise<Omit<RunResult,
     },
     recovered,
     recoverable,
-    faultsInjected: faults.reduce((n, f) => n + f.hits, 0),
+    faultsInjected: faults.filter((f) => f.service !== "events").reduce((n, f) => n + f.hits, 0),
+    eventsFaulted: faults.filter((f) => f.service === "events").reduce((n, f) => n + f.hits, 0),
     crashesInjected,
     apiRetries,
   };
@@ -409,6 +415,7 @@ function printTable(results: RunResult[]): void {
     "stats",
     "running",
     "faults",
+    "events",
     "crashes",
     "API 503",
     "wall s",
@@ -432,6 +439,7 @@ function printTable(results: RunResult[]): void {
       l.statsMiscounted,
       l.executionsRunning,
       r.faultsInjected,
+      r.eventsFaulted,
       r.crashesInjected,
       r.apiRetries,
       (r.wallMs / 1000).toFixed(0),
@@ -451,7 +459,8 @@ function printTable(results: RunResult[]): void {
       "not ended = sessions not `ended`; stuck = sessions ending, starting or stopping; claimed =",
       "persistent channel records still LIVE; stats = persistent channels whose totalBroadcasts differs",
       "from the number of their sessions counted (a broadcast counted twice or lost by a re-run);",
-      "running = executions still running. faults = calls failed by injection; crashes = task",
+      "running = executions still running. faults = calls failed by injection; events = events dropped,",
+      "delayed, duplicated or reordered; crashes = task",
       "invocations that crashed after their handler ran; API 503 = API answers 503 (retry shortly) the",
       "client retried.",
     ].join("\n"),
@@ -513,6 +522,7 @@ if (process.env.CHAOS_WORKER) {
       `Faults on every MediaLive call: ${describe(MEDIALIVE_ERRORS)};`,
       `on every IVS call: ${describe(IVS_ERRORS)}.`,
       `Task crashes after the handler ran (Sandbox.Timedout or Lambda.ServiceException) at rate ${crashRate}.`,
+      EVENT_FAULTS_DESCRIPTION,
       "Retry settings: old = before in-task retries (SDK clients make one attempt; no retry of a timed-out Lambda);",
       "new = this tree's (SDK clients retry transient errors, Sandbox.Timedout and IVS ServiceUnavailable retried).",
       "",
