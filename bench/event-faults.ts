@@ -1,3 +1,16 @@
+import * as waits from "#state-machines/workflow/waits.ts";
+
+/** The longest fallback of any event-driven wait (waits.ts), in seconds. */
+const LONGEST_FALLBACK_SECONDS = Math.max(
+  ...Object.values(waits).flatMap((v) =>
+    typeof v === "object" && v !== null && "events" in v && v.events ? [v.events.fallbackSeconds] : [],
+  ),
+);
+
+/** A delay (ms, at the time scale) past every wait's fallback: the event comes after a describe. */
+export const pastFallbackMs = (timeScale: number) =>
+  Math.ceil((LONGEST_FALLBACK_SECONDS + 10) * 1000 * timeScale);
+
 /**
  * Faults on the event path for the chaos runs (POST /_sim/faults with `"service": "events"`): of
  * all the AWS events the simulator sends, 30% dropped, 20% delayed past the longest wait fallback
@@ -6,12 +19,11 @@
  * conditional on the ones before it.
  */
 export function eventFaults(timeScale: number): Record<string, unknown>[] {
-  // The longest fallback is 120 s (WAIT_CHANNEL_RUNNING); a delay past it, at the time scale.
-  const pastFallbackMs = Math.ceil(130 * 1000 * timeScale);
+  const late = pastFallbackMs(timeScale);
   return [
     { service: "events", action: "drop", rate: 0.3 },
-    { service: "events", action: "delay", rate: 0.2 / 0.7, delayMs: pastFallbackMs },
-    { service: "events", action: "duplicate", rate: 0.05 / 0.5, delayMs: pastFallbackMs },
+    { service: "events", action: "delay", rate: 0.2 / 0.7, delayMs: late },
+    { service: "events", action: "duplicate", rate: 0.05 / 0.5, delayMs: late },
     { service: "events", action: "reorder", rate: 0.05 / 0.45 },
   ];
 }

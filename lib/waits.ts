@@ -55,7 +55,7 @@ const tokenKey = (token: string) => createHash("sha256").update(token).digest("b
  * Stores the registration. `since` is what events are compared with (see `isFresh`): now, or,
  * when the wait starts from a state seen earlier (`awaitState`'s `known`), when it was seen.
  */
-export async function registerWait(reg: WaitRegistration, since = new Date()): Promise<void> {
+async function registerWait(reg: WaitRegistration, since = new Date()): Promise<void> {
   const now = new Date();
   await dynamo().send(
     new PutCommand({

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { WAIT_MODES, type WaitMode } from "#state-machines/workflow/waits.ts";
 import { STATE_DIR } from "./paths.ts";
 import type { PortInUseError } from "./runtime.ts";
 
@@ -84,15 +85,15 @@ const port = (name: string, raw: string | undefined) => {
   return n;
 };
 
-if (values.waits !== "events" && values.waits !== "polling")
-  usageError(`--waits must be events or polling, got ${JSON.stringify(values.waits)}`);
+if (!WAIT_MODES.includes(values.waits as WaitMode))
+  usageError(`--waits must be one of ${WAIT_MODES.join(", ")}, got ${JSON.stringify(values.waits)}`);
 
 if (values.clean) rmSync(STATE_DIR, { recursive: true, force: true });
 
 const runtime = await startLocalRuntime({
   stateDir: STATE_DIR,
   legacyProgramChannels: values["legacy-program-channels"],
-  waits: values.waits,
+  waits: values.waits as WaitMode,
   // One line per execution started, succeeded or failed.
   executionLog: true,
   // The deployed stack's schedules (reconcile every 5 minutes), at the time scale.

@@ -8,6 +8,8 @@
  * effort delivery of service events allows.
  */
 
+import { randomUUID } from "node:crypto";
+
 /** An AWS service event as EventBridge delivers it. */
 export interface SimEvent {
   version: "0";
@@ -44,6 +46,30 @@ export function eventTime(iso: string): string {
  */
 export function eventTimeAt(iso: string, timeScale: number): string {
   return timeScale < 1 ? new Date(iso).toISOString() : eventTime(iso);
+}
+
+/** An AWS service event about one resource, as EventBridge delivers it (a fresh id each). */
+export function awsEvent(
+  account: { readonly accountId: string; readonly region: string },
+  event: {
+    readonly detailType: string;
+    readonly source: string;
+    readonly resource: string;
+    readonly time: string;
+    readonly detail: Record<string, unknown>;
+  },
+): SimEvent {
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": event.detailType,
+    source: event.source,
+    account: account.accountId,
+    time: event.time,
+    region: account.region,
+    resources: [event.resource],
+    detail: event.detail,
+  };
 }
 
 /** What an event fault does to an event (POST /_sim/faults `{"service": "events", "action"}`). */

@@ -1,17 +1,13 @@
-import * as z from "zod";
+import type * as z from "zod";
 import { getSource } from "#lib/destinations/store.ts";
 import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { awaitState } from "#lib/waits.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 import { FlowUserInput } from "#tasks/destinations/acquire-flow.ts";
 import { awaitFlowActive } from "#tasks/destinations/await-flow-active.ts";
+import { ROUND_FIELDS } from "./channel-round.ts";
 
-export const AwaitFlowActiveEventInput = FlowUserInput.extend({
-  /** `$$.Task.Token` of the wait state (`.waitForTaskToken`). */
-  taskToken: z.string().min(1),
-  /** Flow states an event does not end the wait in. */
-  pending: z.array(z.string().min(1)).min(1),
-});
+export const AwaitFlowActiveEventInput = FlowUserInput.extend(ROUND_FIELDS);
 
 /**
  * One round of an event-driven "wait until the flow is ACTIVE" (lib/waits.ts): registers the

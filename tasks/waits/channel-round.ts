@@ -2,14 +2,16 @@ import * as z from "zod";
 import { awaitState } from "#lib/waits.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
-/** What every round of an event-driven channel wait is given (lib/waits.ts). */
-export const ChannelRoundInput = z.object({
+/** What every round of an event-driven wait is given, beside what it waits on (lib/waits.ts). */
+export const ROUND_FIELDS = {
   /** `$$.Task.Token` of the wait state (`.waitForTaskToken`). */
   taskToken: z.string().min(1),
-  channelId: z.string().min(1),
   /** States in which the wait goes on; any other ends it (the state machine decides what it means). */
   pending: z.array(z.string().min(1)).min(1),
-});
+};
+
+/** A round of a wait on a MediaLive channel. */
+export const ChannelRoundInput = z.object({ ...ROUND_FIELDS, channelId: z.string().min(1) });
 
 /**
  * A task that is the first round of a channel wait: it registers the wait, then acts on the

@@ -3,7 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ListExecutionsCommand } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { eventFaults } from "#bench/event-faults.ts";
+import { eventFaults, pastFallbackMs } from "#bench/event-faults.ts";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
 /**
@@ -127,7 +127,7 @@ describe("waits on AWS's events, with a describe when they do not come", () => {
   it("with events lost, late, repeated and reordered, sessions and destinations end right and leave nothing", async () => {
     // The first events certainly get each kind of fault (a `times` fault goes once used up),
     // then the chaos mix draws at random.
-    const late = Math.ceil(130 * 1000 * TIME_SCALE);
+    const late = pastFallbackMs(TIME_SCALE);
     const certain: string[] = [];
     for (const fault of [
       { service: "events", action: "duplicate", times: 2, delayMs: late },

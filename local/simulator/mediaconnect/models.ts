@@ -8,8 +8,7 @@
  * the `*MediaLiveOutput*` methods (wired in index.ts). Nothing here knows about HTTP
  * (responses.ts renders the records).
  */
-import { randomUUID } from "node:crypto";
-import { eventTimeAt, type SimEvent } from "#local/simulator/events.ts";
+import { awsEvent, eventTimeAt, type SimEvent } from "#local/simulator/events.ts";
 import {
   asString,
   isObject,
@@ -77,17 +76,13 @@ export function flowStatusEvent(
   ctx: Pick<SimContext, "accountId" | "region" | "store">,
   now = new Date(),
 ): SimEvent {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": FLOW_STATUS_CHANGE,
+  return awsEvent(ctx, {
+    detailType: FLOW_STATUS_CHANGE,
     source: "aws.mediaconnect",
-    account: ctx.accountId,
+    resource: flow.arn,
     time: eventTimeAt(now.toISOString(), ctx.store.timeScale),
-    region: ctx.region,
-    resources: [flow.arn],
     detail: { currentStatus: flow.status, previousStatus },
-  };
+  });
 }
 
 export class MediaConnectBackend {

@@ -13,8 +13,7 @@
  * Alerts are derived, like the ingest view: `syncAlerts` runs after every change that can move
  * them.
  */
-import { randomUUID } from "node:crypto";
-import { eventTime, type SimEvent } from "#local/simulator/events.ts";
+import { awsEvent, eventTime, type SimEvent } from "#local/simulator/events.ts";
 import {
   asObjects,
   asString,
@@ -216,17 +215,13 @@ export function alertEvent(
   { channel, alert }: AlertTransition,
   account: { accountId: string; region: string },
 ): SimEvent {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "MediaLive Channel Alert",
+  return awsEvent(account, {
+    detailType: "MediaLive Channel Alert",
     source: "aws.medialive",
-    account: account.accountId,
+    resource: channel.arn,
     time: eventTime(
       alert.state === "SET" ? alert.setTimestamp : (alert.clearedTimestamp ?? alert.setTimestamp),
     ),
-    region: account.region,
-    resources: [channel.arn],
     detail: {
       alarm_state: alert.state,
       alarm_id: alert.id,
@@ -235,5 +230,5 @@ export function alertEvent(
       channel_arn: channel.arn,
       message: alert.message,
     },
-  };
+  });
 }

@@ -6,8 +6,7 @@
  * UPDATING and the end of an update send nothing ("This state is captured on the console but not
  * in Amazon CloudWatch events", user guide, monitor-activity-types-channel).
  */
-import { randomUUID } from "node:crypto";
-import { eventTimeAt, type SimEvent } from "#local/simulator/events.ts";
+import { awsEvent, eventTimeAt, type SimEvent } from "#local/simulator/events.ts";
 import type { MlChannel, MlChannelState, SimContext } from "#local/simulator/store.ts";
 import { pipelineCount } from "./alerts.ts";
 
@@ -71,20 +70,16 @@ export function channelStateEvent(
   ctx: Pick<SimContext, "accountId" | "region" | "store">,
   now = new Date(),
 ): SimEvent {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": CHANNEL_STATE_CHANGE,
+  return awsEvent(ctx, {
+    detailType: CHANNEL_STATE_CHANGE,
     source: "aws.medialive",
-    account: ctx.accountId,
+    resource: channel.arn,
     time: eventTimeAt(now.toISOString(), ctx.store.timeScale),
-    region: ctx.region,
-    resources: [channel.arn],
     detail: {
       channel_arn: channel.arn,
       state,
       message: CHANNEL_EVENT_MESSAGES[state],
       pipelines_running_count: state === "RUNNING" ? pipelineCount(channel) : 0,
     },
-  };
+  });
 }
