@@ -2,7 +2,7 @@ import { StartChannelCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
 import { channelState } from "#lib/aws/medialive.ts";
-import { errorName, TaskError, TaskErrors } from "#lib/errors.ts";
+import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const StartChannelInput = z.object({ channelId: z.string().min(1) });
@@ -13,34 +13,37 @@ export interface StartChannelOutput {
   readonly state: string;
 }
 
+/** States in which the channel is on its way up or up: nothing to start. */
+const UP = new Set(["STARTING", "RUNNING", "RECOVERING"]);
+
 /**
- * Starts the channel unless it is already on its way up. A start that races another (Conflict)
- * is fine when the channel is now starting or running; a channel in a transitional state makes
- * the task fail with `ChannelNotReady`, which the state retries after a pause.
+ * Starts the channel; idempotent. It asks MediaLive to start first and describes the channel only
+ * when MediaLive refuses (one call, not two, in the usual case: the step before saw it IDLE). A
+ * channel already starting or running counts as started by someone else; one still creating,
+ * updating or stopping fails with `ChannelNotReady`, which the state retries after a pause.
  */
 export async function startChannel(
   input: StartChannelInput,
   { signal }: TaskContext,
 ): Promise<StartChannelOutput> {
-  const state = await channelState(input.channelId, signal);
-  if (state === "RUNNING" || state === "STARTING" || state === "RECOVERING") return { started: false, state };
-  if (state === "DELETED")
-    throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${input.channelId} does not exist`);
-  if (state !== "IDLE") {
-    if (state === "CREATE_FAILED" || state === "UPDATE_FAILED") {
-      throw new TaskError(TaskErrors.ChannelFailed, `Channel ${input.channelId} is ${state}`);
-    }
-    throw new TaskError(TaskErrors.ChannelNotReady, `Channel ${input.channelId} is ${state}, not IDLE`);
-  }
+  const { channelId } = input;
   try {
-    const res = await medialive().send(new StartChannelCommand({ ChannelId: input.channelId }), {
+    const res = await medialive().send(new StartChannelCommand({ ChannelId: channelId }), {
       abortSignal: signal,
     });
     return { started: true, state: res.State ?? "STARTING" };
   } catch (err) {
+    if (isNotFound(err)) throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
     if (errorName(err) !== "ConflictException") throw err;
-    const now = await channelState(input.channelId, signal);
-    if (now === "RUNNING" || now === "STARTING") return { started: false, state: now };
+    // Refused: the channel's state says whether that is done, not yet possible, or never.
+    const state = await channelState(channelId, signal);
+    if (UP.has(state)) return { started: false, state };
+    if (state === "DELETED") throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
+    if (state === "CREATE_FAILED" || state === "UPDATE_FAILED")
+      throw new TaskError(TaskErrors.ChannelFailed, `Channel ${channelId} is ${state}`);
+    if (state !== "IDLE")
+      throw new TaskError(TaskErrors.ChannelNotReady, `Channel ${channelId} is ${state}, not IDLE`);
+    // IDLE, yet refused: the refusal was not about its state.
     throw err;
   }
 }

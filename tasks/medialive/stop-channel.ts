@@ -17,37 +17,33 @@ const STOPPABLE = new Set(["RUNNING", "RECOVERING"]);
 const AT_REST = new Set(["IDLE", "STOPPING", "DELETING", "DELETED", "CREATE_FAILED", "UPDATE_FAILED"]);
 
 /**
- * Stops the channel; idempotent. A channel still starting (or creating/updating) cannot be
- * stopped yet: `ChannelNotReady`, retried by the state until it settles.
+ * Stops the channel; idempotent. It asks MediaLive to stop first and describes the channel only
+ * when MediaLive refuses (one call, not two, in the usual case). A channel at rest (idle, stopping,
+ * deleting, gone or failed) has nothing to stop; one still starting (or creating, updating) cannot
+ * be stopped yet: `ChannelNotReady`, retried by the state until it settles.
  */
 export async function stopChannel(
   input: StopChannelInput,
   { signal }: TaskContext,
 ): Promise<StopChannelOutput> {
-  const state = await channelState(input.channelId, signal);
-  if (AT_REST.has(state)) return { stopped: false, state };
-  if (!STOPPABLE.has(state)) {
-    throw new TaskError(
-      TaskErrors.ChannelNotReady,
-      `Channel ${input.channelId} is ${state}; it can be stopped once it settles`,
-    );
-  }
+  const { channelId } = input;
   try {
-    const res = await medialive().send(new StopChannelCommand({ ChannelId: input.channelId }), {
+    const res = await medialive().send(new StopChannelCommand({ ChannelId: channelId }), {
       abortSignal: signal,
     });
-    return { stopped: true, state: res.State ?? "STOPPING" };
+    const state = res.State ?? "STOPPING";
+    return { stopped: state !== "IDLE", state };
   } catch (err) {
     if (isNotFound(err)) return { stopped: false, state: "DELETED" };
-    if (errorName(err) === "ConflictException") {
-      const now = await channelState(input.channelId, signal);
-      if (AT_REST.has(now)) return { stopped: false, state: now };
-      throw new TaskError(
-        TaskErrors.ChannelNotReady,
-        `Channel ${input.channelId} is ${now}; stop refused for now`,
-      );
-    }
-    throw err;
+    if (errorName(err) !== "ConflictException") throw err;
+    const state = await channelState(channelId, signal);
+    if (AT_REST.has(state)) return { stopped: false, state };
+    throw new TaskError(
+      TaskErrors.ChannelNotReady,
+      STOPPABLE.has(state)
+        ? `Channel ${channelId} is ${state}; stop refused for now`
+        : `Channel ${channelId} is ${state}; it can be stopped once it settles`,
+    );
   }
 }
 

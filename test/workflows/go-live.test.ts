@@ -344,7 +344,8 @@ describe("go-live on the local runtime", () => {
 
     const { execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("SUCCEEDED");
-    expect(await t.calls("medialive", "StartChannel")).toBe(1);
+    // The second go-live asks to start it too; MediaLive refuses, the channel runs already.
+    expect(await t.accepted("medialive", "StartChannel")).toBe(1);
     expect((await t.session(sessionId)).streaming).toMatchObject({ status: "live", attempt: 2 });
     expect(t.liveMediaLive().channels).toHaveLength(1);
   });

@@ -101,6 +101,14 @@ export function useLocalRuntime(options: Partial<LocalRuntimeOptions> = {}) {
     return (await sim("GET", `/_sim/calls?service=${service}&operation=${operation}`)).body.count as number;
   }
 
+  /** Calls the simulator took (answered without an error): a refused StartChannel started nothing. */
+  async function accepted(service: string, operation: string): Promise<number> {
+    const { calls: all } = (await sim("GET", `/_sim/calls?service=${service}&operation=${operation}`)).body as {
+      calls: { error?: string }[];
+    };
+    return all.filter((c) => !c.error).length;
+  }
+
   /** MediaLive channels and inputs that still exist (not DELETING/DELETED). */
   function liveMediaLive() {
     const r = h.rt.simulator.resources();
@@ -202,6 +210,7 @@ export function useLocalRuntime(options: Partial<LocalRuntimeOptions> = {}) {
     stopStreaming,
     waitFor,
     history,
+    accepted,
     statePath,
     abort,
     session,

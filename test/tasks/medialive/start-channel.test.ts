@@ -2,6 +2,7 @@ import {
   ConflictException,
   DescribeChannelCommand,
   MediaLiveClient,
+  NotFoundException,
   StartChannelCommand,
 } from "@aws-sdk/client-medialive";
 import { mockClient } from "aws-sdk-client-mock";
@@ -12,6 +13,8 @@ import { awsError, lambdaContext, taskContext, useTestEnv } from "#test/tasks/he
 
 const ml = mockClient(MediaLiveClient);
 const input = { channelId: "1234567" };
+const conflict = () =>
+  new ConflictException({ message: "Channel is not in a startable state", $metadata: {} });
 
 describe("start-channel", () => {
   beforeEach(() => {
@@ -19,9 +22,8 @@ describe("start-channel", () => {
     useTestEnv();
   });
 
-  it("starts an IDLE channel", async () => {
+  it("starts an IDLE channel with one StartChannel and no DescribeChannel", async () => {
     // Prepare
-    ml.on(DescribeChannelCommand, { ChannelId: "1234567" }).resolves({ State: "IDLE" });
     ml.on(StartChannelCommand, { ChannelId: "1234567" }).resolves({ State: "STARTING" });
 
     // Act
@@ -29,70 +31,101 @@ describe("start-channel", () => {
 
     // Assess
     expect(out).toEqual({ started: true, state: "STARTING" });
-    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(1);
-    expect(ml.commandCalls(StartChannelCommand)[0]?.args[0].input).toEqual({ ChannelId: "1234567" });
+    expect(ml.commandCalls(StartChannelCommand).map((c) => c.args[0].input)).toEqual([
+      { ChannelId: "1234567" },
+    ]);
+    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(0);
   });
 
-  it.each(["RUNNING", "STARTING"] as const)("does not start a channel that is already %s", async (state) => {
-    ml.on(DescribeChannelCommand).resolves({ State: state });
+  it("reports STARTING when StartChannel answers without a state", async () => {
+    ml.on(StartChannelCommand).resolves({});
 
     const out = await startChannel(input, taskContext());
 
-    expect(out).toEqual({ started: false, state });
-    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(0);
+    expect(out).toEqual({ started: true, state: "STARTING" });
+    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(0);
   });
 
-  it.each(["CREATING", "UPDATING"] as const)(
-    "fails with ChannelNotReady while the channel is %s",
+  it.each(["RUNNING", "STARTING", "RECOVERING"] as const)(
+    "does not start a channel that is already %s",
     async (state) => {
+      // Prepare
+      ml.on(StartChannelCommand).rejects(conflict());
+      ml.on(DescribeChannelCommand, { ChannelId: "1234567" }).resolves({ State: state });
+
+      // Act
+      const out = await startChannel(input, taskContext());
+
+      // Assess
+      expect(out).toEqual({ started: false, state });
+      expect(ml.commandCalls(StartChannelCommand)).toHaveLength(1);
+      expect(ml.commandCalls(DescribeChannelCommand).map((c) => c.args[0].input)).toEqual([
+        { ChannelId: "1234567" },
+      ]);
+    },
+  );
+
+  it.each(["CREATING", "UPDATING", "STOPPING"] as const)(
+    "fails with ChannelNotReady on a Conflict while the channel is %s",
+    async (state) => {
+      ml.on(StartChannelCommand).rejects(conflict());
       ml.on(DescribeChannelCommand).resolves({ State: state });
 
       await expect(startChannel(input, taskContext())).rejects.toMatchObject({
         name: TaskErrors.ChannelNotReady,
       });
-      expect(ml.commandCalls(StartChannelCommand)).toHaveLength(0);
+      expect(ml.commandCalls(StartChannelCommand)).toHaveLength(1);
+      expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
     },
   );
 
-  it("fails with ChannelFailed when the channel is CREATE_FAILED", async () => {
-    ml.on(DescribeChannelCommand).resolves({ State: "CREATE_FAILED" });
+  it.each(["CREATE_FAILED", "UPDATE_FAILED"] as const)(
+    "fails with ChannelFailed on a Conflict when the channel is %s",
+    async (state) => {
+      ml.on(StartChannelCommand).rejects(conflict());
+      ml.on(DescribeChannelCommand).resolves({ State: state });
 
-    await expect(startChannel(input, taskContext())).rejects.toMatchObject({
-      name: TaskErrors.ChannelFailed,
-    });
-    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(0);
-  });
+      await expect(startChannel(input, taskContext())).rejects.toMatchObject({
+        name: TaskErrors.ChannelFailed,
+      });
+      expect(ml.commandCalls(StartChannelCommand)).toHaveLength(1);
+      expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
+    },
+  );
 
-  it("fails with ChannelNotFound when MediaLive does not know the channel", async () => {
-    ml.on(DescribeChannelCommand).rejects(awsError("NotFoundException", "Channel not found", 404));
+  it("fails with ChannelNotFound, without a describe, when StartChannel answers NotFound", async () => {
+    ml.on(StartChannelCommand).rejects(awsError("NotFoundException", "Channel not found", 404));
 
     await expect(startChannel(input, taskContext())).rejects.toMatchObject({
       name: TaskErrors.ChannelNotFound,
     });
-    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(0);
+    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(1);
+    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(0);
   });
 
-  it("treats a Conflict as success when the channel has meanwhile turned STARTING", async () => {
-    ml.on(DescribeChannelCommand).resolvesOnce({ State: "IDLE" }).resolves({ State: "STARTING" });
-    ml.on(StartChannelCommand).rejects(
-      new ConflictException({ message: "Channel is not in a startable state", $metadata: {} }),
-    );
+  it("fails with ChannelNotFound when the channel vanishes between the Conflict and the describe", async () => {
+    ml.on(StartChannelCommand).rejects(conflict());
+    ml.on(DescribeChannelCommand).rejects(new NotFoundException({ message: "gone", $metadata: {} }));
 
-    const out = await startChannel(input, taskContext());
-
-    expect(out).toEqual({ started: false, state: "STARTING" });
-    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(2);
+    await expect(startChannel(input, taskContext())).rejects.toMatchObject({
+      name: TaskErrors.ChannelNotFound,
+    });
+    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
   });
 
-  it("rethrows a Conflict when the channel is still not starting", async () => {
+  it("rethrows the Conflict when the channel is IDLE", async () => {
+    const refused = conflict();
+    ml.on(StartChannelCommand).rejects(refused);
     ml.on(DescribeChannelCommand).resolves({ State: "IDLE" });
-    ml.on(StartChannelCommand).rejects(new ConflictException({ message: "conflict", $metadata: {} }));
 
-    await expect(startChannel(input, taskContext())).rejects.toMatchObject({ name: "ConflictException" });
+    const err: unknown = await startChannel(input, taskContext()).catch((e: unknown) => e);
+
+    expect(err).toBe(refused);
+    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(1);
+    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
   });
 
-  it("lets throttling propagate under its own name", async () => {
-    ml.on(DescribeChannelCommand).resolves({ State: "IDLE" });
+  it("lets throttling propagate under its own name, without a describe", async () => {
     const throttled = awsError("TooManyRequestsException", "Rate exceeded", 429);
     ml.on(StartChannelCommand).rejects(throttled);
 
@@ -101,6 +134,7 @@ describe("start-channel", () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe("TooManyRequestsException");
     expect((err as Error).message).toBe("Rate exceeded");
+    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(0);
   });
 
   it("handler: bad input fails with InvalidTaskInput naming the field", async () => {
