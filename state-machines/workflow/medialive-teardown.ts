@@ -5,6 +5,7 @@ import * as deleteInput from "#tasks/medialive/delete-input.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
 import * as deleteChannelAndAwait from "#tasks/waits/delete-channel-and-await.ts";
 import { channelActionAndWait } from "./act-and-wait.ts";
+import { ChoiceThenNext } from "./choice-then-next.ts";
 import { CHANNEL_NOT_READY_RETRY } from "./retry.ts";
 import { present, type Ref } from "./state.ts";
 import { stopChannelAndWait } from "./stop-channel-and-wait.ts";
@@ -26,7 +27,11 @@ export interface MediaLiveTeardownProps {
     readonly deleteChannel: string;
     readonly inputChoice: string;
     readonly deleteInput: string;
-    readonly done: string;
+    /**
+     * A Pass the fragment ends in, where it ends a Parallel branch. Without it, the fragment goes
+     * straight on to the state chained after it (one state fewer to enter and pay for).
+     */
+    readonly done?: string;
   };
   /** Prefix for every state name, so the fragment can be used twice in one machine. Default: none. */
   readonly prefix?: string;
@@ -80,27 +85,35 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
       resultPath: sfn.JsonPath.DISCARD,
       extraRetries: [CHANNEL_NOT_READY_RETRY],
     });
-    const done = new sfn.Pass(this, titles.done, { resultPath: sfn.JsonPath.DISCARD });
-
     // In event mode the channel's DELETED event came first, and the input detaches moments later:
     // Delete Input's own retry (ChannelNotReady while attached) waits that out without polls.
-    const inputChoice = new sfn.Choice(this, titles.inputChoice)
-      .when(
-        sfn.Condition.isString(inputId.path),
-        (waitMode(this) === "events"
-          ? sfn.Chain.start(deleteInputState)
-          : waitDetached().next(deleteInputState)
-        ).next(done),
-      )
-      .otherwise(done);
+    // Without an input to delete, the teardown goes straight on to what follows it.
+    const inputChoice = new ChoiceThenNext(this, titles.inputChoice);
+    inputChoice.when(
+      sfn.Condition.isString(inputId.path),
+      waitMode(this) === "events" ? deleteInputState : waitDetached().next(deleteInputState),
+    );
+    const deleteThenInput = deleteChannelState.next(inputChoice);
     const channelChoice = new sfn.Choice(this, titles.channelChoice)
-      .when(sfn.Condition.isString(channelId.path), deleteChannelState.next(inputChoice))
+      .when(sfn.Condition.isString(channelId.path), deleteThenInput)
       .otherwise(inputChoice);
+    // The same channel stopped and deleted (a destination's): once stopped, it is there to delete.
+    const sameChannel = stopId.path === channelId.path;
     const stopChoice = new sfn.Choice(this, "Channel To Stop?")
-      .when(sfn.Condition.isString(stopId.path), stopAndWait.next(channelChoice))
+      .when(
+        sfn.Condition.isString(stopId.path),
+        stopAndWait.next(sameChannel ? deleteThenInput : channelChoice),
+      )
       .otherwise(channelChoice);
     this.startState = stopChoice;
-    this.endStates = [done];
+    if (titles.done) {
+      const done = new sfn.Pass(this, titles.done, { resultPath: sfn.JsonPath.DISCARD });
+      deleteInputState.next(done);
+      inputChoice.end.next(done);
+      this.endStates = [done];
+    } else {
+      this.endStates = [deleteInputState, inputChoice.end];
+    }
     if (props.prefix) this.prefixStates(props.prefix);
   }
 }

@@ -134,11 +134,12 @@ describe("the payload contract", () => {
             deleteChannel: "Delete Channel",
             inputChoice: "Delete Input?",
             deleteInput: "Delete Input",
-            done: "Done",
           },
           prefix,
         });
-      const chain = teardown("First", "First: ").next(teardown("Second", "Second: "));
+      const chain = teardown("First", "First: ")
+        .next(teardown("Second", "Second: "))
+        .next(new sfn.Succeed(stack, "Done"));
       const machine = new sfn.StateMachine(stack, "Twice", {
         definitionBody: sfn.DefinitionBody.fromChainable(chain),
       });
@@ -164,5 +165,27 @@ describe("the payload contract", () => {
     expect(polling).toContain("First: Stop Channel");
     expect(polling).toContain("Second: Wait For Channel Stopped: Poll");
     expect(polling).toContain("Second: Wait For Input Detached: Poll");
+  });
+
+  it("refuses a teardown that nothing follows: its last Choice would have no default", () => {
+    const { stack, fns } = scope();
+    const teardown = new MediaLiveTeardown(stack, "Alone", {
+      fns,
+      stopChannelId: s.at("claim.channelId"),
+      deleteChannelId: s.at("claim.channelId"),
+      deleteInputId: s.at("claim.inputId"),
+      titles: {
+        channelChoice: "Delete Channel?",
+        deleteChannel: "Delete Channel",
+        inputChoice: "Delete Input?",
+        deleteInput: "Delete Input",
+      },
+    });
+    expect(
+      () =>
+        new sfn.StateMachine(stack, "AloneMachine", {
+          definitionBody: sfn.DefinitionBody.fromChainable(teardown),
+        }),
+    ).toThrow('Nothing follows "Delete Input?"');
   });
 });

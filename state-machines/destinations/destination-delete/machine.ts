@@ -50,7 +50,6 @@ export const destinationDeleteMachine = defineMachine(destinationDelete, (scope,
       deleteChannel: "Delete Channel",
       inputChoice: "Has Input?",
       deleteInput: "Delete Input",
-      done: "MediaLive Resources Deleted",
     },
   });
   const release = taskState(scope, fns, "Release Flow", {

@@ -6,14 +6,13 @@ import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
 import { awaitedBy, polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_CHANNEL_READY, WAIT_FLOW_ACTIVE } from "#state-machines/workflow/waits.ts";
+import { WAIT_FLOW_ACTIVE } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
 import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as releaseFlow from "#tasks/destinations/release-flow.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
-import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as awaitFlowActiveEvent from "#tasks/waits/await-flow-active.ts";
 import {
   claimDestinationState,
@@ -59,11 +58,8 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
       awaitedBy(awaitFlowActiveEvent.task, flowUser),
     ),
   });
-  const waitReady = new WaitForState(scope, "WaitReady", {
-    spec: WAIT_CHANNEL_READY,
-    fns,
-    awaited: { describe: describeChannel.task, channelId },
-  });
+  // No wait for the channel to be ready: destination-add, -stop and -update end with it IDLE, and
+  // Start Channel's own retry waits out one still updating or stopping (ChannelNotReady).
   const startAndWait = startChannelAndWait(scope, "WaitRunning", { fns, channelId });
   const settle = taskState(scope, fns, "Mark Destination Running", {
     task: settleDestination.task,
@@ -73,7 +69,7 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
   const bringUp = new sfn.Parallel(scope, "Bring Destination Up", {
     outputPath: "$[0]",
     comment: "Every step that starts something; a failure in any runs Clean Up.",
-  }).branch(acquire.next(waitFlow).next(waitReady).next(startAndWait).next(settle));
+  }).branch(acquire.next(waitFlow).next(startAndWait).next(settle));
 
   const failed = failState(scope, "Start Destination Failed");
   const release = taskState(scope, fns, "Release Flow", {
