@@ -33,12 +33,14 @@ export async function startChannel(
     });
     return { started: true, state: res.State ?? "STARTING" };
   } catch (err) {
-    if (isNotFound(err)) throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
+    if (isNotFound(err))
+      throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
     if (errorName(err) !== "ConflictException") throw err;
     // Refused: the channel's state says whether that is done, not yet possible, or never.
     const state = await channelState(channelId, signal);
     if (UP.has(state)) return { started: false, state };
-    if (state === "DELETED") throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
+    if (state === "DELETED")
+      throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
     if (state === "CREATE_FAILED" || state === "UPDATE_FAILED")
       throw new TaskError(TaskErrors.ChannelFailed, `Channel ${channelId} is ${state}`);
     if (state !== "IDLE")

@@ -103,7 +103,8 @@ export function useLocalRuntime(options: Partial<LocalRuntimeOptions> = {}) {
 
   /** Calls the simulator took (answered without an error): a refused StartChannel started nothing. */
   async function accepted(service: string, operation: string): Promise<number> {
-    const { calls: all } = (await sim("GET", `/_sim/calls?service=${service}&operation=${operation}`)).body as {
+    const { calls: all } = (await sim("GET", `/_sim/calls?service=${service}&operation=${operation}`))
+      .body as {
       calls: { error?: string }[];
     };
     return all.filter((c) => !c.error).length;
