@@ -40,15 +40,18 @@ const CONTAINERS = new Set(["Parallel", "Map"]);
 /** The error a round of an event-driven wait ends with when no event came (its TimeoutSeconds). */
 const FALLBACK_TIMEOUT = "States.Timeout";
 
-/** The state a loop ends in when its wait succeeds (WaitForState's `endStates`). */
-const LOOP_REACHED = "Reached";
+/**
+ * The Choice a loop checks each answer in (WaitForState): once the state is reached, it goes
+ * straight on to the state after the wait.
+ */
+const LOOP_CHECK = "Check State";
 
 /**
  * Turns an execution's history, oldest first and fed in any number of pieces, into steps, retries
  * and step ends. A `WaitForState` loop (state-machines/workflow/wait-for-state.ts) enters a Pass
  * named after the wait, then `<that name>: Poll`, `: Pause`, ... on every poll: those fold into
  * the loop's step, so "Wait For Channel Running" is one step however many polls it takes, ending
- * at `: Reached` or its Fail state. Any other step ends at its own exit (in parallel branches too),
+ * when its `: Check State` leads out of the loop, or in its Fail state. Any other step ends at its own exit (in parallel branches too),
  * or where its task failed without a retry. Choice states take no time and are not steps.
  */
 export class StepTracker {
@@ -56,6 +59,8 @@ export class StepTracker {
   readonly steps: Step[] = [];
   private readonly retries = new Map<string, number>();
   private pending: { state: string; error: string; cause?: string; at: number } | undefined;
+  /** A loop whose Check State was just left: it ended there unless its next state is its own. */
+  private checked: { loop: string; at: number } | undefined;
 
   /** The step a state belongs to: its polling loop's entry (waits.ts names the loop's states), or itself. */
   stepOf(state: string): string {
@@ -112,13 +117,20 @@ export class StepTracker {
       }
       const entered = STATE_ENTERED.exec(e.type)?.[1];
       const exited = STATE_EXITED.exec(e.type)?.[1];
+      if (this.checked && entered && e.state) {
+        const { loop, at: checkedAt } = this.checked;
+        this.checked = undefined;
+        if (this.stepOf(e.state) !== loop) out.push(...this.end(this.open(loop), checkedAt));
+      }
+      if (exited === "Choice" && e.state) {
+        const loop = pollingLoop(e.state)?.entry;
+        if (loop && e.state === `${loop}: ${LOOP_CHECK}`) this.checked = { loop, at };
+      }
       if (!e.state || entered === "Choice" || exited === "Choice") continue;
       const stepName = this.stepOf(e.state);
       if (stepName !== e.state) {
-        // A state of a polling loop: the loop ends where it reached its state, or in its Fail state.
-        const loop = this.open(stepName);
-        if (exited && e.state === `${stepName}: ${LOOP_REACHED}`) out.push(...this.end(loop, at));
-        if (entered === "Fail") out.push(...this.end(loop, at, { error: e.state }));
+        // A state of a polling loop: the loop ends after its Check State (above), or in its Fail state.
+        if (entered === "Fail") out.push(...this.end(this.open(stepName), at, { error: e.state }));
         continue;
       }
       if (entered) {

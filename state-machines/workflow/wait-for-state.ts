@@ -6,6 +6,7 @@ import type { AnyTask, TaskInput } from "#tasks/define.ts";
 import type * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import type * as describeInput from "#tasks/medialive/describe-input.ts";
 import * as awaitChannelState from "#tasks/waits/await-channel-state.ts";
+import { ChoiceThenNext } from "./choice-then-next.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { type Exact, type Payload, present, type Ref, type Slot } from "./state.ts";
 import { TASK_TOKEN, type TaskFunctions, taskState } from "./task-state.ts";
@@ -138,6 +139,9 @@ export interface WaitForStateProps {
  *   `fallbackSeconds`, "Count Round" starts another round (another describe), within the budget.
  * - **polling**: "Poll" describes, "Pause" waits `delaySeconds` in a Wait state (nothing waits
  *   inside a Lambda), until the state settles or `maxPolls` polls were made.
+ *
+ * Once the state is reached, "Check State" goes straight on to the state chained after the wait
+ * (no closing state to pay for), so a wait cannot end a chain: chain a state after it.
  */
 export class WaitForState extends sfn.StateMachineFragment {
   readonly startState: sfn.State;
@@ -151,7 +155,6 @@ export class WaitForState extends sfn.StateMachineFragment {
     const subject = "channelId" in awaited ? "Channel" : "inputId" in awaited ? "Input" : awaited.subject;
     const awaitedId =
       "channelId" in awaited ? awaited.channelId : "inputId" in awaited ? awaited.inputId : awaited.id;
-    const reached = new sfn.Pass(this, `${t}: Reached`, { resultPath: sfn.JsonPath.DISCARD });
     const fail = (name: string, failName: string, error: string, cause: string) =>
       new sfn.Pass(this, `${t}: ${name}`, {
         parameters: { Error: error, "Cause.$": cause },
@@ -220,19 +223,21 @@ export class WaitForState extends sfn.StateMachineFragment {
       // the wait only on a success state (and not even then when the round's task must decide,
       // `recheck`); any other state it reports starts another round, which describes.
       const viaEvent = sfn.Condition.stringEquals("$.wait.observed.via", "event");
-      const settled = new sfn.Choice(this, `${t}: Check State`)
+      const notReached = sfn.Condition.not(anyOf(spec.success));
+      // Reached: the Choice's default, the state chained after the wait.
+      const settled = new ChoiceThenNext(this, `${t}: Check State`);
+      settled
         .when(
           spec.events.recheck
-            ? sfn.Condition.and(anyOf(spec.success), sfn.Condition.not(viaEvent))
-            : anyOf(spec.success),
-          reached,
+            ? sfn.Condition.or(viaEvent, anyOf(spec.pending))
+            : sfn.Condition.or(anyOf(spec.pending), sfn.Condition.and(viaEvent, notReached)),
+          count,
         )
-        .when(sfn.Condition.or(viaEvent, anyOf(spec.pending)), count)
-        .otherwise(observedFailure());
+        .when(notReached, observedFailure());
       start.next(first).next(settled);
       if (first !== awaitEvent) awaitEvent.next(settled);
       this.startState = start;
-      this.endStates = [reached];
+      this.endStates = [settled.end];
       return;
     }
 
@@ -261,8 +266,9 @@ export class WaitForState extends sfn.StateMachineFragment {
       parameters: { "polls.$": "States.MathAdd($.wait.polls, 1)" },
       resultPath: "$.wait",
     });
-    const settled = new sfn.Choice(this, `${t}: Check State`)
-      .when(anyOf(spec.success), reached)
+    // Reached: the Choice's default, the state chained after the wait.
+    const settled = new ChoiceThenNext(this, `${t}: Check State`);
+    settled
       .when(
         sfn.Condition.and(
           anyOf(spec.pending),
@@ -276,9 +282,9 @@ export class WaitForState extends sfn.StateMachineFragment {
         ),
       )
       .when(anyOf(spec.pending), pause.next(count).next(poll))
-      .otherwise(observedFailure());
+      .when(sfn.Condition.not(anyOf(spec.success)), observedFailure());
     start.next(poll).next(settled);
     this.startState = start;
-    this.endStates = [reached];
+    this.endStates = [settled.end];
   }
 }

@@ -39,18 +39,33 @@ describe("StepTracker on an event-driven wait", () => {
         ["TaskScheduled", `${RUNNING}: Await Event`],
         ["TaskSucceeded", `${RUNNING}: Await Event`],
         ["TaskStateExited", `${RUNNING}: Await Event`],
-        ["PassStateEntered", `${RUNNING}: Reached`],
-        ["PassStateExited", `${RUNNING}: Reached`],
+        // An event that is not RUNNING yet: Check State leads back into the loop.
+        ["ChoiceStateEntered", `${RUNNING}: Check State`],
+        ["ChoiceStateExited", `${RUNNING}: Check State`],
+        ["PassStateEntered", `${RUNNING}: Count Round`],
+        ["PassStateExited", `${RUNNING}: Count Round`],
+        ["ChoiceStateEntered", `${RUNNING}: Rounds Left?`],
+        ["ChoiceStateExited", `${RUNNING}: Rounds Left?`],
+        ["TaskStateEntered", `${RUNNING}: Await Event`],
+        ["TaskScheduled", `${RUNNING}: Await Event`],
+        ["TaskSucceeded", `${RUNNING}: Await Event`],
+        ["TaskStateExited", `${RUNNING}: Await Event`],
+        ["ChoiceStateEntered", `${RUNNING}: Check State`],
+        ["ChoiceStateExited", `${RUNNING}: Check State`],
+        ["TaskStateEntered", "Mark Session Live"],
       ),
     );
 
     expect(tracker.steps.map((s) => [s.name, s.failed])).toEqual([
       [RUNNING, undefined],
       ["Start Channel", undefined],
+      ["Mark Session Live", undefined],
     ]);
-    // Each ended once: Start Channel at its timeout, the wait when it reached RUNNING.
+    // Each ended once: Start Channel at its timeout, the wait when its last Check State led on.
     const done = events.filter((e) => e.kind === "done").map((e) => e.step.name);
     expect(done).toEqual(["Start Channel", RUNNING]);
+    const lastCheck = Date.UTC(2026, 11, 1, 0, 0, 30);
+    expect(tracker.steps[0]?.endedAt).toBe(lastCheck);
     expect(events.some((e) => e.kind === "retry")).toBe(false);
   });
 

@@ -114,7 +114,7 @@ describe("console", () => {
         "Start Channel -> Wait For Channel Running: Count Round",
         "Wait For Channel Running: Rounds Left? -> Wait For Channel Running: Await Event",
         "Wait For Channel Running: Await Event -> Wait For Channel Running: Check State",
-        "Wait For Channel Running: Reached -> Mark Session Live",
+        "Wait For Channel Running: Check State -> Mark Session Live",
         "Bring Channel Up -> Session Live",
         "Session Live -> __end__",
       ]),

@@ -106,9 +106,17 @@ describe("aslToGraph on the synthesized definitions", () => {
     expect(graph.edges).toContainEqual(
       expect.objectContaining({
         from: "Wait For Channel Running: Check State",
-        to: "Wait For Channel Running: Reached",
+        to: "Mark Session Live",
+        kind: "default",
+        label: "default",
+      }),
+    );
+    expect(graph.edges).toContainEqual(
+      expect.objectContaining({
+        from: "Wait For Channel Running: Check State",
+        to: "Wait For Channel Running: Describe Failure",
         kind: "choice",
-        label: "state == RUNNING",
+        label: "not state == RUNNING",
       }),
     );
   });

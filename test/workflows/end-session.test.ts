@@ -32,7 +32,7 @@ describe("end-session on the local runtime", () => {
         "Stop Channel",
         "Wait For Channel Deleted",
         "Delete Channel",
-        "Wait For Channel Deleted: Reached",
+        "Wait For Channel Deleted: Check State",
         "Delete Input",
         "Delete Relay Channel",
         "Release Persistent Channel",

@@ -223,7 +223,7 @@ describe("go-live on the local runtime", () => {
         "Clean Up",
         "Delete Created Channel",
         // The channel's DELETED event before its input is deleted.
-        "Wait For Channel Deleted: Reached",
+        "Wait For Channel Deleted: Check State",
         "Delete Created Input",
         "Record Failure",
       ]),
