@@ -109,7 +109,9 @@ export async function ensureInput(
     const retired = tagged.length ? (await getSession(sessionId))?.mediaLive.retired?.inputId : undefined;
     found = tagged.find((i) => i.Id !== retired);
   }
-  const inputSecurityGroupId = await ensureSecurityGroup(executionName, signal);
+  // A found input keeps the group it was made with: no call for the shared group on every go-live.
+  const inputSecurityGroupId =
+    found?.SecurityGroups?.[0] ?? (await ensureSecurityGroup(executionName, signal));
   if (!found) {
     const res = await medialive()
       .send(

@@ -170,6 +170,25 @@ describe("ensure-input", () => {
     });
   });
 
+  it("keeps a reused input's own security group: no call about the shared group", async () => {
+    ml.on(DescribeInputCommand, { InputId: "1112223" }).resolves({
+      Id: "1112223",
+      State: "DETACHED",
+      SecurityGroups: ["sg-its-own"],
+      Destinations: [{ Url: "rtmp://203.0.113.20:1935/castflow/s1" }],
+      Tags: { [Tags.sessionId]: "s1", [Tags.createdBy]: "go-live-s1-0" },
+    });
+
+    const out = await ensureInput({ ...baseInput, inputId: "1112223" }, taskContext());
+
+    expect(out).toEqual({ inputId: "1112223", inputSecurityGroupId: "sg-its-own", created: false });
+    expect(ml.commandCalls(DescribeInputSecurityGroupCommand)).toHaveLength(0);
+    expect(ml.commandCalls(ListInputSecurityGroupsCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+    const [update] = decodeUpdates(ddb.commandCalls(UpdateCommand));
+    expect(update?.set).toMatchObject({ "mediaLive.inputSecurityGroupId": "sg-its-own" });
+  });
+
   it("handler: bad input fails with InvalidTaskInput naming the field", async () => {
     const err: unknown = await handler({ ...baseInput, executionName: "" }, lambdaContext).catch(
       (e: unknown) => e,
