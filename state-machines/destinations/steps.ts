@@ -5,9 +5,13 @@ import { TaskErrors } from "#lib/errors.ts";
 import { FLOW_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, type Ref } from "#state-machines/workflow/state.ts";
 import { claimState, type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
+import { awaitedBy, polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { WAIT_FLOW_ACTIVE } from "#state-machines/workflow/waits.ts";
+import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as recordDestinationFailure from "#tasks/destinations/record-destination-failure.ts";
 import * as releaseFlowIfStoppedTask from "#tasks/destinations/release-flow-if-stopped.ts";
+import * as awaitFlowActiveEvent from "#tasks/waits/await-flow-active.ts";
 
 type CaughtError = { readonly Error: string; readonly Cause?: string };
 
@@ -136,5 +140,28 @@ export function compensateOnFailure(
   props.work.addCatch(props.cleanUp.next(recordFailure(scope, fns, { ...common, title: "Record Failure" })), {
     errors: ["States.ALL"],
     resultPath: props.error.path,
+  });
+}
+
+/**
+ * Wait For Flow Active for one user of a source's flow (a destination, or a shared channel's
+ * user): each poll or round starts the flow if it is STANDBY and records the user's phase, so
+ * the flow is never left running for nobody (tasks/destinations/await-flow-active.ts).
+ */
+export function waitForFlowActive(
+  scope: Construct,
+  fns: TaskFunctions,
+  flowUser: { readonly sourceId: Ref<string>; readonly destinationId: Ref<string> },
+): WaitForState {
+  return new WaitForState(scope, "WaitFlow", {
+    spec: WAIT_FLOW_ACTIVE,
+    fns,
+    awaited: polledBy(
+      awaitFlowActive.task,
+      flowUser,
+      "Flow of source",
+      flowUser.sourceId,
+      awaitedBy(awaitFlowActiveEvent.task, flowUser),
+    ),
   });
 }

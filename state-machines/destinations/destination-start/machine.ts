@@ -5,21 +5,18 @@ import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
-import { awaitedBy, polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_FLOW_ACTIVE } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
-import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as releaseFlow from "#tasks/destinations/release-flow.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
-import * as awaitFlowActiveEvent from "#tasks/waits/await-flow-active.ts";
 import {
   claimDestinationState,
   compensateOnFailure,
   type DestinationStateBase,
   failState,
   unlessAlreadyDone,
+  waitForFlowActive,
 } from "../steps.ts";
 import { destinationStart } from "./lifecycle.ts";
 
@@ -47,17 +44,7 @@ export const destinationStartMachine = defineMachine(destinationStart, (scope, f
     payload: flowUser,
     resultPath: s.slot("flow"),
   });
-  const waitFlow = new WaitForState(scope, "WaitFlow", {
-    spec: WAIT_FLOW_ACTIVE,
-    fns,
-    awaited: polledBy(
-      awaitFlowActive.task,
-      flowUser,
-      "Flow of source",
-      flowUser.sourceId,
-      awaitedBy(awaitFlowActiveEvent.task, flowUser),
-    ),
-  });
+  const waitFlow = waitForFlowActive(scope, fns, flowUser);
   // No wait for the channel to be ready: destination-add, -stop and -update end with it IDLE, and
   // Start Channel's own retry waits out one still updating or stopping (ChannelNotReady).
   const startAndWait = startChannelAndWait(scope, "WaitRunning", { fns, channelId });

@@ -11,17 +11,15 @@ import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
-import { awaitedBy, polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
   WAIT_CHANNEL_READY,
   WAIT_CHANNEL_WRITTEN,
-  WAIT_FLOW_ACTIVE,
   WAIT_INPUT_READY,
   WAIT_PUSH_INPUT_DETACHED,
 } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as acquireFlow from "#tasks/destinations/acquire-flow.ts";
-import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
 import * as releaseFlow from "#tasks/destinations/release-flow.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
@@ -33,7 +31,7 @@ import * as planSharedCompensation from "#tasks/shared/plan-shared-compensation.
 import * as recordSharedFailure from "#tasks/shared/record-shared-failure.ts";
 import * as settleSharedDestinations from "#tasks/shared/settle-shared-destinations.ts";
 import * as writeSharedChannel from "#tasks/shared/write-shared-channel.ts";
-import * as awaitFlowActiveEvent from "#tasks/waits/await-flow-active.ts";
+import { waitForFlowActive } from "../steps.ts";
 import { sharedChannelApply } from "./lifecycle.ts";
 
 type CaughtError = { readonly Error: string; readonly Cause?: string };
@@ -221,17 +219,7 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     payload: flowUser,
     resultPath: sfn.JsonPath.DISCARD,
   });
-  const waitFlow = new WaitForState(scope, "WaitFlow", {
-    spec: WAIT_FLOW_ACTIVE,
-    fns,
-    awaited: polledBy(
-      awaitFlowActive.task,
-      flowUser,
-      "Flow of source",
-      flowUser.sourceId,
-      awaitedBy(awaitFlowActiveEvent.task, flowUser),
-    ),
-  });
+  const waitFlow = waitForFlowActive(scope, fns, flowUser);
   const flowStep = new sfn.Choice(scope, "Flow Needed?")
     .when(planned("acquireFlow"), acquire.next(waitFlow).next(inputStep))
     .otherwise(inputStep);
