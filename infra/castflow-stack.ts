@@ -25,6 +25,7 @@ import { MACHINES } from "#state-machines/registry.ts";
 import { scheduleContextKey } from "#state-machines/workflow/lifecycle.ts";
 import { LifecycleStateMachine } from "#state-machines/workflow/machine.ts";
 import type { TaskFunctions } from "#state-machines/workflow/task-state.ts";
+import { waitMode } from "#state-machines/workflow/wait-for-state.ts";
 import type { AnyTask, Grant, TableAccess } from "#tasks/define.ts";
 import { acknowledge, acknowledgeWildcardActions, acknowledgeWildcardResources } from "./nag.ts";
 import { CastflowFunction } from "./task-function.ts";
@@ -443,6 +444,7 @@ export class CastflowStack extends Stack {
 
     const reactionFunctions = new Map<Reaction, CastflowFunction>();
     for (const reaction of REACTIONS) {
+      if (reaction.onlyWhenWaitsAre && reaction.onlyWhenWaitsAre !== waitMode(this)) continue;
       const id = `Reaction${pascal(reaction.name)}`;
       const fn = new CastflowFunction(this, id, {
         entry: reaction.task.entry,

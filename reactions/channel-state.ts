@@ -12,4 +12,5 @@ export const channelState = defineReaction({
   task,
   fields: CHANNEL_STATE_EVENT_FIELDS,
   starts: [],
+  onlyWhenWaitsAre: "events",
 });

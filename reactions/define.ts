@@ -1,4 +1,5 @@
 import type { Lifecycle } from "#state-machines/workflow/lifecycle.ts";
+import type { WaitMode } from "#state-machines/workflow/waits.ts";
 import type { AnyTask } from "#tasks/define.ts";
 
 /** An EventBridge event pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html). */
@@ -29,6 +30,11 @@ export interface Reaction {
   readonly starts: readonly Pick<Lifecycle, "name">[];
   /** Lambda's asynchronous retries when the task throws (default 2, AWS's default). */
   readonly retryAttempts?: 0 | 1 | 2;
+  /**
+   * Deployed only when the lifecycles wait this way (`castflow:waits`): a reaction that ends
+   * event-driven waits has nothing to wake when they poll. Default: always deployed.
+   */
+  readonly onlyWhenWaitsAre?: WaitMode;
 }
 
 export const defineReaction = (reaction: Reaction): Reaction => reaction;

@@ -9,4 +9,5 @@ export const flowStatus = defineReaction({
   task,
   fields: FLOW_STATUS_EVENT_FIELDS,
   starts: [],
+  onlyWhenWaitsAre: "events",
 });

@@ -292,9 +292,23 @@ describe("stack", () => {
     });
   });
 
+  it("deploys the reactions that wake event-driven waits only when the waits are on events", () => {
+    const polling = stackDefinitions({ "castflow:waits": "polling" });
+    const deployed = [...polling.stack.reactionFunctions.keys()].map((r) => r.name);
+    const wakers = REACTIONS.filter((r) => r.onlyWhenWaitsAre === "events").map((r) => r.name);
+    expect(wakers.sort()).toEqual(["channel-state", "flow-status"]);
+    expect(deployed.sort()).toEqual(
+      REACTIONS.map((r) => r.name)
+        .filter((n) => !wakers.includes(n))
+        .sort(),
+    );
+    expect(polling.rules.map((r) => r.name).sort()).toEqual(deployed.map((n) => `castflow-dev-${n}`).sort());
+  });
+
   it("deploys each reaction as an EventBridge rule on its own pattern, retried and dead-lettered, starting only its lifecycles", () => {
     const rules = Object.values(template.findResources("AWS::Events::Rule"));
     expect(rules).toHaveLength(REACTIONS.length);
+    expect(stack.reactionFunctions.size).toBe(REACTIONS.length);
     for (const [reaction, fn] of stack.reactionFunctions) {
       const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
       template.hasResourceProperties("AWS::Events::Rule", {
