@@ -121,6 +121,17 @@ export async function liveInput(inputId: string, signal?: AbortSignal): Promise<
 export const isGone = (state: string | undefined) => GONE.has(state ?? "");
 
 /**
+ * MediaLive refusing a start or stop that the channel's state may explain: ConflictException
+ * (409, what the simulator and most reports show) or BadRequestException (400: a channel started
+ * while still being created is refused with a 400, as openfun/marsha#796 reports). The caller
+ * describes the channel to tell "already done" or "not yet" from a request that is simply wrong.
+ */
+export function isStateRefusal(err: unknown): boolean {
+  const name = errorName(err);
+  return name === "ConflictException" || name === "BadRequestException";
+}
+
+/**
  * A MediaLive create refused because an account quota is reached. MediaLive declares no
  * quota-specific error: a breach most likely arrives as TooManyRequestsException (429), the name
  * it shares with throttling (*unverified*: no public source quotes a real breach; see

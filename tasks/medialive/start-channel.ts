@@ -1,8 +1,8 @@
 import { StartChannelCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
-import { channelState } from "#lib/aws/medialive.ts";
-import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
+import { channelState, isStateRefusal } from "#lib/aws/medialive.ts";
+import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const StartChannelInput = z.object({ channelId: z.string().min(1) });
@@ -35,7 +35,7 @@ export async function startChannel(
   } catch (err) {
     if (isNotFound(err))
       throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
-    if (errorName(err) !== "ConflictException") throw err;
+    if (!isStateRefusal(err)) throw err;
     // Refused: the channel's state says whether that is done, not yet possible, or never.
     const state = await channelState(channelId, signal);
     if (UP.has(state)) return { started: false, state };

@@ -1,8 +1,8 @@
 import { StopChannelCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
-import { channelState } from "#lib/aws/medialive.ts";
-import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
+import { channelState, isStateRefusal } from "#lib/aws/medialive.ts";
+import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const StopChannelInput = z.object({ channelId: z.string().min(1) });
@@ -35,7 +35,7 @@ export async function stopChannel(
     return { stopped: state !== "IDLE", state };
   } catch (err) {
     if (isNotFound(err)) return { stopped: false, state: "DELETED" };
-    if (errorName(err) !== "ConflictException") throw err;
+    if (!isStateRefusal(err)) throw err;
     const state = await channelState(channelId, signal);
     if (AT_REST.has(state)) return { stopped: false, state };
     throw new TaskError(

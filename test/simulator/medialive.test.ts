@@ -154,6 +154,17 @@ describe("MediaLive channel lifecycle", () => {
     expect((await describe_(id)).State).toBe("RUNNING");
   });
 
+  it("refuses to start a channel still being created with BadRequestException 400", async () => {
+    const inputId = await pushInput();
+    const created = await ml.send(new CreateChannelCommand(channelInput(inputId)));
+    expect(created.Channel?.State).toBe("CREATING");
+    await expectAwsError(
+      ml.send(new StartChannelCommand({ ChannelId: created.Channel?.Id ?? "" })),
+      "BadRequestException",
+      400,
+    );
+  });
+
   it("refuses to start a running or starting channel with ConflictException 409", async () => {
     const { id } = await idleChannel();
     await ml.send(new StartChannelCommand({ ChannelId: id }));

@@ -278,6 +278,13 @@ export class MediaLiveBackend {
 
   startChannel(id: string | undefined): MlChannel {
     const c = this.channel(id);
+    // A channel still being created: 400, not 409 (openfun/marsha#796 met it on AWS; unverified
+    // beyond that report). Other states: ConflictException (unverified).
+    if (c.state === "CREATING")
+      throw mlError(
+        "BadRequestException",
+        `Channel '${c.id}' is still being created; it cannot be started yet`,
+      );
     if (c.state !== "IDLE")
       throw mlError(
         "ConflictException",

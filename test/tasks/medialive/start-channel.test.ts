@@ -125,6 +125,26 @@ describe("start-channel", () => {
     expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
   });
 
+  it("takes a 400 for a channel still being created as not ready (MediaLive answers 400, not 409, there)", async () => {
+    ml.on(StartChannelCommand).rejects(awsError("BadRequestException", "Channel is not idle", 400));
+    ml.on(DescribeChannelCommand).resolves({ State: "CREATING" });
+
+    await expect(startChannel(input, taskContext())).rejects.toMatchObject({
+      name: TaskErrors.ChannelNotReady,
+    });
+    expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
+  });
+
+  it("rethrows a 400 when the channel is IDLE: the request itself was wrong", async () => {
+    const refused = awsError("BadRequestException", "Invalid request", 400);
+    ml.on(StartChannelCommand).rejects(refused);
+    ml.on(DescribeChannelCommand).resolves({ State: "IDLE" });
+
+    const err: unknown = await startChannel(input, taskContext()).catch((e: unknown) => e);
+
+    expect(err).toBe(refused);
+  });
+
   it("lets throttling propagate under its own name, without a describe", async () => {
     const throttled = awsError("TooManyRequestsException", "Rate exceeded", 429);
     ml.on(StartChannelCommand).rejects(throttled);

@@ -108,6 +108,14 @@ describe("stop-channel", () => {
     expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
   });
 
+  it("takes a 400 for an IDLE channel as nothing to stop", async () => {
+    ml.on(StopChannelCommand).rejects(awsError("BadRequestException", "Channel is not running", 400));
+    ml.on(DescribeChannelCommand).resolves({ State: "IDLE" });
+
+    const out = await stopChannel(input, taskContext());
+
+    expect(out).toEqual({ stopped: false, state: "IDLE" });
+  });
   it("lets throttling propagate under its own name, without a describe", async () => {
     const throttled = awsError("TooManyRequestsException", "Rate exceeded", 429);
     ml.on(StopChannelCommand).rejects(throttled);
