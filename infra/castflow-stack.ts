@@ -79,7 +79,9 @@ export class CastflowStack extends Stack {
   readonly api: apigw.HttpApi;
 
   constructor(scope: Construct, id: string, props: CastflowStackProps) {
-    super(scope, id, props);
+    // Compact JSON: a third of the pretty-printed template was indentation, and CloudFormation's
+    // 1 MB template-body limit counts it (synth warned at 900 KB).
+    super(scope, id, { suppressTemplateIndentation: true, ...props });
     // S3 server access logs are delivered by a bucket policy on the log bucket (logging.s3.amazonaws.com,
     // only from this stack's buckets), not by the legacy LogDeliveryWrite ACL: ACLs stay disabled.
     this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);

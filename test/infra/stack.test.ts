@@ -292,6 +292,19 @@ describe("stack", () => {
     });
   });
 
+  it("writes its template compact, under CloudFormation's 1 MB template-body limit", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "castflow-synth-"));
+    try {
+      const app = new App({ outdir, context: { "aws:cdk:bundling-stacks": [] } });
+      const built = buildApp(app).stack;
+      const text = readFileSync(app.synth().getStackArtifact(built.artifactId).templateFullPath, "utf8");
+      expect(text).not.toMatch(/\n\s/);
+      expect(Buffer.byteLength(text)).toBeLessThan(1_000_000);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
   it("deploys the reactions that wake event-driven waits only when the waits are on events", () => {
     const polling = stackDefinitions({ "castflow:waits": "polling" });
     const deployed = [...polling.stack.reactionFunctions.keys()].map((r) => r.name);
