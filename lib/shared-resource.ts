@@ -30,12 +30,24 @@ export interface SharedResource {
  * A winner that died is succeeded after SHARED_RESOURCE_LEASE_SECONDS, and what it may have
  * created is found by tag before anything is created again.
  */
-export async function ensureSharedResource(resource: SharedResource, owner: string): Promise<string> {
+export async function ensureSharedResource(
+  resource: SharedResource,
+  owner: string,
+  options: {
+    /**
+     * Take a recorded id without asking AWS whether it still exists: for a caller whose next call
+     * fails anyway when it does not, and which then asks again without this (one call fewer on
+     * the usual path).
+     */
+    readonly trustRecorded?: boolean;
+  } = {},
+): Promise<string> {
   const table = config().TABLE_NAME;
   const record = (
     await dynamo().send(new GetCommand({ TableName: table, Key: resource.key, ConsistentRead: true }))
   ).Item;
-  if (typeof record?.id === "string" && (await resource.exists(record.id))) return record.id;
+  if (typeof record?.id === "string" && (options.trustRecorded || (await resource.exists(record.id))))
+    return record.id;
   const record_ = async (id: string) => {
     await dynamo().send(
       new PutCommand({

@@ -13,7 +13,7 @@ import {
   liveInput,
 } from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
-import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
+import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { managedTags, type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
 import { getSession, ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
@@ -36,6 +36,9 @@ export interface EnsureInputOutput {
   readonly created: boolean;
 }
 
+/** MediaLive refusing a request as such (not throttling or a fault of its own). */
+const REFUSED = new Set(["BadRequestException", "NotFoundException", "UnprocessableEntityException"]);
+
 const groupTags = () => ({ ...managedTags(), [Tags.role]: "session-ingest" });
 
 /**
@@ -43,7 +46,11 @@ const groupTags = () => ({ ...managedTags(), [Tags.role]: "session-ingest" });
  * default (aws-facts.md), far fewer than sessions. CreateInputSecurityGroup has no token, so the
  * group is a shared resource kept to one by lib/shared-resource.ts.
  */
-function ensureSecurityGroup(executionName: string, signal: AbortSignal): Promise<string> {
+function ensureSecurityGroup(
+  executionName: string,
+  signal: AbortSignal,
+  options: { readonly trustRecorded?: boolean } = {},
+): Promise<string> {
   return ensureSharedResource(
     {
       key: { pk: "CONFIG", sk: "INPUT_SECURITY_GROUP#session-ingest" },
@@ -80,6 +87,7 @@ function ensureSecurityGroup(executionName: string, signal: AbortSignal): Promis
       },
     },
     executionName,
+    options,
   );
 }
 
@@ -109,29 +117,46 @@ export async function ensureInput(
     const retired = tagged.length ? (await getSession(sessionId))?.mediaLive.retired?.inputId : undefined;
     found = tagged.find((i) => i.Id !== retired);
   }
-  // A found input keeps the group it was made with: no call for the shared group on every go-live.
-  const inputSecurityGroupId =
-    found?.SecurityGroups?.[0] ?? (await ensureSecurityGroup(executionName, signal));
+  // A found input keeps the group it was made with; a new one goes in the recorded shared group,
+  // taken on trust: no call about the group on the usual path.
+  let inputSecurityGroupId =
+    found?.SecurityGroups?.[0] ?? (await ensureSecurityGroup(executionName, signal, { trustRecorded: true }));
   if (!found) {
-    const res = await medialive()
-      .send(
-        new CreateInputCommand({
-          Name: `castflow-${sessionId}-host`,
-          Type: "RTMP_PUSH",
-          Destinations: [{ StreamName: `castflow/${sessionId}` }],
-          InputSecurityGroups: [inputSecurityGroupId],
-          RequestId: `${executionName}-input`,
-          Tags: {
-            ...managedTags(),
-            [Tags.sessionId]: sessionId,
-            [Tags.createdBy]: executionName,
-          },
-        }),
-        { abortSignal: signal },
-      )
-      .catch((err: unknown) => {
-        throw asQuotaError(err, "an input");
+    const create = (groupId: string) =>
+      medialive()
+        .send(
+          new CreateInputCommand({
+            Name: `castflow-${sessionId}-host`,
+            Type: "RTMP_PUSH",
+            Destinations: [{ StreamName: `castflow/${sessionId}` }],
+            InputSecurityGroups: [groupId],
+            RequestId: `${executionName}-input`,
+            Tags: {
+              ...managedTags(),
+              [Tags.sessionId]: sessionId,
+              [Tags.createdBy]: executionName,
+            },
+          }),
+          { abortSignal: signal },
+        )
+        .catch((err: unknown) => {
+          throw asQuotaError(err, "an input");
+        });
+    let res: Awaited<ReturnType<typeof create>>;
+    try {
+      res = await create(inputSecurityGroupId);
+    } catch (err) {
+      // Refused: perhaps the recorded group was deleted by hand. Check it (and make a new one if
+      // it is gone); a group that exists means the refusal was the input's own.
+      if (!REFUSED.has(errorName(err))) throw err;
+      const checked = await ensureSecurityGroup(executionName, signal);
+      if (checked === inputSecurityGroupId) throw err;
+      logger.warn("The recorded input security group was gone; using a new one", {
+        inputSecurityGroupId: checked,
       });
+      inputSecurityGroupId = checked;
+      res = await create(checked);
+    }
     found = res.Input;
     logger.info("Created MediaLive input", { inputId: found?.Id });
   }

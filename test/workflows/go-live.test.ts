@@ -4,7 +4,9 @@ import {
   IvsClient,
   ListStreamKeysCommand,
 } from "@aws-sdk/client-ivs";
+import { DeleteInputSecurityGroupCommand } from "@aws-sdk/client-medialive";
 import { describe, expect, it } from "vitest";
+import { medialive } from "#lib/aws/clients.ts";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
 const t = useLocalRuntime({ legacyProgramChannels: true });
@@ -103,7 +105,7 @@ describe("go-live on the local runtime", () => {
     expect(second.mediaLive.channelId).toBe(first.mediaLive.channelId);
     expect(second.mediaLive.inputIds.host).toBe(first.mediaLive.inputIds.host);
     expect(await t.calls("medialive", "CreateChannel")).toBe(1);
-    expect(await t.calls("medialive", "CreateInput")).toBe(1);
+    expect(await t.accepted("medialive", "CreateInput")).toBe(1);
     expect(t.liveMediaLive().channels).toHaveLength(1);
   });
 
@@ -275,6 +277,25 @@ describe("go-live on the local runtime", () => {
       .medialive.inputSecurityGroups.filter((g) => !["DELETED", "DELETING"].includes(String(g.state)));
     expect(groups).toHaveLength(1);
     expect(await t.calls("medialive", "CreateInputSecurityGroup")).toBe(1);
+  });
+
+  it("makes a new input security group when the recorded one was deleted, and goes live", async () => {
+    const first = await t.createSession();
+    expect((await t.goLive(first)).execution.status).toBe("SUCCEEDED");
+    const [group] = t.h.rt.simulator.resources().medialive.inputSecurityGroups;
+    await t.endSession(first);
+    // Deleted by hand once no input uses it; castflow's record still names it.
+    await medialive().send(new DeleteInputSecurityGroupCommand({ InputSecurityGroupId: String(group?.id) }));
+
+    const second = await t.createSession();
+    await t.sim("DELETE", "/_sim/calls");
+    expect((await t.goLive(second)).execution.status).toBe("SUCCEEDED");
+    // CreateInput refused the recorded group; the task found it gone and made another.
+    expect(await t.accepted("medialive", "CreateInput")).toBe(1);
+    expect(await t.calls("medialive", "CreateInputSecurityGroup")).toBe(1);
+    const { inputSecurityGroupId } = (await t.session(second)).mediaLive;
+    expect(inputSecurityGroupId).toBeDefined();
+    expect(inputSecurityGroupId).not.toBe(group?.id);
   });
 
   it("says plainly that MediaLive's quota is reached instead of retrying it as throttling", async () => {

@@ -15,6 +15,7 @@ import { TaskErrors } from "#lib/errors.ts";
 import { Tags } from "#lib/sessions/model.ts";
 import { ensureInput, handler } from "#tasks/sessions/ensure-input.ts";
 import {
+  awsError,
   decodeUpdates,
   executionArnOf,
   GO_LIVE_SM,
@@ -134,17 +135,50 @@ describe("ensure-input", () => {
     expect(ml.commandCalls(CreateInputCommand)).toHaveLength(0);
   });
 
-  it("uses the recorded group while it exists, without listing groups", async () => {
+  it("creates the input in the recorded group without asking MediaLive about the group", async () => {
     ddb.on(GetCommand).resolves({ Item: { id: "sg-recorded" } });
+
+    const out = await ensureInput(baseInput, taskContext());
+
+    expect(out.inputSecurityGroupId).toBe("sg-recorded");
+    expect(ml.commandCalls(CreateInputCommand)[0]?.args[0].input.InputSecurityGroups).toEqual([
+      "sg-recorded",
+    ]);
+    expect(ml.commandCalls(DescribeInputSecurityGroupCommand)).toHaveLength(0);
+    expect(ml.commandCalls(ListInputSecurityGroupsCommand)).toHaveLength(0);
+  });
+
+  it("makes a new group when the recorded one was deleted and CreateInput refuses it, then creates the input", async () => {
+    ddb.on(GetCommand).resolves({ Item: { id: "sg-deleted" } });
+    ml.on(CreateInputCommand, { InputSecurityGroups: ["sg-deleted"] }).rejects(
+      awsError("BadRequestException", "Input security group 'sg-deleted' not found", 400),
+    );
+    ml.on(CreateInputCommand, { InputSecurityGroups: ["sg-new"] }).resolves({ Input: createdInput });
+    ml.on(DescribeInputSecurityGroupCommand).rejects(awsError("NotFoundException", "not found", 404));
+    ml.on(ListInputSecurityGroupsCommand).resolves({ InputSecurityGroups: [] });
+    ml.on(CreateInputSecurityGroupCommand).resolves({ SecurityGroup: { Id: "sg-new" } });
+
+    const out = await ensureInput(baseInput, taskContext());
+
+    expect(out).toEqual({ inputId: "7654321", inputSecurityGroupId: "sg-new", created: true });
+    expect(ml.commandCalls(CreateInputCommand)).toHaveLength(2);
+    expect(ml.commandCalls(CreateInputSecurityGroupCommand)).toHaveLength(1);
+  });
+
+  it("passes on CreateInput's refusal when the recorded group still exists: the input itself was refused", async () => {
+    ddb.on(GetCommand).resolves({ Item: { id: "sg-recorded" } });
+    const refused = awsError("UnprocessableEntityException", "Invalid destination", 422);
+    ml.on(CreateInputCommand).rejects(refused);
     ml.on(DescribeInputSecurityGroupCommand, { InputSecurityGroupId: "sg-recorded" }).resolves({
       Id: "sg-recorded",
       State: "IN_USE",
     });
 
-    const out = await ensureInput(baseInput, taskContext());
+    const err: unknown = await ensureInput(baseInput, taskContext()).catch((e: unknown) => e);
 
-    expect(out.inputSecurityGroupId).toBe("sg-recorded");
-    expect(ml.commandCalls(ListInputSecurityGroupsCommand)).toHaveLength(0);
+    expect(err).toBe(refused);
+    expect(ml.commandCalls(CreateInputCommand)).toHaveLength(1);
+    expect(ml.commandCalls(CreateInputSecurityGroupCommand)).toHaveLength(0);
   });
 
   it("reuses the recorded input when it still exists", async () => {
