@@ -150,6 +150,10 @@ export class WaitForState extends sfn.StateMachineFragment {
   constructor(scope: Construct, id: string, props: WaitForStateProps) {
     super(scope, id);
     const { spec, awaited } = props;
+    // Check State lets a pending state keep waiting before it looks at success: never both.
+    const both = spec.success.filter((state) => spec.pending.includes(state));
+    if (both.length > 0)
+      throw new Error(`${spec.title}: ${both.join(", ")} cannot be both a success and a pending state`);
     // The prefix names the wait's own states; a `firstRound` keeps the title it was given.
     const t = `${props.prefix ?? ""}${spec.title}`;
     const subject = "channelId" in awaited ? "Channel" : "inputId" in awaited ? "Input" : awaited.subject;

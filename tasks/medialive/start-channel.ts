@@ -27,11 +27,14 @@ export async function startChannel(
   { signal }: TaskContext,
 ): Promise<StartChannelOutput> {
   const { channelId } = input;
-  try {
+  const start = async () => {
     const res = await medialive().send(new StartChannelCommand({ ChannelId: channelId }), {
       abortSignal: signal,
     });
     return { started: true, state: res.State ?? "STARTING" };
+  };
+  try {
+    return await start();
   } catch (err) {
     if (isNotFound(err))
       throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
@@ -39,14 +42,15 @@ export async function startChannel(
     // Refused: the channel's state says whether that is done, not yet possible, or never.
     const state = await channelState(channelId, signal);
     if (UP.has(state)) return { started: false, state };
-    if (state === "DELETED")
-      throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} does not exist`);
+    if (state === "DELETED" || state === "DELETING")
+      throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} is ${state}`);
     if (state === "CREATE_FAILED" || state === "UPDATE_FAILED")
       throw new TaskError(TaskErrors.ChannelFailed, `Channel ${channelId} is ${state}`);
     if (state !== "IDLE")
       throw new TaskError(TaskErrors.ChannelNotReady, `Channel ${channelId} is ${state}, not IDLE`);
-    // IDLE, yet refused: the refusal was not about its state.
-    throw err;
+    // IDLE now: it may have become IDLE since the refusal (the end of a create or an update), so
+    // ask once more; refused again, the refusal was not about its state.
+    return await start();
   }
 }
 

@@ -5,9 +5,11 @@ import { describe, expect, it } from "vitest";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
 import { EXECUTION, jsonPath, refs } from "#state-machines/workflow/state.ts";
 import { type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
-import { awaitedBy, polledBy } from "#state-machines/workflow/wait-for-state.ts";
+import { awaitedBy, polledBy, WaitForState } from "#state-machines/workflow/wait-for-state.ts";
+import { WAIT_CHANNEL_READY } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as awaitFlowActive from "#tasks/destinations/await-flow-active.ts";
+import * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import * as startChannel from "#tasks/medialive/start-channel.ts";
 import * as claimSession from "#tasks/sessions/claim-session.ts";
 import * as markLive from "#tasks/sessions/mark-live.ts";
@@ -165,6 +167,19 @@ describe("the payload contract", () => {
     expect(polling).toContain("First: Stop Channel");
     expect(polling).toContain("Second: Wait For Channel Stopped: Poll");
     expect(polling).toContain("Second: Wait For Input Detached: Poll");
+  });
+
+  it("refuses a wait whose spec makes a state both a success and a pending one", () => {
+    const { stack, fns } = scope();
+    const spec = { ...WAIT_CHANNEL_READY, pending: [...WAIT_CHANNEL_READY.pending, "IDLE"] };
+    expect(
+      () =>
+        new WaitForState(stack, "Overlap", {
+          spec,
+          fns,
+          awaited: { describe: describeChannel.task, channelId: s.at("claim.channelId") },
+        }),
+    ).toThrow("Wait For Channel Ready: IDLE cannot be both a success and a pending state");
   });
 
   it("refuses a teardown that nothing follows: its last Choice would have no default", () => {

@@ -122,7 +122,7 @@ describe("go-live on the local runtime", () => {
     // UPDATING sends no event: the update is polled back to IDLE, not left to a round's fallback.
     const path = await t.statePath(start.body.executionArn);
     expect(path).toContain("Wait For Channel Updated: Poll");
-    expect(path).not.toContain("Wait For Channel Ready: Count Round");
+    expect(path).not.toContain("Wait For Channel Ready");
     expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(freshKey);
     // The simulator makes an IVS stream live only when the pushed key is the channel's key.
     expect(t.h.rt.simulator.resources().ivs.streams).toContainEqual(
@@ -149,7 +149,7 @@ describe("go-live on the local runtime", () => {
     );
     expect(entered.indexOf("Stop Channel To Repoint")).toBeLessThan(entered.lastIndexOf("Start Channel"));
     expect(entered).toContain("Wait For Channel Updated: Poll");
-    expect(entered).not.toContain("Wait For Channel Ready: Count Round");
+    expect(entered).not.toContain("Wait For Channel Ready");
     expect(await t.calls("medialive", "UpdateChannel")).toBe(1);
     expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(freshKey);
     expect(t.liveMediaLive().channels[0]?.state).toBe("RUNNING");

@@ -113,7 +113,7 @@ describe("start-channel", () => {
     expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
   });
 
-  it("rethrows the Conflict when the channel is IDLE", async () => {
+  it("asks once more when the refused channel is IDLE by the describe, and rethrows a second refusal", async () => {
     const refused = conflict();
     ml.on(StartChannelCommand).rejects(refused);
     ml.on(DescribeChannelCommand).resolves({ State: "IDLE" });
@@ -121,8 +121,29 @@ describe("start-channel", () => {
     const err: unknown = await startChannel(input, taskContext()).catch((e: unknown) => e);
 
     expect(err).toBe(refused);
-    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(1);
+    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(2);
     expect(ml.commandCalls(DescribeChannelCommand)).toHaveLength(1);
+  });
+
+  it("starts a channel that became IDLE between a 400 and the describe (the end of its create)", async () => {
+    ml.on(StartChannelCommand)
+      .rejectsOnce(awsError("BadRequestException", "Channel is still being created", 400))
+      .resolves({ State: "STARTING" });
+    ml.on(DescribeChannelCommand).resolves({ State: "IDLE" });
+
+    const out = await startChannel(input, taskContext());
+
+    expect(out).toEqual({ started: true, state: "STARTING" });
+    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(2);
+  });
+
+  it("fails with ChannelNotFound on a refusal while the channel is DELETING: no retries for minutes", async () => {
+    ml.on(StartChannelCommand).rejects(conflict());
+    ml.on(DescribeChannelCommand).resolves({ State: "DELETING" });
+
+    await expect(startChannel(input, taskContext())).rejects.toMatchObject({
+      name: TaskErrors.ChannelNotFound,
+    });
   });
 
   it("takes a 400 for a channel still being created as not ready (MediaLive answers 400, not 409, there)", async () => {
@@ -143,6 +164,7 @@ describe("start-channel", () => {
     const err: unknown = await startChannel(input, taskContext()).catch((e: unknown) => e);
 
     expect(err).toBe(refused);
+    expect(ml.commandCalls(StartChannelCommand)).toHaveLength(2);
   });
 
   it("lets throttling propagate under its own name, without a describe", async () => {
