@@ -131,8 +131,9 @@ describe("console", () => {
   });
 
   it("marks the state of a failed go-live that failed, with its error, and filters executions", async () => {
-    // Prepare: MediaLive refuses the session's input (BadRequestException is not retried)
-    await t.fault({ service: "medialive", operation: "CreateInput", error: "BadRequestException" });
+    // Prepare: MediaLive refuses the session's input, every time (BadRequestException is not
+    // retried by the state; the task asks once more only if the security group was gone)
+    await t.fault({ service: "medialive", operation: "CreateInput", error: "BadRequestException", rate: 1 });
     const sessionId = await t.createSession();
     const { start, execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("FAILED");
