@@ -186,8 +186,6 @@ async function runMode(mode: Mode, scale: number, runs: number): Promise<Record<
     samples["end-session (live)"].push(
       await measure(at(""), B.channelStop + B.channelDelete + B.inputDetach, token, "DELETE"),
     );
-    // Keep within the simulated account's 5-channel quota.
-    await fetch(`${rt.endpoints.simulator}/_sim/reset`, { method: "POST" });
 
     // Restream destinations (per-destination mode): two on one SRT source.
     const source = await api("POST", "/admin/sources", { name: `bench-${i}`, protocol: "srt-listener" });
@@ -227,7 +225,23 @@ async function runMode(mode: Mode, scale: number, runs: number): Promise<Record<
     samples["destination-delete"].push(
       await measure(dest(second.body, ""), B.channelDelete + B.inputDetach, token, "DELETE"),
     );
-    await fetch(`${rt.endpoints.simulator}/_sim/reset`, { method: "POST" });
+    // Leave nothing of the round (and stay within the 5-channel quota) through castflow's own API,
+    // not a reset of the simulated account: a reset would leave castflow's records naming what is
+    // gone (the shared input security group), which a real account sees only after a hand delete.
+    for (const [method, suffix] of [
+      ["POST", "/stop"],
+      ["DELETE", ""],
+    ] as const) {
+      const path = dest(added.body, suffix);
+      const res = await api(method, path, undefined, token);
+      if (res.status !== 202) throw new Error(`clean up: ${method} ${path}: ${res.status}`);
+      const done = await rt.sfn.waitForExecution(res.body.executionArn, 120_000);
+      if (done.status !== "SUCCEEDED") throw new Error(`clean up: ${method} ${path}: ${done.status}`);
+    }
+    const sourceGone = await api("DELETE", `/admin/sources/${String(source.body.sourceId)}`);
+    if (sourceGone.status !== 200)
+      throw new Error(`clean up: delete source: ${sourceGone.status} ${JSON.stringify(sourceGone.body)}`);
+    await fetch(`${rt.endpoints.simulator}/_sim/calls`, { method: "DELETE" });
   }
   await rt.stop();
   return samples;
