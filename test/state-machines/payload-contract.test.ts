@@ -99,6 +99,20 @@ function illTypedStates(): void {
 }
 void illTypedStates;
 
+/** A teardown of the claimed channel and input, as the tests below build it. */
+const teardownOf = (fns: TaskFunctions) => ({
+  fns,
+  stopChannelId: s.at("claim.channelId"),
+  deleteChannelId: s.at("claim.channelId"),
+  deleteInputId: s.at("claim.inputId"),
+  titles: {
+    channelChoice: "Delete Channel?",
+    deleteChannel: "Delete Channel",
+    inputChoice: "Delete Input?",
+    deleteInput: "Delete Input",
+  },
+});
+
 describe("the payload contract", () => {
   it("renders refs as JSONPath selections and literals as they are", () => {
     const { stack, fns } = scope();
@@ -126,19 +140,7 @@ describe("the payload contract", () => {
     const build = (context: Record<string, unknown>) => {
       const { stack, fns } = scope(context);
       const teardown = (id: string, prefix: string) =>
-        new MediaLiveTeardown(stack, id, {
-          fns,
-          stopChannelId: s.at("claim.channelId"),
-          deleteChannelId: s.at("claim.channelId"),
-          deleteInputId: s.at("claim.inputId"),
-          titles: {
-            channelChoice: "Delete Channel?",
-            deleteChannel: "Delete Channel",
-            inputChoice: "Delete Input?",
-            deleteInput: "Delete Input",
-          },
-          prefix,
-        });
+        new MediaLiveTeardown(stack, id, { ...teardownOf(fns), prefix });
       const chain = teardown("First", "First: ")
         .next(teardown("Second", "Second: "))
         .next(new sfn.Succeed(stack, "Done"));
@@ -184,18 +186,7 @@ describe("the payload contract", () => {
 
   it("refuses a teardown that nothing follows: its last Choice would have no default", () => {
     const { stack, fns } = scope();
-    const teardown = new MediaLiveTeardown(stack, "Alone", {
-      fns,
-      stopChannelId: s.at("claim.channelId"),
-      deleteChannelId: s.at("claim.channelId"),
-      deleteInputId: s.at("claim.inputId"),
-      titles: {
-        channelChoice: "Delete Channel?",
-        deleteChannel: "Delete Channel",
-        inputChoice: "Delete Input?",
-        deleteInput: "Delete Input",
-      },
-    });
+    const teardown = new MediaLiveTeardown(stack, "Alone", teardownOf(fns));
     expect(
       () =>
         new sfn.StateMachine(stack, "AloneMachine", {
