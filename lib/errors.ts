@@ -14,6 +14,11 @@ export const TaskErrors = {
   SessionClaimLost: "SessionClaimLost",
   /** The channel is in a transitional state; the call can be retried after a pause. */
   ChannelNotReady: "ChannelNotReady",
+  /**
+   * A new MediaLive input is still being created (or still attached to a channel being deleted):
+   * a channel can attach it in a moment. Retried sooner and more often than ChannelNotReady.
+   */
+  InputNotReady: "InputNotReady",
   /** The MediaLive channel (or input) this execution works on no longer exists. */
   ChannelNotFound: "ChannelNotFound",
   /** The MediaLive channel reached a state it cannot recover from on its own. */

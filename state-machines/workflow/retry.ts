@@ -131,6 +131,19 @@ export const FLOW_NOT_READY_RETRY: RetryPolicy = {
   jitter: false,
 };
 
+/**
+ * An input MediaLive is still creating (seconds) or still detaching from a deleted channel: the
+ * first look again after 1 s, then less often; about 6 minutes in all (InputDetached: 7 min).
+ */
+export const INPUT_NOT_READY_RETRY: RetryPolicy = {
+  errors: ["InputNotReady"],
+  intervalSeconds: 1,
+  maxAttempts: 30,
+  backoffRate: 1.5,
+  maxDelaySeconds: 15,
+  jitter: false,
+};
+
 export const CHANNEL_NOT_READY_RETRY: RetryPolicy = {
   errors: ["ChannelNotReady", "ConflictException"],
   intervalSeconds: 5,

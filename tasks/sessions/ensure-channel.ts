@@ -167,14 +167,15 @@ export async function ensureChannel(
   }
   const reused = found !== undefined;
   if (!found) {
-    // MediaLive attaches only a DETACHED input: a new one may still be CREATING, and one whose
-    // failed channel is being deleted stays ATTACHED for a while. Retried by the state.
-    const state = await inputState(input.inputId, signal);
-    if (state !== "DETACHED") {
-      throw new TaskError(TaskErrors.ChannelNotReady, `Input ${input.inputId} is ${state}, not DETACHED yet`);
-    }
+    // What the channel pushes to, read first: it gives a new input its moment to be created.
     const { ingestEndpoint } = await getIvsChannel(input.programChannelArn, signal);
     const streamKey = await resolveStreamKey(input.programChannelArn, signal);
+    // MediaLive attaches only a DETACHED input: a new one may still be CREATING, and one whose
+    // failed channel is being deleted stays ATTACHED for a while. Retried by the state, soon.
+    const state = await inputState(input.inputId, signal);
+    if (state !== "DETACHED") {
+      throw new TaskError(TaskErrors.InputNotReady, `Input ${input.inputId} is ${state}, not DETACHED yet`);
+    }
     const cfg = config();
     const request = buildChannelRequest({
       name: `castflow-${sessionId}`,

@@ -2,7 +2,11 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
-import { CHANNEL_NOT_READY_RETRY, SHARED_RESOURCE_PENDING_RETRY } from "#state-machines/workflow/retry.ts";
+import {
+  CHANNEL_NOT_READY_RETRY,
+  INPUT_NOT_READY_RETRY,
+  SHARED_RESOURCE_PENDING_RETRY,
+} from "#state-machines/workflow/retry.ts";
 import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
 import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
@@ -78,7 +82,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
         programChannelArn: s.at("claim.programChannelArn"),
       },
       resultPath: s.slot("channel"),
-      extraRetries: [CHANNEL_NOT_READY_RETRY],
+      extraRetries: [CHANNEL_NOT_READY_RETRY, INPUT_NOT_READY_RETRY],
     });
   const channelId = s.at("channel.channelId");
 

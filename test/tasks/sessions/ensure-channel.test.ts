@@ -128,6 +128,18 @@ describe("ensure-channel", () => {
       expect(ml.commandCalls(CreateChannelCommand)).toHaveLength(1);
     });
 
+    it.each(["CREATING", "ATTACHED"] as const)(
+      "fails with InputNotReady (retried soon) while the input is %s, creating nothing",
+      async (state) => {
+        ml.on(DescribeInputCommand).resolves({ Id: "7654321", State: state });
+
+        await expect(ensureChannel(baseInput, taskContext())).rejects.toMatchObject({
+          name: TaskErrors.InputNotReady,
+        });
+        expect(ml.commandCalls(CreateChannelCommand)).toHaveLength(0);
+      },
+    );
+
     it("creates a single-pipeline channel to IVS over RTMPS and to S3 as HLS", async () => {
       // Act
       const before = new Date().toISOString();
