@@ -191,27 +191,16 @@ async function runMode(mode: Mode, scale: number, runs: number): Promise<Record<
     const source = await api("POST", "/admin/sources", { name: `bench-${i}`, protocol: "srt-listener" });
     if (source.status !== 201)
       throw new Error(`create source: ${source.status} ${JSON.stringify(source.body)}`);
-    const destination = (streamKey: string) => ({
-      name: "bench",
-      platform: "youtube",
-      sourceId: source.body.sourceId,
-      streamKey,
-    });
-    const added = await measure(
-      "/destinations",
-      B.inputCreate + B.channelCreate,
-      token,
-      "POST",
-      destination("abcd-efgh-ijkl-mnop-qrst"),
-    );
+    const add = (streamKey: string) =>
+      measure("/destinations", B.inputCreate + B.channelCreate, token, "POST", {
+        name: "bench",
+        platform: "youtube",
+        sourceId: source.body.sourceId,
+        streamKey,
+      });
+    const added = await add("abcd-efgh-ijkl-mnop-qrst");
     samples["destination-add"].push(added);
-    const second = await measure(
-      "/destinations",
-      B.inputCreate + B.channelCreate,
-      token,
-      "POST",
-      destination("wxyz-1234-5678-9abc-defg"),
-    );
+    const second = await add("wxyz-1234-5678-9abc-defg");
     const dest = (d: Record<string, unknown>, suffix: string) =>
       `/destinations/${String(d.destinationId)}${suffix}`;
     samples["destination-start (flow)"].push(

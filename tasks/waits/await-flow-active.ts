@@ -4,7 +4,7 @@ import { TaskError, TaskErrors } from "#lib/errors.ts";
 import { awaitState } from "#lib/waits.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 import { FlowUserInput } from "#tasks/destinations/acquire-flow.ts";
-import { awaitFlowActive } from "#tasks/destinations/await-flow-active.ts";
+import * as poll from "#tasks/destinations/await-flow-active.ts";
 import { ROUND_FIELDS } from "./channel-round.ts";
 
 export const AwaitFlowActiveEventInput = FlowUserInput.extend(ROUND_FIELDS);
@@ -25,7 +25,8 @@ export async function awaitFlowActiveEvent(
   return awaitState(
     { kind: "flow", id: flowArn, token: input.taskToken, pending: input.pending },
     async () =>
-      (await awaitFlowActive({ sourceId: input.sourceId, destinationId: input.destinationId }, ctx)).state,
+      (await poll.awaitFlowActive({ sourceId: input.sourceId, destinationId: input.destinationId }, ctx))
+        .state,
   );
 }
 
@@ -34,12 +35,9 @@ export const task = defineTask({
   name: "await-flow-active-event",
   entry: import.meta.url,
   input: AwaitFlowActiveEventInput,
-  // awaitFlowActive records the flow's phase and billed run on the source.
-  table: "write",
-  grants: [
-    { actions: ["mediaconnect:DescribeFlow", "mediaconnect:StartFlow"], on: "mediaconnect" },
-    { actions: ["states:SendTaskSuccess"], on: "state-machines" },
-  ],
+  // What one poll needs (it records the flow's phase and billed run on the source), and the wake.
+  table: poll.task.table,
+  grants: [...poll.task.grants, { actions: ["states:SendTaskSuccess"], on: "state-machines" }],
   run: awaitFlowActiveEvent,
 });
 

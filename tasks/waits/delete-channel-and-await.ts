@@ -1,4 +1,4 @@
-import { deleteChannel } from "#tasks/medialive/delete-channel.ts";
+import * as action from "#tasks/medialive/delete-channel.ts";
 import { channelActionRound } from "./channel-round.ts";
 
 /**
@@ -9,8 +9,7 @@ import { channelActionRound } from "./channel-round.ts";
 export const task = channelActionRound({
   name: "delete-channel-and-await",
   entry: import.meta.url,
-  actions: ["medialive:DeleteChannel", "medialive:DescribeChannel"],
-  act: deleteChannel,
+  action: action.task,
 });
 
 export const handler = task.handler;

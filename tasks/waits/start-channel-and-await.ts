@@ -1,4 +1,4 @@
-import { startChannel } from "#tasks/medialive/start-channel.ts";
+import * as action from "#tasks/medialive/start-channel.ts";
 import { channelActionRound } from "./channel-round.ts";
 
 /**
@@ -9,8 +9,7 @@ import { channelActionRound } from "./channel-round.ts";
 export const task = channelActionRound({
   name: "start-channel-and-await",
   entry: import.meta.url,
-  actions: ["medialive:StartChannel", "medialive:DescribeChannel"],
-  act: startChannel,
+  action: action.task,
 });
 
 export const handler = task.handler;

@@ -1,4 +1,4 @@
-import { stopChannel } from "#tasks/medialive/stop-channel.ts";
+import * as action from "#tasks/medialive/stop-channel.ts";
 import { channelActionRound } from "./channel-round.ts";
 
 /**
@@ -8,8 +8,7 @@ import { channelActionRound } from "./channel-round.ts";
 export const task = channelActionRound({
   name: "stop-channel-and-await",
   entry: import.meta.url,
-  actions: ["medialive:StopChannel", "medialive:DescribeChannel"],
-  act: stopChannel,
+  action: action.task,
 });
 
 export const handler = task.handler;
