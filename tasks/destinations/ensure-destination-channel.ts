@@ -43,13 +43,18 @@ export async function ensureDestinationChannel(
   const d = await getHeldDestination(destinationId, executionArn, ["creating"]);
   const known = d.mediaLive.channelId;
   if (known && (await channelState(known, signal)) !== "DELETED") return { channelId: known };
+  const inputId = d.mediaLive.inputId;
+  if (!inputId) throw new TaskError(TaskErrors.ChannelNotFound, `Destination ${destinationId} has no input`);
+  // The input was just created: it is CREATING for a few seconds, and no channel can be on it
+  // yet. Retried by the state after 1 s, then less often (INPUT_NOT_READY_RETRY), as go-live.
+  const state = await inputState(inputId, signal);
+  if (state === "CREATING")
+    throw new TaskError(TaskErrors.InputNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
   // A channel created by an earlier attempt whose record write was lost (or whose Lambda died):
   // found by its tag and recorded, never created twice.
   const [made] = await findChannelsByTags({ [DestinationTags.destinationId]: destinationId }, signal);
   if (made?.Id && made.Arn) return await record(destinationId, executionArn, made.Id, made.Arn);
-  const inputId = d.mediaLive.inputId;
-  if (!inputId) throw new TaskError(TaskErrors.ChannelNotFound, `Destination ${destinationId} has no input`);
-  const state = await inputState(inputId, signal);
+  // Still attached to a channel being deleted: MediaLive attaches only a DETACHED input.
   if (state !== "DETACHED")
     throw new TaskError(TaskErrors.ChannelNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
   const target = activeTarget(d);

@@ -1,11 +1,11 @@
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { defineMachine } from "#state-machines/workflow/machine.ts";
 import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.ts";
-import { CHANNEL_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
+import { CHANNEL_NOT_READY_RETRY, INPUT_NOT_READY_RETRY } from "#state-machines/workflow/retry.ts";
 import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
 import { taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_CHANNEL_READY, WAIT_INPUT_READY } from "#state-machines/workflow/waits.ts";
+import { WAIT_CHANNEL_READY } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import type * as claimDestination from "#tasks/destinations/claim-destination.ts";
 import * as destinationResources from "#tasks/destinations/destination-resources.ts";
@@ -13,7 +13,6 @@ import * as ensureDestinationChannel from "#tasks/destinations/ensure-destinatio
 import * as ensureDestinationInput from "#tasks/destinations/ensure-destination-input.ts";
 import * as settleDestination from "#tasks/destinations/settle-destination.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
-import * as describeInput from "#tasks/medialive/describe-input.ts";
 import {
   claimDestinationState,
   compensateOnFailure,
@@ -34,9 +33,9 @@ const s = refs<AddState>();
 
 /**
  * destination-add: claim the `creating` destination, create its MEDIACONNECT input on the
- * source's flow (MediaLive adds the flow output), wait until the input exists, create its
- * SINGLE_PIPELINE channel (the stream key is read from SSM inside that task), wait until the
- * channel is IDLE, and mark the destination `idle`: ready to start, billed nothing but MediaLive's
+ * source's flow (MediaLive adds the flow output), create its SINGLE_PIPELINE channel once the
+ * input exists (retried while the input is CREATING; the stream key is read from SSM inside that
+ * task), wait until the channel is IDLE, and mark the destination `idle`: ready to start, billed nothing but MediaLive's
  * idle charges. Any failure deletes what exists (channel, then input) and records the error.
  */
 export const destinationAddMachine = defineMachine(destinationAdd, (scope, fns) => {
@@ -48,16 +47,12 @@ export const destinationAddMachine = defineMachine(destinationAdd, (scope, fns) 
     payload: destination,
     resultPath: s.slot("input"),
   });
-  const waitInput = new WaitForState(scope, "WaitInput", {
-    spec: WAIT_INPUT_READY,
-    fns,
-    awaited: { describe: describeInput.task, inputId: s.at("input.inputId") },
-  });
   const ensureChannel = taskState(scope, fns, "Create Channel", {
     task: ensureDestinationChannel.task,
     payload: destination,
     resultPath: s.slot("channel"),
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
+    // A new input is CREATING for a few seconds: Create Channel looks again soon.
+    extraRetries: [INPUT_NOT_READY_RETRY, CHANNEL_NOT_READY_RETRY],
   });
   const waitChannel = new WaitForState(scope, "WaitChannel", {
     spec: { ...WAIT_CHANNEL_READY, success: ["IDLE"] },
@@ -72,7 +67,7 @@ export const destinationAddMachine = defineMachine(destinationAdd, (scope, fns) 
   const create = new sfn.Parallel(scope, "Create Destination", {
     outputPath: "$[0]",
     comment: "Every step that creates resources; a failure in any runs Clean Up.",
-  }).branch(ensureInput.next(waitInput).next(ensureChannel).next(waitChannel).next(settle));
+  }).branch(ensureInput.next(ensureChannel).next(waitChannel).next(settle));
 
   const failed = failState(scope, "Add Destination Failed");
   const teardown = new MediaLiveTeardown(scope, "Teardown", {
