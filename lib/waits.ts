@@ -27,6 +27,13 @@ import { WAIT_KEY_PREFIX } from "#lib/wait-keys.ts";
 /** What a wait is on: a MediaLive channel (by id) or a MediaConnect flow (by ARN). */
 export type WaitedKind = "channel" | "flow";
 
+/**
+ * The kinds whose latest event is kept for a wait that starts from a state seen earlier
+ * (`awaitState`'s `known`): only channels (go-live's Ready wait, after Ensure Channel). A flow's
+ * wait always describes, so keeping its events would be a write per event for no reader.
+ */
+const KEEPS_LATEST_EVENT: Readonly<Record<WaitedKind, boolean>> = { channel: true, flow: false };
+
 /** A registration left behind (its execution ended another way) goes after this long. */
 const RETENTION_SECONDS = 24 * 3600;
 
@@ -176,7 +183,7 @@ export async function wakeWaiters(
   eventTime: string,
 ): Promise<WakeResult> {
   // Kept before the registrations are read: a registration stored meanwhile reads it (awaitState).
-  await recordLastEvent(kind, id, state, eventTime);
+  if (KEEPS_LATEST_EVENT[kind]) await recordLastEvent(kind, id, state, eventTime);
   let woken = 0;
   let skipped = 0;
   let gone = 0;
@@ -233,6 +240,8 @@ export async function awaitState(
   observe: () => Promise<string>,
   known?: KnownState,
 ): Promise<{ readonly state: string; readonly settled: boolean }> {
+  if (known && !KEEPS_LATEST_EVENT[reg.kind])
+    throw new Error(`A ${reg.kind} wait cannot start from a known state: its latest event is not kept`);
   // Events after what `known` saw count, not only those after this registration: one between
   // the two is either kept as the latest event (read below) or finds this registration.
   await registerWait(reg, known ? new Date(known.at) : undefined);

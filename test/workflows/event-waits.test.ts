@@ -48,8 +48,8 @@ async function sessionLife(user: string): Promise<void> {
   expect((await t.session(sessionId, user)).status).toBe("ended");
 }
 
-/** A destination's whole life on its own source: add, start, stop, delete. */
-async function destinationLife(user: string): Promise<void> {
+/** A destination's whole life on its own source: add, start, stop, delete. Returns the source's flow. */
+async function destinationLife(user: string): Promise<string> {
   const source = await t.api("POST", "/admin/sources", {
     ...ADMIN,
     body: { name: `events-${randomUUID().slice(0, 6)}`, protocol: "srt-listener" },
@@ -80,6 +80,7 @@ async function destinationLife(user: string): Promise<void> {
   }
   const gone = await t.api("GET", `/destinations/${id}`, { user });
   expect(gone.status === 404 || gone.body.status === "deleted", JSON.stringify(gone.body)).toBe(true);
+  return source.body.flow.flowArn as string;
 }
 
 /** Nothing left behind: no MediaLive channel or input of a session or destination, no execution running. */
@@ -220,21 +221,27 @@ describe("waits on AWS's events, with a describe when they do not come", () => {
   });
 
   it("leaves no wait registration behind when the events came", async () => {
-    const sessionId = await t.createSession();
-    await t.goLive(sessionId);
-    const { channelId } = (await t.session(sessionId)).mediaLive;
     const client = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: t.h.rt.endpoints.dynamodb, region: "us-east-1" }),
     );
-    const left = await client.send(
-      new QueryCommand({
-        TableName: t.h.rt.tableName,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": `wait#channel#${channelId}` },
-      }),
-    );
+    const left = async (pk: string) => {
+      const res = await client.send(
+        new QueryCommand({
+          TableName: t.h.rt.tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": pk },
+        }),
+      );
+      return (res.Items ?? []).map((i) => i.sk);
+    };
+    const sessionId = await t.createSession();
+    await t.goLive(sessionId);
+    const { channelId } = (await t.session(sessionId)).mediaLive;
     // Only the channel's latest event is kept beside them (it expires like the registrations).
-    expect((left.Items ?? []).map((i) => i.sk)).toEqual(["~last"]);
+    expect(await left(`wait#channel#${channelId}`)).toEqual(["~last"]);
     await t.endSession(sessionId);
+    // A flow's waits always describe: nothing of its events is kept.
+    const flowArn = await destinationLife("events-host-5");
+    expect(await left(`wait#flow#${flowArn}`)).toEqual([]);
   });
 });
