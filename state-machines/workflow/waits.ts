@@ -127,15 +127,6 @@ export const WAIT_CHANNEL_UPDATED: WaitSpec = {
 /** A shared channel written by shared-channel-apply (created or updated): as WAIT_CHANNEL_UPDATED. */
 export const WAIT_CHANNEL_WRITTEN: WaitSpec = { ...WAIT_CHANNEL_UPDATED, title: "Wait For Channel Written" };
 
-/** A new input: CREATING until MediaLive made it (and, for MEDIACONNECT, its flow output). */
-export const WAIT_INPUT_READY: WaitSpec = {
-  title: "Wait For Input Ready",
-  success: ["DETACHED", "ATTACHED"],
-  pending: ["CREATING"],
-  delaySeconds: 3,
-  maxPolls: 40,
-};
-
 /**
  * FlowActive: 3 s x 40 in the SDK. Each poll starts a STANDBY flow (await-flow-active), so
  * STANDBY is pending too; STOPPING is another destination's stop finishing first.

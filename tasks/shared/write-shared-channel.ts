@@ -84,6 +84,9 @@ export async function writeSharedChannel(
     const state = await inputState(inputId, signal);
     if (state === "DELETED" || state === "DELETING")
       throw new TaskError(TaskErrors.SourceUnavailable, `The input of source ${sourceId} is ${state}`);
+    // Just created by this apply: retried after 1 s, then less often (INPUT_NOT_READY_RETRY).
+    if (state === "CREATING")
+      throw new TaskError(TaskErrors.InputNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
     if (state !== "DETACHED")
       throw new TaskError(TaskErrors.ChannelNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
   }

@@ -5,6 +5,7 @@ import { MediaLiveTeardown } from "#state-machines/workflow/medialive-teardown.t
 import {
   CHANNEL_NOT_READY_RETRY,
   FLOW_NOT_READY_RETRY,
+  INPUT_NOT_READY_RETRY,
   type RetryPolicy,
 } from "#state-machines/workflow/retry.ts";
 import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
@@ -15,7 +16,6 @@ import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
   WAIT_CHANNEL_READY,
   WAIT_CHANNEL_WRITTEN,
-  WAIT_INPUT_READY,
   WAIT_PUSH_INPUT_DETACHED,
 } from "#state-machines/workflow/waits.ts";
 import type { TaskOutput } from "#tasks/define.ts";
@@ -175,7 +175,8 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     task: writeSharedChannel.task,
     payload: pass,
     resultPath: s.slot("plan.channel"),
-    extraRetries: [CHANNEL_NOT_READY_RETRY],
+    // A shared input this apply just created is CREATING for a few seconds: written again soon.
+    extraRetries: [INPUT_NOT_READY_RETRY, CHANNEL_NOT_READY_RETRY],
   });
   const waitWritten = new WaitForState(scope, "WaitWritten", {
     spec: WAIT_CHANNEL_WRITTEN,
@@ -205,13 +206,8 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     payload: pass,
     resultPath: s.slot("input"),
   });
-  const waitInput = new WaitForState(scope, "WaitInput", {
-    spec: WAIT_INPUT_READY,
-    fns,
-    awaited: { describe: describeInput.task, inputId: s.at("input.inputId") },
-  });
   const inputStep = new sfn.Choice(scope, "Create Input?")
-    .when(planned("needsInput"), ensureInput.next(waitInput).next(stopStep))
+    .when(planned("needsInput"), ensureInput.next(stopStep))
     .otherwise(stopStep);
 
   const acquire = taskState(scope, fns, "Acquire Flow", {
