@@ -25,7 +25,8 @@ const MAX_CLAIM_ATTEMPTS = 5;
  * so one apply at a time changes the channel: every change to it goes through the apply that
  * holds it. A holder that has closed (aborted, timed out) is taken over after the grace period
  * (`TakeoverPending`, retried); one still running is `SharedChannelBusy`: it sees every change
- * counted meanwhile and applies it, so this execution ends without touching anything.
+ * counted meanwhile and applies it, and the state retries the claim until it has let go, so this
+ * execution ends only once the change that started it is applied.
  */
 export async function claimSharedChannel(input: SharedApplyTaskInput): Promise<ClaimSharedChannelOutput> {
   const { sourceId, executionArn } = input;

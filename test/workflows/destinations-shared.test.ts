@@ -1,3 +1,4 @@
+import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
@@ -209,6 +210,41 @@ describe("restream destinations, shared-channel mode", () => {
     expect(await status(a)).toMatchObject({ status: "running" });
     expect(await status(b)).toMatchObject({ status: "running" });
     expect(await entryOf(YT_KEY_B)).toMatchObject({ receiving: true, interruptions: 0 });
+  });
+
+  it("an apply that finds the channel held ends only once its change is applied, however long the holder takes", async () => {
+    // Prepare: a running on the channel; b's start restarts it, and the holder's StopChannel
+    // answers late (real time, past what waiting half an hour of AWS time is at this time scale).
+    const src = await rtmpSource();
+    const a = await add(src.sourceId, "YouTube main", YT_KEY_A);
+    const b = await add(src.sourceId, "YouTube second", YT_KEY_B);
+    expect((await t.waitFor((await act(a, "start")).body.executionArn)).status).toBe("SUCCEEDED");
+    await settled(src.sourceId);
+    await t.fault({ service: "medialive", operation: "StopChannel", delayMs: 6_000, times: 1 });
+    const holder = await act(b, "start");
+    await eventually(async () => (await t.statePath(holder.body.executionArn)).includes("Plan Changes"));
+
+    // Act: a second apply of the source, as a request racing b's would have started it.
+    const holderName = holder.body.executionName as string;
+    const n = Number(holderName.slice(holderName.lastIndexOf("-") + 1)) + 1;
+    const racer = await t.h.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: t.h.rt.stateMachineArns["shared-channel-apply"],
+        name: `shared-channel-apply-${src.sourceId}-${n}`,
+        input: JSON.stringify({ sourceId: src.sourceId, attempt: n }),
+      }),
+    );
+    const done = await t.waitFor(racer.executionArn as string);
+
+    // Assess: it waited for the holder, claimed after it and found nothing left to do.
+    expect(done.status).toBe("SUCCEEDED");
+    const busy = (await t.history(racer.executionArn as string)).filter(
+      (e) => e.lambdaFunctionFailedEventDetails?.error === "SharedChannelBusy",
+    );
+    expect(busy.length).toBeGreaterThanOrEqual(1);
+    expect(await status(b)).toMatchObject({ status: "running" });
+    expect(await t.statePath(racer.executionArn as string)).not.toContain("Another Apply Holds The Channel");
+    expect((await t.waitFor(holder.body.executionArn)).status).toBe("SUCCEEDED");
   });
 
   it("a failed channel update ends in error, leaves no channel running for nobody, nothing transitional", async () => {

@@ -32,7 +32,7 @@ import * as recordSharedFailure from "#tasks/shared/record-shared-failure.ts";
 import * as settleSharedDestinations from "#tasks/shared/settle-shared-destinations.ts";
 import * as writeSharedChannel from "#tasks/shared/write-shared-channel.ts";
 import { waitForFlowActive } from "../steps.ts";
-import { sharedChannelApply } from "./lifecycle.ts";
+import { SHARED_APPLY_TIMEOUT_MINUTES, sharedChannelApply } from "./lifecycle.ts";
 
 type CaughtError = { readonly Error: string; readonly Cause?: string };
 
@@ -50,15 +50,34 @@ type ApplyState = {
 };
 const s = refs<ApplyState>();
 
-/** How long an apply waits for another to let the channel go: about half an hour (a restart takes minutes). */
+/**
+ * An apply that finds another holding the channel waits for it to let go, for as long as the
+ * holder can hold it (its execution timeout, SHARED_APPLY_TIMEOUT_MINUTES), then claims and plans
+ * once more: so it ends only when the change that started it has been applied. Looking again
+ * every 5 s, then less often up to every 30 s, with no jitter, so the attempts surely cover that
+ * time (a restart usually takes a few minutes: a few retries).
+ */
+const BUSY_INTERVAL_SECONDS = 5;
+const BUSY_BACKOFF = 1.2;
+const BUSY_MAX_DELAY_SECONDS = 30;
 const SHARED_CHANNEL_BUSY_RETRY: RetryPolicy = {
   errors: [TaskErrors.SharedChannelBusy],
-  intervalSeconds: 5,
-  maxAttempts: 40,
-  backoffRate: 1.2,
-  maxDelaySeconds: 60,
-  jitter: true,
+  intervalSeconds: BUSY_INTERVAL_SECONDS,
+  maxAttempts: attemptsCovering(SHARED_APPLY_TIMEOUT_MINUTES * 60),
+  backoffRate: BUSY_BACKOFF,
+  maxDelaySeconds: BUSY_MAX_DELAY_SECONDS,
+  jitter: false,
 };
+
+/** Retries, at the busy policy's delays, whose waits add up to at least `seconds`. */
+function attemptsCovering(seconds: number): number {
+  let attempts = 0;
+  for (let waited = 0, delay = BUSY_INTERVAL_SECONDS; waited < seconds; attempts++) {
+    waited += Math.min(delay, BUSY_MAX_DELAY_SECONDS);
+    delay *= BUSY_BACKOFF;
+  }
+  return attempts;
+}
 
 /**
  * shared-channel-apply: claim the source's shared channel, then pass after pass: plan from the
@@ -88,6 +107,7 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     // Another apply holds the channel: wait for it to let go (it carries every request counted
     // before it finishes), then plan once more, so this execution ends only when the change that
     // started it has been applied. Ending at once would tell the request's caller "done" early.
+    // The Succeed below is reached only if the holder outlived its own timeout.
     extraRetries: [SHARED_CHANNEL_BUSY_RETRY],
     busy: { error: TaskErrors.SharedChannelBusy, title: "Another Apply Holds The Channel" },
   });
