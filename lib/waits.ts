@@ -53,7 +53,7 @@ export interface WaitRegistration {
 }
 
 const partition = (kind: WaitedKind, id: string) => `${WAIT_KEY_PREFIX}${kind}#${id}`;
-/** The resource's latest event, beside its registrations (token digests never start with "~"). */
+/** A channel's latest event, beside its registrations (token digests never start with "~"). */
 const LAST_EVENT = "~last";
 /** Task tokens are long (up to 2,048 characters): the sort key is their digest. */
 const tokenKey = (token: string) => createHash("sha256").update(token).digest("base64url");

@@ -50,11 +50,17 @@ export async function ensureDestinationChannel(
   const state = await inputState(inputId, signal);
   if (state === "CREATING")
     throw new TaskError(TaskErrors.InputNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
+  // Deleted behind castflow's back (a missing input reads DELETED): nothing to wait for.
+  if (state === "DELETED" || state === "DELETING")
+    throw new TaskError(
+      TaskErrors.ChannelNotFound,
+      `Input ${inputId} of destination ${destinationId} is ${state}`,
+    );
   // A channel created by an earlier attempt whose record write was lost (or whose Lambda died):
   // found by its tag and recorded, never created twice.
   const [made] = await findChannelsByTags({ [DestinationTags.destinationId]: destinationId }, signal);
   if (made?.Id && made.Arn) return await record(destinationId, executionArn, made.Id, made.Arn);
-  // Still attached to a channel being deleted: MediaLive attaches only a DETACHED input.
+  // Still attached (to a channel being deleted): MediaLive attaches only a DETACHED input.
   if (state !== "DETACHED")
     throw new TaskError(TaskErrors.ChannelNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
   const target = activeTarget(d);

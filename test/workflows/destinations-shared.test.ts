@@ -243,7 +243,10 @@ describe("restream destinations, shared-channel mode", () => {
     );
     expect(busy.length).toBeGreaterThanOrEqual(1);
     expect(await status(b)).toMatchObject({ status: "running" });
-    expect(await t.statePath(racer.executionArn as string)).not.toContain("Another Apply Holds The Channel");
+    const path = await t.statePath(racer.executionArn as string);
+    expect(path).toContain("Plan Changes");
+    expect(path).not.toContain("Another Apply Holds The Channel");
+    expect(path).not.toContain("Write Channel Outputs");
     expect((await t.waitFor(holder.body.executionArn)).status).toBe("SUCCEEDED");
   });
 

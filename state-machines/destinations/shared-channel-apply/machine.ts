@@ -14,6 +14,7 @@ import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wa
 import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
+  DESTINATION_TIMEOUT_MINUTES,
   WAIT_CHANNEL_READY,
   WAIT_CHANNEL_WRITTEN,
   WAIT_PUSH_INPUT_DETACHED,
@@ -51,11 +52,13 @@ type ApplyState = {
 const s = refs<ApplyState>();
 
 /**
- * An apply that finds another holding the channel waits for it to let go, for as long as the
- * holder can hold it (its execution timeout, SHARED_APPLY_TIMEOUT_MINUTES), then claims and plans
- * once more: so it ends only when the change that started it has been applied. Looking again
- * every 5 s, then less often up to every 30 s, with no jitter, so the attempts surely cover that
- * time (a restart usually takes a few minutes: a few retries).
+ * An apply that finds another holding the channel waits for it to let go, then claims and plans
+ * once more: so it ends only when the change that started it has been applied. It waits as long
+ * as the holder may hold the channel while still leaving itself a whole pass (a destination
+ * lifecycle's worst case, DESTINATION_TIMEOUT_MINUTES) before its own timeout (both run
+ * SHARED_APPLY_TIMEOUT_MINUTES): four hours. Looking again every 5 s, then less
+ * often up to every 30 s, with no jitter, so the attempts surely cover that time (a restart
+ * usually takes a few minutes: a few retries).
  */
 const BUSY_INTERVAL_SECONDS = 5;
 const BUSY_BACKOFF = 1.2;
@@ -63,7 +66,7 @@ const BUSY_MAX_DELAY_SECONDS = 30;
 const SHARED_CHANNEL_BUSY_RETRY: RetryPolicy = {
   errors: [TaskErrors.SharedChannelBusy],
   intervalSeconds: BUSY_INTERVAL_SECONDS,
-  maxAttempts: attemptsCovering(SHARED_APPLY_TIMEOUT_MINUTES * 60),
+  maxAttempts: attemptsCovering((SHARED_APPLY_TIMEOUT_MINUTES - DESTINATION_TIMEOUT_MINUTES) * 60),
   backoffRate: BUSY_BACKOFF,
   maxDelaySeconds: BUSY_MAX_DELAY_SECONDS,
   jitter: false,
@@ -107,7 +110,7 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
     // Another apply holds the channel: wait for it to let go (it carries every request counted
     // before it finishes), then plan once more, so this execution ends only when the change that
     // started it has been applied. Ending at once would tell the request's caller "done" early.
-    // The Succeed below is reached only if the holder outlived its own timeout.
+    // The Succeed below is reached only if the holder still runs four hours later.
     extraRetries: [SHARED_CHANNEL_BUSY_RETRY],
     busy: { error: TaskErrors.SharedChannelBusy, title: "Another Apply Holds The Channel" },
   });

@@ -60,6 +60,18 @@ describe("ensure-destination-channel", () => {
     expect(ml.commandCalls(CreateChannelCommand)).toHaveLength(0);
   });
 
+  it.each(["DELETED", "DELETING"] as const)(
+    "fails at once, not retried, when the input is %s",
+    async (state) => {
+      ml.on(DescribeInputCommand).resolves({ Id: "1234567", State: state });
+
+      await expect(ensureDestinationChannel(input, taskContext())).rejects.toMatchObject({
+        name: TaskErrors.ChannelNotFound,
+      });
+      expect(ml.commandCalls(CreateChannelCommand)).toHaveLength(0);
+    },
+  );
+
   it("records the channel an earlier attempt made on the input instead of creating another", async () => {
     ml.on(DescribeInputCommand).resolves({ Id: "1234567", State: "ATTACHED" });
     ml.on(ListChannelsCommand).resolves({
