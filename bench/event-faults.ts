@@ -1,10 +1,8 @@
-import * as waits from "#state-machines/workflow/waits.ts";
+import { DECLARED_WAITS } from "#state-machines/workflow/history-events.ts";
 
 /** The longest fallback of any event-driven wait (waits.ts), in seconds. */
 const LONGEST_FALLBACK_SECONDS = Math.max(
-  ...Object.values(waits).flatMap((v) =>
-    typeof v === "object" && v !== null && "events" in v && v.events ? [v.events.fallbackSeconds] : [],
-  ),
+  ...DECLARED_WAITS.flatMap((w) => (w.events ? [w.events.fallbackSeconds] : [])),
 );
 
 /** A delay (ms, at the time scale) past every wait's fallback: the event comes after a describe. */

@@ -3,6 +3,7 @@ import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "./aws/clients.ts";
 import { config } from "./config.ts";
 import { TaskError, TaskErrors } from "./errors.ts";
+import { logger } from "./logger.ts";
 
 /**
  * An AWS resource every record shares, which AWS creates without an idempotency token (MediaLive's
@@ -30,23 +31,41 @@ export interface SharedResource {
  * A winner that died is succeeded after SHARED_RESOURCE_LEASE_SECONDS, and what it may have
  * created is found by tag before anything is created again.
  */
-export async function ensureSharedResource(
+export function ensureSharedResource(resource: SharedResource, owner: string): Promise<string> {
+  return resolve(resource, owner, false);
+}
+
+/**
+ * Runs `use` with the shared resource's id, the recorded one taken on trust: no call to AWS about
+ * the resource on the usual path. When AWS refuses `use` (`refused`), perhaps because the resource
+ * was deleted by hand, the resource is checked as `ensureSharedResource` does (made again when
+ * gone) and `use` runs once more with the new id; a resource that still exists means the refusal
+ * was `use`'s own, and it is thrown.
+ */
+export async function withSharedResource<T>(
   resource: SharedResource,
   owner: string,
-  options: {
-    /**
-     * Take a recorded id without asking AWS whether it still exists: for a caller whose next call
-     * fails anyway when it does not, and which then asks again without this (one call fewer on
-     * the usual path).
-     */
-    readonly trustRecorded?: boolean;
-  } = {},
-): Promise<string> {
+  use: (id: string) => Promise<T>,
+  refused: (err: unknown) => boolean,
+): Promise<{ readonly id: string; readonly result: T }> {
+  const trusted = await resolve(resource, owner, true);
+  try {
+    return { id: trusted, result: await use(trusted) };
+  } catch (err) {
+    if (!refused(err)) throw err;
+    const checked = await resolve(resource, owner, false);
+    if (checked === trusted) throw err;
+    logger.warn(`The recorded ${resource.what} was gone; using a new one`, { id: checked });
+    return { id: checked, result: await use(checked) };
+  }
+}
+
+async function resolve(resource: SharedResource, owner: string, trustRecorded: boolean): Promise<string> {
   const table = config().TABLE_NAME;
   const record = (
     await dynamo().send(new GetCommand({ TableName: table, Key: resource.key, ConsistentRead: true }))
   ).Item;
-  if (typeof record?.id === "string" && (options.trustRecorded || (await resource.exists(record.id))))
+  if (typeof record?.id === "string" && (trustRecorded || (await resource.exists(record.id))))
     return record.id;
   const record_ = async (id: string) => {
     await dynamo().send(

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { WAIT_MODES, type WaitMode } from "#state-machines/workflow/waits.ts";
+import { parseWaitMode, type WaitMode } from "#state-machines/workflow/waits.ts";
 import { STATE_DIR } from "./paths.ts";
 import type { PortInUseError } from "./runtime.ts";
 
@@ -85,15 +85,19 @@ const port = (name: string, raw: string | undefined) => {
   return n;
 };
 
-if (!WAIT_MODES.includes(values.waits as WaitMode))
-  usageError(`--waits must be one of ${WAIT_MODES.join(", ")}, got ${JSON.stringify(values.waits)}`);
+let waits: WaitMode = "events";
+try {
+  waits = parseWaitMode(values.waits, "--waits");
+} catch (err) {
+  usageError((err as Error).message);
+}
 
 if (values.clean) rmSync(STATE_DIR, { recursive: true, force: true });
 
 const runtime = await startLocalRuntime({
   stateDir: STATE_DIR,
   legacyProgramChannels: values["legacy-program-channels"],
-  waits: values.waits as WaitMode,
+  waits,
   // One line per execution started, succeeded or failed.
   executionLog: true,
   // The deployed stack's schedules (reconcile every 5 minutes), at the time scale.

@@ -104,6 +104,21 @@ export async function inputState(inputId: string, signal?: AbortSignal): Promise
   }
 }
 
+/**
+ * Why no channel can be created on an input in `state` right now, or undefined (DETACHED): the
+ * input is still being created, or still attached to a channel being deleted (`InputNotReady`,
+ * retried soon by the state), or it is gone (`gone`'s error: not retried, nothing to wait for).
+ */
+export function inputNotAttachable(
+  inputId: string,
+  state: string,
+  gone: (message: string) => TaskError,
+): TaskError | undefined {
+  if (state === "DETACHED") return undefined;
+  if (GONE.has(state)) return gone(`Input ${inputId} is ${state}`);
+  return new TaskError(TaskErrors.InputNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
+}
+
 /** The input, or undefined when it is gone (deleted or being deleted). */
 export async function liveInput(inputId: string, signal?: AbortSignal): Promise<Input | undefined> {
   try {
@@ -121,10 +136,11 @@ export async function liveInput(inputId: string, signal?: AbortSignal): Promise<
 export const isGone = (state: string | undefined) => GONE.has(state ?? "");
 
 /**
- * MediaLive refusing a start or stop that the channel's state may explain: ConflictException
- * (409, what the simulator and most reports show) or BadRequestException (400: a channel started
- * while still being created is refused with a 400, as openfun/marsha#796 reports). The caller
- * describes the channel to tell "already done" or "not yet" from a request that is simply wrong.
+ * MediaLive refusing a start, stop or delete that the resource's state may explain:
+ * ConflictException (409, what the simulator and most reports show) or BadRequestException (400:
+ * a channel started while still being created is refused with a 400, as openfun/marsha#796
+ * reports; an input still attached, likewise). The caller describes the resource to tell
+ * "already done" or "not yet" from a request that is simply wrong.
  */
 export function isStateRefusal(err: unknown): boolean {
   const name = errorName(err);

@@ -5,7 +5,7 @@ import * as deleteInput from "#tasks/medialive/delete-input.ts";
 import * as describeInput from "#tasks/medialive/describe-input.ts";
 import * as deleteChannelAndAwait from "#tasks/waits/delete-channel-and-await.ts";
 import { channelActionAndWait } from "./act-and-wait.ts";
-import { ChoiceThenNext } from "./choice-then-next.ts";
+import { defaultIsNext } from "./choice-then-next.ts";
 import { CHANNEL_NOT_READY_RETRY } from "./retry.ts";
 import { present, type Ref } from "./state.ts";
 import { stopChannelAndWait } from "./stop-channel-and-wait.ts";
@@ -13,12 +13,8 @@ import { type TaskFunctions, taskState } from "./task-state.ts";
 import { WaitForState, waitMode } from "./wait-for-state.ts";
 import { WAIT_CHANNEL_DELETED, WAIT_INPUT_DETACHED } from "./waits.ts";
 
-export interface MediaLiveTeardownProps {
+export type MediaLiveTeardownProps = {
   readonly fns: TaskFunctions;
-  /** The channel to stop (a string, or absent/null for none). */
-  readonly stopChannelId: Ref<string | null | undefined>;
-  /** The channel to delete after it stopped (absent/null: keep it). */
-  readonly deleteChannelId: Ref<string | null | undefined>;
   /** The input to delete once detached (absent/null: keep it). */
   readonly deleteInputId: Ref<string | null | undefined>;
   /** State titles that differ between lifecycles. */
@@ -28,14 +24,25 @@ export interface MediaLiveTeardownProps {
     readonly inputChoice: string;
     readonly deleteInput: string;
     /**
-     * A Pass the fragment ends in, where it ends a Parallel branch. Without it, the fragment goes
-     * straight on to the state chained after it (one state fewer to enter and pay for).
+     * A Pass the fragment ends in, where it ends a Parallel branch (a branch cannot end in a
+     * Choice). Without it, the fragment goes straight on to the state chained after it.
      */
     readonly done?: string;
   };
   /** Prefix for every state name, so the fragment can be used twice in one machine. Default: none. */
   readonly prefix?: string;
-}
+} & (
+  | {
+      /** One channel, stopped then deleted (a string, or absent/null for none). */
+      readonly channelId: Ref<string | null | undefined>;
+    }
+  | {
+      /** The channel to stop (a string, or absent/null for none). */
+      readonly stopChannelId: Ref<string | null | undefined>;
+      /** The channel to delete after it stopped (absent/null: keep it). */
+      readonly deleteChannelId: Ref<string | null | undefined>;
+    }
+);
 
 /**
  * MediaLive teardown in the order MediaLive requires (aws-facts.md): stop, wait IDLE, delete the
@@ -53,8 +60,9 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
     super(scope, id);
     const { fns, titles } = props;
     // Each id is a string wherever it is used: the Choices below skip a step when it is not.
-    const stopId = present(props.stopChannelId);
-    const channelId = present(props.deleteChannelId);
+    const sameChannel = "channelId" in props;
+    const stopId = present(sameChannel ? props.channelId : props.stopChannelId);
+    const channelId = present(sameChannel ? props.channelId : props.deleteChannelId);
     const inputId = present(props.deleteInputId);
     const stopAndWait = stopChannelAndWait(this, "WaitStopped", { fns, channelId: stopId });
     // In event mode the delete is the first round of a wait for its DELETED event: the input
@@ -88,8 +96,7 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
     // In event mode the channel's DELETED event came first, and the input detaches moments later:
     // Delete Input's own retry (ChannelNotReady while attached) waits that out without polls.
     // Without an input to delete, the teardown goes straight on to what follows it.
-    const inputChoice = new ChoiceThenNext(this, titles.inputChoice);
-    inputChoice.when(
+    const inputChoice = new sfn.Choice(this, titles.inputChoice).when(
       sfn.Condition.isString(inputId.path),
       waitMode(this) === "events" ? deleteInputState : waitDetached().next(deleteInputState),
     );
@@ -97,8 +104,7 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
     const channelChoice = new sfn.Choice(this, titles.channelChoice)
       .when(sfn.Condition.isString(channelId.path), deleteThenInput)
       .otherwise(inputChoice);
-    // The same channel stopped and deleted (a destination's): once stopped, it is there to delete.
-    const sameChannel = stopId.path === channelId.path;
+    // One channel stopped and deleted: once stopped, it is there to delete.
     const stopChoice = new sfn.Choice(this, "Channel To Stop?")
       .when(
         sfn.Condition.isString(stopId.path),
@@ -106,13 +112,13 @@ export class MediaLiveTeardown extends sfn.StateMachineFragment {
       )
       .otherwise(channelChoice);
     this.startState = stopChoice;
+    const ends = defaultIsNext(inputChoice);
     if (titles.done) {
       const done = new sfn.Pass(this, titles.done, { resultPath: sfn.JsonPath.DISCARD });
-      deleteInputState.next(done);
-      inputChoice.end.next(done);
+      for (const end of ends) end.next(done);
       this.endStates = [done];
     } else {
-      this.endStates = [deleteInputState, inputChoice.end];
+      this.endStates = ends;
     }
     if (props.prefix) this.prefixStates(props.prefix);
   }

@@ -1,4 +1,8 @@
-import { GO_LIVE_TIMEOUT_MINUTES } from "./waits.ts";
+import {
+  DESTINATION_TIMEOUT_MINUTES,
+  GO_LIVE_TIMEOUT_MINUTES,
+  SHARED_APPLY_TIMEOUT_MINUTES,
+} from "./waits.ts";
 
 /**
  * Retry policies, in one place for every state machine (cdklabs/construct-hub habit), and the
@@ -174,10 +178,46 @@ export const IVS_CHANNEL_BUSY_RETRY: RetryPolicy = {
 export const SESSION_BUSY_RETRY: RetryPolicy = {
   errors: ["SessionBusy"],
   intervalSeconds: 30,
-  maxAttempts: Math.ceil((GO_LIVE_TIMEOUT_MINUTES * 60) / 30) + 10,
+  // Five minutes past go-live's timeout: its record is settled by then.
+  maxAttempts: attemptsCovering({ intervalSeconds: 30, backoffRate: 1 }, (GO_LIVE_TIMEOUT_MINUTES + 5) * 60),
   backoffRate: 1,
   jitter: false,
 };
+
+/**
+ * A shared-channel-apply that finds another holding the channel waits for it to let go, then
+ * claims and plans once more: so it ends only when the change that started it has been applied.
+ * It waits as long as the holder may hold the channel while still leaving itself a whole pass (a
+ * destination lifecycle's worst case) before its own timeout (both run
+ * SHARED_APPLY_TIMEOUT_MINUTES): four hours. Every 5 s, then less often up to every 30 s, without
+ * jitter, so the attempts surely cover that time (a restart usually costs a few retries).
+ */
+const SHARED_CHANNEL_BUSY_DELAYS = { intervalSeconds: 5, backoffRate: 1.2, maxDelaySeconds: 30 };
+export const SHARED_CHANNEL_BUSY_RETRY: RetryPolicy = {
+  errors: ["SharedChannelBusy"],
+  ...SHARED_CHANNEL_BUSY_DELAYS,
+  maxAttempts: attemptsCovering(
+    SHARED_CHANNEL_BUSY_DELAYS,
+    (SHARED_APPLY_TIMEOUT_MINUTES - DESTINATION_TIMEOUT_MINUTES) * 60,
+  ),
+  jitter: false,
+};
+
+/**
+ * The attempts of a retry without jitter whose waits add up to at least `seconds`: a wait for
+ * another execution, for as long as that one may run.
+ */
+function attemptsCovering(
+  delays: Pick<RetryPolicy, "intervalSeconds" | "backoffRate" | "maxDelaySeconds">,
+  seconds: number,
+): number {
+  let attempts = 0;
+  for (let waited = 0, delay = delays.intervalSeconds; waited < seconds; attempts++) {
+    waited += Math.min(delay, delays.maxDelaySeconds ?? Number.POSITIVE_INFINITY);
+    delay *= delays.backoffRate;
+  }
+  return attempts;
+}
 
 /** DynamoDB cancelled the statistics transaction for a concurrent write to the same item. */
 export const CHANNEL_RELEASE_CONFLICT_RETRY: RetryPolicy = {

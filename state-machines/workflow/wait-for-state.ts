@@ -6,18 +6,15 @@ import type { AnyTask, TaskInput } from "#tasks/define.ts";
 import type * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import type * as describeInput from "#tasks/medialive/describe-input.ts";
 import * as awaitChannelState from "#tasks/waits/await-channel-state.ts";
-import { ChoiceThenNext } from "./choice-then-next.ts";
+import { defaultIsNext } from "./choice-then-next.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { type Exact, type Payload, present, type Ref, type Slot } from "./state.ts";
 import { TASK_TOKEN, type TaskFunctions, taskState } from "./task-state.ts";
-import { WAIT_MODES, type WaitMode, type WaitSpec } from "./waits.ts";
+import { parseWaitMode, type WaitMode, type WaitSpec } from "./waits.ts";
 
 /** The app's `castflow:waits` setting (default `events`), refused at synth when unknown. */
 export function waitMode(scope: Construct): WaitMode {
-  const raw: unknown = scope.node.tryGetContext("castflow:waits") ?? "events";
-  if (!WAIT_MODES.includes(raw as WaitMode))
-    throw new Error(`castflow:waits must be one of ${WAIT_MODES.join(", ")} (got ${JSON.stringify(raw)})`);
-  return raw as WaitMode;
+  return parseWaitMode(scope.node.tryGetContext("castflow:waits") ?? "events", "castflow:waits");
 }
 
 /**
@@ -229,8 +226,7 @@ export class WaitForState extends sfn.StateMachineFragment {
       const viaEvent = sfn.Condition.stringEquals("$.wait.observed.via", "event");
       const notReached = sfn.Condition.not(anyOf(spec.success));
       // Reached: the Choice's default, the state chained after the wait.
-      const settled = new ChoiceThenNext(this, `${t}: Check State`);
-      settled
+      const settled = new sfn.Choice(this, `${t}: Check State`)
         .when(
           spec.events.recheck
             ? sfn.Condition.or(viaEvent, anyOf(spec.pending))
@@ -241,7 +237,7 @@ export class WaitForState extends sfn.StateMachineFragment {
       start.next(first).next(settled);
       if (first !== awaitEvent) awaitEvent.next(settled);
       this.startState = start;
-      this.endStates = [settled.end];
+      this.endStates = defaultIsNext(settled);
       return;
     }
 
@@ -271,8 +267,7 @@ export class WaitForState extends sfn.StateMachineFragment {
       resultPath: "$.wait",
     });
     // Reached: the Choice's default, the state chained after the wait.
-    const settled = new ChoiceThenNext(this, `${t}: Check State`);
-    settled
+    const settled = new sfn.Choice(this, `${t}: Check State`)
       .when(
         sfn.Condition.and(
           anyOf(spec.pending),
@@ -289,6 +284,6 @@ export class WaitForState extends sfn.StateMachineFragment {
       .when(sfn.Condition.not(anyOf(spec.success)), observedFailure());
     start.next(poll).next(settled);
     this.startState = start;
-    this.endStates = [settled.end];
+    this.endStates = defaultIsNext(settled);
   }
 }

@@ -40,6 +40,12 @@ export interface WaitSpec {
 export const WAIT_MODES = ["events", "polling"] as const;
 export type WaitMode = (typeof WAIT_MODES)[number];
 
+/** `raw` as a wait mode, or an error naming the modes (cdk.json's context, `npm start -- --waits`). */
+export function parseWaitMode(raw: unknown, where: string): WaitMode {
+  if (WAIT_MODES.includes(raw as WaitMode)) return raw as WaitMode;
+  throw new Error(`${where} must be one of ${WAIT_MODES.join(", ")} (got ${JSON.stringify(raw)})`);
+}
+
 /**
  * Before the start: wait until the channel can be started or already runs. ChannelCreated is
  * 3 s x 5 in the SDK; castflow allows 2 minutes. A reused channel may be in any state: one still
@@ -153,3 +159,8 @@ export const STOP_STREAMING_TIMEOUT_MINUTES = 30;
 export const END_SESSION_TIMEOUT_MINUTES = GO_LIVE_TIMEOUT_MINUTES + 120;
 /** Destination lifecycles: like go-live, a bring-up plus a full teardown at worst. */
 export const DESTINATION_TIMEOUT_MINUTES = 120;
+/**
+ * shared-channel-apply: a few passes of a destination lifecycle's worst case (a restart and a
+ * teardown each): an apply plans again while changes keep arriving (SHARED_APPLY_MAX_PASSES).
+ */
+export const SHARED_APPLY_TIMEOUT_MINUTES = DESTINATION_TIMEOUT_MINUTES * 3;

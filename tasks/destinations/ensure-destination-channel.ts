@@ -1,7 +1,14 @@
 import { CreateChannelCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
-import { asQuotaError, channelState, findChannelsByTags, inputState } from "#lib/aws/medialive.ts";
+import {
+  asQuotaError,
+  channelState,
+  findChannelsByTags,
+  inputNotAttachable,
+  inputState,
+  isGone,
+} from "#lib/aws/medialive.ts";
 import { readStreamKey } from "#lib/aws/stream-keys.ts";
 import { config } from "#lib/config.ts";
 import { buildDestinationChannel } from "#lib/destinations/channel-plan.ts";
@@ -45,24 +52,21 @@ export async function ensureDestinationChannel(
   if (known && (await channelState(known, signal)) !== "DELETED") return { channelId: known };
   const inputId = d.mediaLive.inputId;
   if (!inputId) throw new TaskError(TaskErrors.ChannelNotFound, `Destination ${destinationId} has no input`);
-  // The input was just created: it is CREATING for a few seconds, and no channel can be on it
-  // yet. Retried by the state after 1 s, then less often (INPUT_NOT_READY_RETRY), as go-live.
   const state = await inputState(inputId, signal);
-  if (state === "CREATING")
-    throw new TaskError(TaskErrors.InputNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
-  // Deleted behind castflow's back (a missing input reads DELETED): nothing to wait for.
-  if (state === "DELETED" || state === "DELETING")
-    throw new TaskError(
-      TaskErrors.ChannelNotFound,
-      `Input ${inputId} of destination ${destinationId} is ${state}`,
-    );
+  const refusal = inputNotAttachable(
+    inputId,
+    state,
+    (message) =>
+      new TaskError(TaskErrors.ChannelNotFound, `${message}: destination ${destinationId} lost its input`),
+  );
   // A channel created by an earlier attempt whose record write was lost (or whose Lambda died):
-  // found by its tag and recorded, never created twice.
-  const [made] = await findChannelsByTags({ [DestinationTags.destinationId]: destinationId }, signal);
-  if (made?.Id && made.Arn) return await record(destinationId, executionArn, made.Id, made.Arn);
-  // Still attached (to a channel being deleted): MediaLive attaches only a DETACHED input.
-  if (state !== "DETACHED")
-    throw new TaskError(TaskErrors.ChannelNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
+  // found by its tag and recorded, never created twice. A new input (CREATING: retried after 1 s,
+  // then less often) or a gone one carries none, and is not looked for.
+  if (state !== "CREATING" && !isGone(state)) {
+    const [made] = await findChannelsByTags({ [DestinationTags.destinationId]: destinationId }, signal);
+    if (made?.Id && made.Arn) return await record(destinationId, executionArn, made.Id, made.Arn);
+  }
+  if (refusal) throw refusal;
   const target = activeTarget(d);
   const request = buildDestinationChannel({
     name: `castflow-dest-${destinationId}`,

@@ -1,7 +1,7 @@
 import { DeleteInputCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
-import { liveInput } from "#lib/aws/medialive.ts";
+import { isStateRefusal, liveInput } from "#lib/aws/medialive.ts";
 import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
@@ -21,13 +21,12 @@ export async function deleteInput(
     return { deleted: true };
   } catch (err) {
     if (isNotFound(err)) return { deleted: false };
-    const name = errorName(err);
-    if (name === "ConflictException" || name === "BadRequestException") {
+    if (isStateRefusal(err)) {
       // Already on its way out (a retried delete whose first answer was lost): done.
       if (!(await liveInput(input.inputId, signal))) return { deleted: false };
       throw new TaskError(
         TaskErrors.ChannelNotReady,
-        `Input ${input.inputId} cannot be deleted yet (${name})`,
+        `Input ${input.inputId} cannot be deleted yet (${errorName(err)})`,
       );
     }
     throw err;

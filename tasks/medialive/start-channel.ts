@@ -1,7 +1,7 @@
 import { StartChannelCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
-import { channelState, isStateRefusal } from "#lib/aws/medialive.ts";
+import { channelState, isGone, isStateRefusal } from "#lib/aws/medialive.ts";
 import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
@@ -42,8 +42,7 @@ export async function startChannel(
     // Refused: the channel's state says whether that is done, not yet possible, or never.
     const state = await channelState(channelId, signal);
     if (UP.has(state)) return { started: false, state };
-    if (state === "DELETED" || state === "DELETING")
-      throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} is ${state}`);
+    if (isGone(state)) throw new TaskError(TaskErrors.ChannelNotFound, `Channel ${channelId} is ${state}`);
     if (state === "CREATE_FAILED" || state === "UPDATE_FAILED")
       throw new TaskError(TaskErrors.ChannelFailed, `Channel ${channelId} is ${state}`);
     if (state !== "IDLE")

@@ -13,7 +13,6 @@ export interface StopChannelOutput {
   readonly state: string;
 }
 
-const STOPPABLE = new Set(["RUNNING", "RECOVERING"]);
 const AT_REST = new Set(["IDLE", "STOPPING", "DELETING", "DELETED", "CREATE_FAILED", "UPDATE_FAILED"]);
 
 /**
@@ -40,9 +39,7 @@ export async function stopChannel(
     if (AT_REST.has(state)) return { stopped: false, state };
     throw new TaskError(
       TaskErrors.ChannelNotReady,
-      STOPPABLE.has(state)
-        ? `Channel ${channelId} is ${state}; stop refused for now`
-        : `Channel ${channelId} is ${state}; it can be stopped once it settles`,
+      `Channel ${channelId} is ${state}; stop refused for now, asked again once it settles`,
     );
   }
 }

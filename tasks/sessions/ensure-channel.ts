@@ -8,7 +8,13 @@ import {
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
 import { getIvsChannel, resolveStreamKey } from "#lib/aws/ivs.ts";
-import { asQuotaError, findChannelsByTags, inputState, isGone } from "#lib/aws/medialive.ts";
+import {
+  asQuotaError,
+  findChannelsByTags,
+  inputNotAttachable,
+  inputState,
+  isGone,
+} from "#lib/aws/medialive.ts";
 import { config } from "#lib/config.ts";
 import { isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
@@ -172,10 +178,12 @@ export async function ensureChannel(
     const streamKey = await resolveStreamKey(input.programChannelArn, signal);
     // MediaLive attaches only a DETACHED input: a new one may still be CREATING, and one whose
     // failed channel is being deleted stays ATTACHED for a while. Retried by the state, soon.
-    const state = await inputState(input.inputId, signal);
-    if (state !== "DETACHED") {
-      throw new TaskError(TaskErrors.InputNotReady, `Input ${input.inputId} is ${state}, not DETACHED yet`);
-    }
+    const refusal = inputNotAttachable(
+      input.inputId,
+      await inputState(input.inputId, signal),
+      (message) => new TaskError(TaskErrors.ChannelNotFound, `${message}: the session's input is gone`),
+    );
+    if (refusal) throw refusal;
     const cfg = config();
     const request = buildChannelRequest({
       name: `castflow-${sessionId}`,

@@ -17,7 +17,7 @@ import { errorName, isNotFound, TaskError, TaskErrors } from "#lib/errors.ts";
 import { logger } from "#lib/logger.ts";
 import { managedTags, type RtmpEndpoint, Tags } from "#lib/sessions/model.ts";
 import { getSession, ownedByGoLive, updateSession } from "#lib/sessions/store.ts";
-import { ensureSharedResource } from "#lib/shared-resource.ts";
+import { ensureSharedResource, type SharedResource, withSharedResource } from "#lib/shared-resource.ts";
 import { defineTask, type TaskContext } from "#tasks/define.ts";
 
 export const EnsureInputInput = z.object({
@@ -37,7 +37,8 @@ export interface EnsureInputOutput {
 }
 
 /** MediaLive refusing a request as such (not throttling or a fault of its own). */
-const REFUSED = new Set(["BadRequestException", "NotFoundException", "UnprocessableEntityException"]);
+const refused = (err: unknown) =>
+  isNotFound(err) || ["BadRequestException", "UnprocessableEntityException"].includes(errorName(err));
 
 const groupTags = () => ({ ...managedTags(), [Tags.role]: "session-ingest" });
 
@@ -46,49 +47,41 @@ const groupTags = () => ({ ...managedTags(), [Tags.role]: "session-ingest" });
  * default (aws-facts.md), far fewer than sessions. CreateInputSecurityGroup has no token, so the
  * group is a shared resource kept to one by lib/shared-resource.ts.
  */
-function ensureSecurityGroup(
-  executionName: string,
-  signal: AbortSignal,
-  options: { readonly trustRecorded?: boolean } = {},
-): Promise<string> {
-  return ensureSharedResource(
-    {
-      key: { pk: "CONFIG", sk: "INPUT_SECURITY_GROUP#session-ingest" },
-      what: "the shared input security group",
-      exists: async (id) => {
-        try {
-          const res = await medialive().send(
-            new DescribeInputSecurityGroupCommand({ InputSecurityGroupId: id }),
-            { abortSignal: signal },
-          );
-          return res.State !== "DELETED";
-        } catch (err) {
-          if (isNotFound(err)) return false;
-          throw err;
-        }
-      },
-      find: async () => (await findInputSecurityGroupsByTags(groupTags(), signal))[0]?.Id,
-      create: async () => {
-        const res = await medialive()
-          .send(
-            new CreateInputSecurityGroupCommand({
-              WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
-              Tags: { ...groupTags(), [Tags.createdBy]: executionName },
-            }),
-            { abortSignal: signal },
-          )
-          .catch((err: unknown) => {
-            throw asQuotaError(err, "the input security group");
-          });
-        const id = res.SecurityGroup?.Id;
-        if (!id) throw new Error("CreateInputSecurityGroup returned no id");
-        logger.info("Created the shared input security group", { inputSecurityGroupId: id });
-        return id;
-      },
+function sessionIngestGroup(executionName: string, signal: AbortSignal): SharedResource {
+  return {
+    key: { pk: "CONFIG", sk: "INPUT_SECURITY_GROUP#session-ingest" },
+    what: "the shared input security group",
+    exists: async (id) => {
+      try {
+        const res = await medialive().send(
+          new DescribeInputSecurityGroupCommand({ InputSecurityGroupId: id }),
+          { abortSignal: signal },
+        );
+        return res.State !== "DELETED";
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
     },
-    executionName,
-    options,
-  );
+    find: async () => (await findInputSecurityGroupsByTags(groupTags(), signal))[0]?.Id,
+    create: async () => {
+      const res = await medialive()
+        .send(
+          new CreateInputSecurityGroupCommand({
+            WhitelistRules: [{ Cidr: config().INPUT_ALLOWED_CIDR }],
+            Tags: { ...groupTags(), [Tags.createdBy]: executionName },
+          }),
+          { abortSignal: signal },
+        )
+        .catch((err: unknown) => {
+          throw asQuotaError(err, "the input security group");
+        });
+      const id = res.SecurityGroup?.Id;
+      if (!id) throw new Error("CreateInputSecurityGroup returned no id");
+      logger.info("Created the shared input security group", { inputSecurityGroupId: id });
+      return id;
+    },
+  };
 }
 
 /** `rtmp://1.2.3.4:1935/castflow/<sessionId>` -> `{ url: "rtmp://1.2.3.4:1935/castflow", streamName: "<sessionId>" }`. */
@@ -118,48 +111,42 @@ export async function ensureInput(
     found = tagged.find((i) => i.Id !== retired);
   }
   // A found input keeps the group it was made with; a new one goes in the recorded shared group,
-  // taken on trust: no call about the group on the usual path.
-  let inputSecurityGroupId =
-    found?.SecurityGroups?.[0] ?? (await ensureSecurityGroup(executionName, signal, { trustRecorded: true }));
+  // taken on trust (no call about the group on the usual path), checked only if MediaLive refuses.
+  let inputSecurityGroupId = found?.SecurityGroups?.[0];
   if (!found) {
-    const create = (groupId: string) =>
-      medialive()
-        .send(
-          new CreateInputCommand({
-            Name: `castflow-${sessionId}-host`,
-            Type: "RTMP_PUSH",
-            Destinations: [{ StreamName: `castflow/${sessionId}` }],
-            InputSecurityGroups: [groupId],
-            RequestId: `${executionName}-input`,
-            Tags: {
-              ...managedTags(),
-              [Tags.sessionId]: sessionId,
-              [Tags.createdBy]: executionName,
-            },
+    const made = await withSharedResource(
+      sessionIngestGroup(executionName, signal),
+      executionName,
+      (groupId) =>
+        medialive()
+          .send(
+            new CreateInputCommand({
+              Name: `castflow-${sessionId}-host`,
+              Type: "RTMP_PUSH",
+              Destinations: [{ StreamName: `castflow/${sessionId}` }],
+              InputSecurityGroups: [groupId],
+              RequestId: `${executionName}-input`,
+              Tags: {
+                ...managedTags(),
+                [Tags.sessionId]: sessionId,
+                [Tags.createdBy]: executionName,
+              },
+            }),
+            { abortSignal: signal },
+          )
+          .catch((err: unknown) => {
+            throw asQuotaError(err, "an input");
           }),
-          { abortSignal: signal },
-        )
-        .catch((err: unknown) => {
-          throw asQuotaError(err, "an input");
-        });
-    let res: Awaited<ReturnType<typeof create>>;
-    try {
-      res = await create(inputSecurityGroupId);
-    } catch (err) {
-      // Refused: perhaps the recorded group was deleted by hand. Check it (and make a new one if
-      // it is gone); a group that exists means the refusal was the input's own.
-      if (!REFUSED.has(errorName(err))) throw err;
-      const checked = await ensureSecurityGroup(executionName, signal);
-      if (checked === inputSecurityGroupId) throw err;
-      logger.warn("The recorded input security group was gone; using a new one", {
-        inputSecurityGroupId: checked,
-      });
-      inputSecurityGroupId = checked;
-      res = await create(checked);
-    }
-    found = res.Input;
+      refused,
+    );
+    inputSecurityGroupId = made.id;
+    found = made.result.Input;
     logger.info("Created MediaLive input", { inputId: found?.Id });
   }
+  inputSecurityGroupId ??= await ensureSharedResource(
+    sessionIngestGroup(executionName, signal),
+    executionName,
+  );
   if (!found?.Id) throw new Error("MediaLive returned an input without an id");
   const saved = await updateSession(sessionId, {
     set: {

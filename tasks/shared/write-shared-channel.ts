@@ -1,7 +1,13 @@
 import { CreateChannelCommand, UpdateChannelCommand } from "@aws-sdk/client-medialive";
 import * as z from "zod";
 import { medialive } from "#lib/aws/clients.ts";
-import { asQuotaError, channelState, findChannelsByTags, inputState } from "#lib/aws/medialive.ts";
+import {
+  asQuotaError,
+  channelState,
+  findChannelsByTags,
+  inputNotAttachable,
+  inputState,
+} from "#lib/aws/medialive.ts";
 import { readStreamKey } from "#lib/aws/stream-keys.ts";
 import { config } from "#lib/config.ts";
 import { DestinationTags } from "#lib/destinations/model.ts";
@@ -81,14 +87,14 @@ export async function writeSharedChannel(
         `Shared channel ${channelId} is ${state}; MediaLive edits IDLE channels only`,
       );
   } else {
-    const state = await inputState(inputId, signal);
-    if (state === "DELETED" || state === "DELETING")
-      throw new TaskError(TaskErrors.SourceUnavailable, `The input of source ${sourceId} is ${state}`);
-    // Just created by this apply: retried after 1 s, then less often (INPUT_NOT_READY_RETRY).
-    if (state === "CREATING")
-      throw new TaskError(TaskErrors.InputNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
-    if (state !== "DETACHED")
-      throw new TaskError(TaskErrors.ChannelNotReady, `Input ${inputId} is ${state}, not DETACHED yet`);
+    // One this apply just created is CREATING: retried after 1 s, then less often.
+    const refusal = inputNotAttachable(
+      inputId,
+      await inputState(inputId, signal),
+      (message) =>
+        new TaskError(TaskErrors.SourceUnavailable, `${message}: source ${sourceId} lost its input`),
+    );
+    if (refusal) throw refusal;
   }
   const outputs: SharedOutput[] = [];
   for (const d of wanted) {

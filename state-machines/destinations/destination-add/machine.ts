@@ -72,8 +72,7 @@ export const destinationAddMachine = defineMachine(destinationAdd, (scope, fns) 
   const failed = failState(scope, "Add Destination Failed");
   const teardown = new MediaLiveTeardown(scope, "Teardown", {
     fns,
-    stopChannelId: s.at("cleanup.channelId"),
-    deleteChannelId: s.at("cleanup.channelId"),
+    channelId: s.at("cleanup.channelId"),
     deleteInputId: s.at("cleanup.inputId"),
     titles: {
       channelChoice: "Channel Created?",

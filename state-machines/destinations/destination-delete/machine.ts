@@ -42,8 +42,7 @@ export const destinationDeleteMachine = defineMachine(destinationDelete, (scope,
   });
   const teardown = new MediaLiveTeardown(scope, "Teardown", {
     fns,
-    stopChannelId: s.at("resources.channelId"),
-    deleteChannelId: s.at("resources.channelId"),
+    channelId: s.at("resources.channelId"),
     deleteInputId: s.at("resources.inputId"),
     titles: {
       channelChoice: "Has Channel?",

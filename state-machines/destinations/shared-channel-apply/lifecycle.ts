@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { defineLifecycle } from "#state-machines/workflow/lifecycle.ts";
-import { DESTINATION_TIMEOUT_MINUTES } from "#state-machines/workflow/waits.ts";
+import { SHARED_APPLY_TIMEOUT_MINUTES } from "#state-machines/workflow/waits.ts";
 
 /** `{sourceId, attempt}`: executions are `shared-channel-apply-<sourceId>-<n>`. */
 export const SharedChannelApplyInput = z.object({
@@ -8,12 +8,6 @@ export const SharedChannelApplyInput = z.object({
   attempt: z.number().int().positive(),
 });
 export type SharedChannelApplyInput = z.infer<typeof SharedChannelApplyInput>;
-
-/**
- * A few passes of a destination lifecycle's worst case (a restart and a teardown each): an apply
- * plans again while changes keep arriving, up to SHARED_APPLY_MAX_PASSES passes.
- */
-export const SHARED_APPLY_TIMEOUT_MINUTES = DESTINATION_TIMEOUT_MINUTES * 3;
 
 /**
  * shared-channel-apply: the one lifecycle that changes a shared source's MediaLive channel. It

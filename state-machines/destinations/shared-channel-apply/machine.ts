@@ -6,7 +6,7 @@ import {
   CHANNEL_NOT_READY_RETRY,
   FLOW_NOT_READY_RETRY,
   INPUT_NOT_READY_RETRY,
-  type RetryPolicy,
+  SHARED_CHANNEL_BUSY_RETRY,
 } from "#state-machines/workflow/retry.ts";
 import { startChannelAndWait } from "#state-machines/workflow/start-channel-and-wait.ts";
 import { EXECUTION, present, refs } from "#state-machines/workflow/state.ts";
@@ -14,7 +14,6 @@ import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wa
 import { claimState, taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
 import {
-  DESTINATION_TIMEOUT_MINUTES,
   WAIT_CHANNEL_READY,
   WAIT_CHANNEL_WRITTEN,
   WAIT_PUSH_INPUT_DETACHED,
@@ -33,7 +32,7 @@ import * as recordSharedFailure from "#tasks/shared/record-shared-failure.ts";
 import * as settleSharedDestinations from "#tasks/shared/settle-shared-destinations.ts";
 import * as writeSharedChannel from "#tasks/shared/write-shared-channel.ts";
 import { waitForFlowActive } from "../steps.ts";
-import { SHARED_APPLY_TIMEOUT_MINUTES, sharedChannelApply } from "./lifecycle.ts";
+import { sharedChannelApply } from "./lifecycle.ts";
 
 type CaughtError = { readonly Error: string; readonly Cause?: string };
 
@@ -50,37 +49,6 @@ type ApplyState = {
   readonly cleanupError: CaughtError;
 };
 const s = refs<ApplyState>();
-
-/**
- * An apply that finds another holding the channel waits for it to let go, then claims and plans
- * once more: so it ends only when the change that started it has been applied. It waits as long
- * as the holder may hold the channel while still leaving itself a whole pass (a destination
- * lifecycle's worst case, DESTINATION_TIMEOUT_MINUTES) before its own timeout (both run
- * SHARED_APPLY_TIMEOUT_MINUTES): four hours. Looking again every 5 s, then less
- * often up to every 30 s, with no jitter, so the attempts surely cover that time (a restart
- * usually takes a few minutes: a few retries).
- */
-const BUSY_INTERVAL_SECONDS = 5;
-const BUSY_BACKOFF = 1.2;
-const BUSY_MAX_DELAY_SECONDS = 30;
-const SHARED_CHANNEL_BUSY_RETRY: RetryPolicy = {
-  errors: [TaskErrors.SharedChannelBusy],
-  intervalSeconds: BUSY_INTERVAL_SECONDS,
-  maxAttempts: attemptsCovering((SHARED_APPLY_TIMEOUT_MINUTES - DESTINATION_TIMEOUT_MINUTES) * 60),
-  backoffRate: BUSY_BACKOFF,
-  maxDelaySeconds: BUSY_MAX_DELAY_SECONDS,
-  jitter: false,
-};
-
-/** Retries, at the busy policy's delays, whose waits add up to at least `seconds`. */
-function attemptsCovering(seconds: number): number {
-  let attempts = 0;
-  for (let waited = 0, delay = BUSY_INTERVAL_SECONDS; waited < seconds; attempts++) {
-    waited += Math.min(delay, BUSY_MAX_DELAY_SECONDS);
-    delay *= BUSY_BACKOFF;
-  }
-  return attempts;
-}
 
 /**
  * shared-channel-apply: claim the source's shared channel, then pass after pass: plan from the
@@ -150,15 +118,13 @@ export const sharedChannelApplyMachine = defineMachine(sharedChannelApply, (scop
 
   const teardown = new MediaLiveTeardown(scope, "Teardown", {
     fns,
-    stopChannelId: s.at("plan.teardown.channelId"),
-    deleteChannelId: s.at("plan.teardown.channelId"),
+    channelId: s.at("plan.teardown.channelId"),
     deleteInputId: s.at("plan.teardown.inputId"),
     titles: {
       channelChoice: "Channel To Delete?",
       deleteChannel: "Delete Channel",
       inputChoice: "Shared Input To Delete?",
       deleteInput: "Delete Shared Input",
-      done: "Teardown Done",
     },
     prefix: "Delete: ",
   });

@@ -68,8 +68,7 @@ export const endSessionMachine = defineMachine(endSession, (scope, fns) => {
         ),
         new MediaLiveTeardown(scope, "Teardown", {
           fns,
-          stopChannelId: s.at("claim.channelId"),
-          deleteChannelId: s.at("claim.channelId"),
+          channelId: s.at("claim.channelId"),
           deleteInputId: s.at("claim.inputId"),
           titles: {
             channelChoice: "Delete Channel?",

@@ -82,7 +82,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
         programChannelArn: s.at("claim.programChannelArn"),
       },
       resultPath: s.slot("channel"),
-      extraRetries: [CHANNEL_NOT_READY_RETRY, INPUT_NOT_READY_RETRY],
+      extraRetries: [INPUT_NOT_READY_RETRY, CHANNEL_NOT_READY_RETRY],
     });
   const channelId = s.at("channel.channelId");
 

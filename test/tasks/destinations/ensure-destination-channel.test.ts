@@ -90,11 +90,11 @@ describe("ensure-destination-channel", () => {
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 
-  it("fails with ChannelNotReady while the input is still attached to another channel", async () => {
+  it("fails with InputNotReady while the input is still attached to a channel being deleted", async () => {
     ml.on(DescribeInputCommand).resolves({ Id: "1234567", State: "ATTACHED" });
 
     await expect(ensureDestinationChannel(input, taskContext())).rejects.toMatchObject({
-      name: TaskErrors.ChannelNotReady,
+      name: TaskErrors.InputNotReady,
     });
     expect(ml.commandCalls(CreateChannelCommand)).toHaveLength(0);
   });
