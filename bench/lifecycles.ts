@@ -74,6 +74,16 @@ async function medialiveDescribes(): Promise<number> {
   return calls.filter((c) => c.operation.startsWith("Describe")).length;
 }
 
+/** Asks the API for a lifecycle (202) and waits for its execution to succeed; anything else throws. */
+async function runToSuccess(method: string, path: string, token: string, body?: unknown) {
+  const res = await api(method, path, body, token);
+  if (res.status !== 202) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  const done = await rt.sfn.waitForExecution(res.body.executionArn, 120_000);
+  if (done.status !== "SUCCEEDED")
+    throw new Error(`${method} ${path}: execution ${done.status} ${done.error}`);
+  return res;
+}
+
 async function measure(
   path: string,
   simulatedSeconds: number,
@@ -83,11 +93,8 @@ async function measure(
 ): Promise<Sample & { body: Record<string, unknown> }> {
   const describesBefore = await medialiveDescribes();
   const started = Date.now();
-  const res = await api(method, path, body, token);
-  if (res.status !== 202) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  const done = await rt.sfn.waitForExecution(res.body.executionArn, 120_000);
+  const res = await runToSuccess(method, path, token, body);
   const wallMs = Date.now() - started;
-  if (done.status !== "SUCCEEDED") throw new Error(`${path}: execution ${done.status} ${done.error}`);
   const describes = (await medialiveDescribes()) - describesBefore;
 
   const events = await fullHistory(sfn, res.body.executionArn);
@@ -217,16 +224,8 @@ async function runMode(mode: Mode, scale: number, runs: number): Promise<Record<
     // Leave nothing of the round (and stay within the 5-channel quota) through castflow's own API,
     // not a reset of the simulated account: a reset would leave castflow's records naming what is
     // gone (the shared input security group), which a real account sees only after a hand delete.
-    for (const [method, suffix] of [
-      ["POST", "/stop"],
-      ["DELETE", ""],
-    ] as const) {
-      const path = dest(added.body, suffix);
-      const res = await api(method, path, undefined, token);
-      if (res.status !== 202) throw new Error(`clean up: ${method} ${path}: ${res.status}`);
-      const done = await rt.sfn.waitForExecution(res.body.executionArn, 120_000);
-      if (done.status !== "SUCCEEDED") throw new Error(`clean up: ${method} ${path}: ${done.status}`);
-    }
+    await runToSuccess("POST", dest(added.body, "/stop"), token);
+    await runToSuccess("DELETE", dest(added.body, ""), token);
     const sourceGone = await api("DELETE", `/admin/sources/${String(source.body.sourceId)}`);
     if (sourceGone.status !== 200)
       throw new Error(`clean up: delete source: ${sourceGone.status} ${JSON.stringify(sourceGone.body)}`);

@@ -1,5 +1,6 @@
 import type { CompactEvent } from "#api/executions.ts";
 import {
+  CHECK_STEP,
   pollingLoop,
   STATE_ENTERED,
   STATE_EXITED,
@@ -39,12 +40,6 @@ const CONTAINERS = new Set(["Parallel", "Map"]);
 
 /** The error a round of an event-driven wait ends with when no event came (its TimeoutSeconds). */
 const FALLBACK_TIMEOUT = "States.Timeout";
-
-/**
- * The Choice a loop checks each answer in (WaitForState): once the state is reached, it goes
- * straight on to the state after the wait.
- */
-const LOOP_CHECK = "Check State";
 
 /**
  * Turns an execution's history, oldest first and fed in any number of pieces, into steps, retries
@@ -124,7 +119,7 @@ export class StepTracker {
       }
       if (exited === "Choice" && e.state) {
         const loop = pollingLoop(e.state)?.entry;
-        if (loop && e.state === `${loop}: ${LOOP_CHECK}`) this.checked = { loop, at };
+        if (loop && e.state === `${loop}: ${CHECK_STEP}`) this.checked = { loop, at };
       }
       if (!e.state || entered === "Choice" || exited === "Choice") continue;
       const stepName = this.stepOf(e.state);

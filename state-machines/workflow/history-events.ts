@@ -33,6 +33,9 @@ export const DECLARED_WAITS: readonly waits.WaitSpec[] = Object.values(waits).fi
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** The step of a wait (`WaitForState`) that looks at each answer: `<title>: Check State`. */
+export const CHECK_STEP = "Check State";
+
 export interface PollingLoop {
   /** The loop's first state (a Pass named after the wait, behind the fragment's prefix if any). */
   readonly entry: string;

@@ -7,6 +7,7 @@ import type * as describeChannel from "#tasks/medialive/describe-channel.ts";
 import type * as describeInput from "#tasks/medialive/describe-input.ts";
 import * as awaitChannelState from "#tasks/waits/await-channel-state.ts";
 import { defaultIsNext } from "./choice-then-next.ts";
+import { CHECK_STEP } from "./history-events.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { type Exact, type Payload, present, type Ref, type Slot } from "./state.ts";
 import { TASK_TOKEN, type TaskFunctions, taskState } from "./task-state.ts";
@@ -189,14 +190,17 @@ export class WaitForState extends sfn.StateMachineFragment {
           : awaited.events;
     if (awaiter && spec.events && waitMode(this) === "events") {
       const { fallbackSeconds } = spec.events;
-      const maxRounds = Math.ceil(budget / fallbackSeconds);
+      const silent = spec.events.silent ?? [];
+      // `spent`: the budget used, in seconds: a round that timed out counts its fallback, a poll
+      // of a silent state its delay.
       const start = new sfn.Pass(this, t, {
-        result: sfn.Result.fromObject({ rounds: 1 }),
+        result: sfn.Result.fromObject({ rounds: 1, spent: 0 }),
         resultPath: "$.wait",
       });
       const round = {
         timeout: Duration.seconds(fallbackSeconds),
-        pending: spec.events.keepWaitingIn ?? spec.pending,
+        // A silent state ends the round at once: no event will.
+        pending: (spec.events.keepWaitingIn ?? spec.pending).filter((state) => !silent.includes(state)),
       };
       const awaitEvent = awaiter.await(this, props.fns, `${t}: Await Event`, round);
       const first = props.firstRound
@@ -204,7 +208,7 @@ export class WaitForState extends sfn.StateMachineFragment {
         : awaitEvent;
       const roundsLeft = new sfn.Choice(this, `${t}: Rounds Left?`)
         .when(
-          sfn.Condition.numberGreaterThan("$.wait.rounds", maxRounds),
+          sfn.Condition.numberGreaterThanEquals("$.wait.spent", budget),
           fail(
             "Describe Timeout",
             "Timed Out",
@@ -213,10 +217,15 @@ export class WaitForState extends sfn.StateMachineFragment {
           ),
         )
         .otherwise(awaitEvent);
-      const count = new sfn.Pass(this, `${t}: Count Round`, {
-        parameters: { "rounds.$": "States.MathAdd($.wait.rounds, 1)" },
-        resultPath: "$.wait",
-      }).next(roundsLeft);
+      const counted = (name: string, seconds: number) =>
+        new sfn.Pass(this, `${t}: ${name}`, {
+          parameters: {
+            "rounds.$": "States.MathAdd($.wait.rounds, 1)",
+            "spent.$": `States.MathAdd($.wait.spent, ${seconds})`,
+          },
+          resultPath: "$.wait",
+        }).next(roundsLeft);
+      const count = counted("Count Round", fallbackSeconds);
       // No event and no settled state within the round: describe again (the fallback poll).
       for (const r of new Set([first, awaitEvent]))
         r.addCatch(count, { errors: ["States.Timeout"], resultPath: sfn.JsonPath.DISCARD });
@@ -226,7 +235,15 @@ export class WaitForState extends sfn.StateMachineFragment {
       const viaEvent = sfn.Condition.stringEquals("$.wait.observed.via", "event");
       const notReached = sfn.Condition.not(anyOf(spec.success));
       // Reached: the Choice's default, the state chained after the wait.
-      const settled = new sfn.Choice(this, `${t}: Check State`)
+      const settled = new sfn.Choice(this, `${t}: ${CHECK_STEP}`);
+      if (silent.length > 0)
+        settled.when(
+          anyOf(silent),
+          new sfn.Wait(this, `${t}: Pause`, {
+            time: sfn.WaitTime.duration(Duration.seconds(spec.delaySeconds)),
+          }).next(counted("Count Poll", spec.delaySeconds)),
+        );
+      settled
         .when(
           spec.events.recheck
             ? sfn.Condition.or(viaEvent, anyOf(spec.pending))
@@ -267,7 +284,7 @@ export class WaitForState extends sfn.StateMachineFragment {
       resultPath: "$.wait",
     });
     // Reached: the Choice's default, the state chained after the wait.
-    const settled = new sfn.Choice(this, `${t}: Check State`)
+    const settled = new sfn.Choice(this, `${t}: ${CHECK_STEP}`)
       .when(
         sfn.Condition.and(
           anyOf(spec.pending),

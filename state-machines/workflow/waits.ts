@@ -29,6 +29,12 @@ export interface WaitSpec {
      * is stopping is not ready (await-flow-active).
      */
     readonly recheck?: boolean;
+    /**
+     * Pending states the resource leaves without an event (MediaLive's UPDATING "is not in
+     * CloudWatch events"): a round that sees one ends at once, and the next describes after
+     * `delaySeconds` (a poll) instead of waiting out `fallbackSeconds` for an event.
+     */
+    readonly silent?: readonly string[];
   };
 }
 
@@ -58,8 +64,8 @@ export const WAIT_CHANNEL_READY: WaitSpec = {
   pending: ["CREATING", "UPDATING", "STOPPING"],
   delaySeconds: 3,
   maxPolls: 40,
-  // CREATED and STOPPED events end it; UPDATING ends without one (re-described every 30 s).
-  events: { fallbackSeconds: 30 },
+  // CREATED and STOPPED events end it; UPDATING ends without one, so it is polled.
+  events: { fallbackSeconds: 30, silent: ["UPDATING"] },
 };
 
 /**

@@ -208,8 +208,8 @@ describe("Mermaid", () => {
     expect(text).toMatch(/subgraph n\d+ \["Bring Channel Up \(Parallel\)"\]/);
     expect(text).toMatch(/-\.->\|"SessionBusy"\|/);
     expect(text).toContain('{"Stale Program Destination?"}');
-    // The bound of the wait for RUNNING (Rounds Left?: ceil(750 s / 120 s a round)), `>=` escaped.
-    expect(text).toContain('|"rounds #gt; 7"|');
+    // The bound of the wait for RUNNING (Rounds Left?: its 750 s budget spent), `>=` escaped.
+    expect(text).toContain('|"spent #gt;= 750"|');
     expect(text).not.toMatch(/\|"[^"]*[<>][^"]*"\|/);
   });
 

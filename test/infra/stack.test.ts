@@ -187,7 +187,7 @@ describe("state machine definitions", () => {
 
   it("waits for RUNNING at least 12 minutes on events, describing again every 2 minutes without one", () => {
     // Event mode (the default): rounds of at most TimeoutSeconds each (Start Channel the first),
-    // the next one counted until "Rounds Left?" reaches its bound on `$.wait.rounds`.
+    // the next one counted until "Rounds Left?" finds the budget spent (`$.wait.spent`).
     const goLive = machines.find((m) => m.lifecycle.name === "go-live")?.definition as Asl;
     const states = Object.fromEntries(allStates(goLive));
     const awaitEvent = states["Wait For Channel Running: Await Event"] as AslState;
@@ -199,13 +199,20 @@ describe("state machine definitions", () => {
         { ErrorEquals: ["States.Timeout"], ResultPath: null, Next: "Wait For Channel Running: Count Round" },
       ]);
     }
-    expect(states["Wait For Channel Running"]).toMatchObject({ Type: "Pass", Result: { rounds: 1 } });
+    expect(states["Wait For Channel Running"]).toMatchObject({
+      Type: "Pass",
+      Result: { rounds: 1, spent: 0 },
+    });
+    // A round that ran out adds its 120 s to what the wait has spent.
+    expect(states["Wait For Channel Running: Count Round"]).toMatchObject({
+      Parameters: { "spent.$": "States.MathAdd($.wait.spent, 120)" },
+    });
     const roundsLeft = states["Wait For Channel Running: Rounds Left?"] as AslState;
-    const [bound] = roundsLeft.Choices as { Variable: string; NumericGreaterThan: number }[];
-    expect(bound?.Variable).toBe("$.wait.rounds");
+    const [bound] = roundsLeft.Choices as { Variable: string; NumericGreaterThanEquals: number }[];
+    expect(bound?.Variable).toBe("$.wait.spent");
     expect(roundsLeft.Default).toBe("Wait For Channel Running: Await Event");
-    // Rounds 1 to bound run: Count Round making it bound + 1 is what gives up. The whole 12.5 minutes.
-    expect((bound?.NumericGreaterThan ?? 0) * 120).toBeGreaterThanOrEqual(12.5 * 60);
+    // It gives up once the whole 12.5 minutes are spent.
+    expect(bound?.NumericGreaterThanEquals).toBe(12.5 * 60);
   });
 });
 

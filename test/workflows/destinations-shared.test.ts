@@ -1,5 +1,7 @@
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
+import { sharedChannelApply } from "#state-machines/destinations/shared-channel-apply/lifecycle.ts";
+import { executionName } from "#state-machines/workflow/lifecycle.ts";
 import { eventually, useLocalRuntime } from "./harness.ts";
 
 const t = useLocalRuntime();
@@ -230,7 +232,7 @@ describe("restream destinations, shared-channel mode", () => {
     const racer = await t.h.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: t.h.rt.stateMachineArns["shared-channel-apply"],
-        name: `shared-channel-apply-${src.sourceId}-${n}`,
+        name: executionName(sharedChannelApply, src.sourceId, n),
         input: JSON.stringify({ sourceId: src.sourceId, attempt: n }),
       }),
     );

@@ -119,10 +119,10 @@ describe("go-live on the local runtime", () => {
     const { start, execution } = await t.goLive(sessionId);
     expect(execution.status).toBe("SUCCEEDED");
     expect(await t.calls("medialive", "UpdateChannel")).toBe(1);
-    // UPDATING sends no event: the update is polled back to IDLE, not left to a round's fallback.
+    // UPDATING sends no event: the wait polls it back to IDLE, no round waits out its fallback.
     const path = await t.statePath(start.body.executionArn);
-    expect(path).toContain("Wait For Channel Updated: Poll");
-    expect(path).not.toContain("Wait For Channel Ready");
+    expect(path).toContain("Wait For Channel Ready: Pause");
+    expect(path).not.toContain("Wait For Channel Ready: Count Round");
     expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(freshKey);
     // The simulator makes an IVS stream live only when the pushed key is the channel's key.
     expect(t.h.rt.simulator.resources().ivs.streams).toContainEqual(
@@ -148,8 +148,8 @@ describe("go-live on the local runtime", () => {
       expect.arrayContaining(["Stop Channel To Repoint", "Repoint Program Destination", "Start Channel"]),
     );
     expect(entered.indexOf("Stop Channel To Repoint")).toBeLessThan(entered.lastIndexOf("Start Channel"));
-    expect(entered).toContain("Wait For Channel Updated: Poll");
-    expect(entered).not.toContain("Wait For Channel Ready");
+    expect(entered).toContain("Wait For Channel Ready: Pause");
+    expect(entered).not.toContain("Wait For Channel Ready: Count Round");
     expect(await t.calls("medialive", "UpdateChannel")).toBe(1);
     expect(JSON.stringify(t.liveMediaLive().channels[0]?.destinations)).toContain(freshKey);
     expect(t.liveMediaLive().channels[0]?.state).toBe("RUNNING");

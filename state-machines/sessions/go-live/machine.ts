@@ -12,7 +12,7 @@ import { EXECUTION, refs } from "#state-machines/workflow/state.ts";
 import { stopChannelAndWait } from "#state-machines/workflow/stop-channel-and-wait.ts";
 import { claimState, type TaskFunctions, taskState } from "#state-machines/workflow/task-state.ts";
 import { WaitForState } from "#state-machines/workflow/wait-for-state.ts";
-import { WAIT_CHANNEL_READY, WAIT_CHANNEL_UPDATED } from "#state-machines/workflow/waits.ts";
+import { WAIT_CHANNEL_READY } from "#state-machines/workflow/waits.ts";
 import * as confirmProgramChannel from "#tasks/channels/confirm-program-channel.ts";
 import type { TaskOutput } from "#tasks/define.ts";
 import * as describeChannel from "#tasks/medialive/describe-channel.ts";
@@ -100,15 +100,9 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
     spec: WAIT_CHANNEL_READY,
     fns,
     awaited: { describe: describeChannel.task, channelId },
-    // What Ensure Channel (or the repoint's) just saw: a new channel CREATING, a reused one IDLE.
+    // What Ensure Channel (or the repoint's) just saw: a new channel CREATING, a reused one IDLE,
+    // an updated one UPDATING (polled: MediaLive sends no event when an update ends).
     known: { state: s.at("channel.state"), at: s.at("channel.observedAt") },
-  });
-  // A channel Ensure Channel (or the repoint) just updated is UPDATING, which MediaLive sends no
-  // event for: poll it back to IDLE instead of waiting out an event round's fallback.
-  const waitUpdated = new WaitForState(scope, "WaitUpdated", {
-    spec: WAIT_CHANNEL_UPDATED,
-    fns,
-    awaited: { describe: describeChannel.task, channelId },
   });
   const startAndWait = startChannelAndWait(scope, "WaitRunning", { fns, channelId: channelId });
   const markLiveState = taskState(scope, fns, "Mark Session Live", {
@@ -121,7 +115,6 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
     resultPath: s.slot("live"),
   });
   waitReady.next(startAndWait).next(markLiveState);
-  waitUpdated.next(startAndWait);
 
   const bringUp = new sfn.Parallel(scope, "Bring Channel Up", {
     outputPath: "$[0]",
@@ -132,8 +125,7 @@ export const goLiveMachine = defineMachine(goLive, (scope, fns) => {
       .next(ensure("Ensure Channel"))
       .next(
         new sfn.Choice(scope, "Stale Program Destination?")
-          .when(sfn.Condition.booleanEquals(s.path("channel.needsRepoint"), true), repoint.next(waitUpdated))
-          .when(sfn.Condition.stringEquals(s.path("channel.state"), "UPDATING"), waitUpdated)
+          .when(sfn.Condition.booleanEquals(s.path("channel.needsRepoint"), true), repoint.next(waitReady))
           .otherwise(waitReady),
       ),
   );
