@@ -56,7 +56,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     );
     return;
   }
-  // UpdateTable creates one index per call.
+  // UpdateTable creates one index per call, and refuses another while one is still being built
+  // (LimitExceededException): each is waited for before the next.
   for (const index of INDEXES.filter((i) => !existing.includes(i.indexName))) {
     await client.send(
       new UpdateTableCommand({
@@ -65,5 +66,21 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
       }),
     );
+    await indexesActive(client, tableName);
+  }
+}
+
+/** Waits (up to a minute) until the table and every index on it are ACTIVE. */
+async function indexesActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const building = (Table?.GlobalSecondaryIndexes ?? []).filter((i) => i.IndexStatus !== "ACTIVE");
+    if (Table?.TableStatus === "ACTIVE" && building.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `Table ${tableName}: index ${building.map((i) => i.IndexName).join(", ")} still being built`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
